@@ -1,0 +1,460 @@
+//! The syntax tree of a rulebook, as written. Names are not resolved yet;
+//! every node keeps its byte span in the source text for diagnostics.
+
+use crate::diagnostic::Span;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A section reference (`§ 6.2`) and a free-text source, both optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Citation {
+    pub section: Option<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct File {
+    pub header: Option<Header>,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub id: Ident,
+    pub title: Option<String>,
+    pub version: Option<Ident>,
+    pub in_force: Option<InForce>,
+    pub source: Option<String>,
+    pub amends: Option<Ident>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InForce {
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub kind: ItemKind,
+    /// The `---` doc comment lines just above the item.
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemKind {
+    Enum(EnumDef),
+    Record(RecordDef),
+    Input(InputDef),
+    Definition(Definition),
+    Parameter(ParameterDef),
+    Function(FunctionDef),
+    Table(TableDef),
+    Scale(ScaleDef),
+    Eligibility(EligibilityDef),
+    Example(ExampleDef),
+}
+
+impl ItemKind {
+    /// The name the item defines, if it defines one.
+    pub fn name(&self) -> Option<&Ident> {
+        match self {
+            ItemKind::Enum(e) => Some(&e.name),
+            ItemKind::Record(r) => Some(&r.name),
+            ItemKind::Input(i) => Some(&i.name),
+            ItemKind::Definition(d) => Some(&d.name),
+            ItemKind::Parameter(p) => Some(&p.name),
+            ItemKind::Function(f) => Some(&f.name),
+            ItemKind::Table(t) => Some(&t.name),
+            ItemKind::Scale(s) => Some(&s.name),
+            ItemKind::Eligibility(_) | ItemKind::Example(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDef {
+    pub name: Ident,
+    pub variants: Vec<Ident>,
+    pub citation: Citation,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordDef {
+    pub name: Ident,
+    pub fields: Vec<Field>,
+    pub citation: Citation,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputDef {
+    pub name: Ident,
+    pub shape: InputShape,
+    pub description: Option<String>,
+    pub citation: Citation,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputShape {
+    Record(Vec<Field>),
+    Value(TypeExpr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeExpr {
+    Named {
+        name: Ident,
+        bounds: Option<Range>,
+        span: Span,
+    },
+    List(Box<TypeExpr>, Span),
+}
+
+impl TypeExpr {
+    pub fn span(&self) -> Span {
+        match self {
+            TypeExpr::Named { span, .. } | TypeExpr::List(_, span) => *span,
+        }
+    }
+}
+
+/// `let` and `output`: a named value with an optional type, a base rule and
+/// ranked overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    pub is_output: bool,
+    pub name: Ident,
+    pub ty: Option<TypeExpr>,
+    pub body: Expr,
+    pub overrides: Vec<Override>,
+    pub citation: Citation,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub condition: Expr,
+    pub value: Expr,
+    pub rank: u32,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParameterDef {
+    pub name: Ident,
+    pub ty: Option<TypeExpr>,
+    pub values: Vec<DatedValue>,
+    pub citation: Citation,
+}
+
+/// One value of a parameter; `from` is `None` for a parameter with a single value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatedValue {
+    pub value: Expr,
+    pub from: Option<NaiveDate>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: TypeExpr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionDef {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub ret: TypeExpr,
+    pub body: Expr,
+    pub citation: Citation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HitPolicy {
+    Unique,
+    First,
+    CollectSum,
+    CollectMin,
+    CollectMax,
+    CollectCount,
+}
+
+impl HitPolicy {
+    pub fn describe(self) -> &'static str {
+        match self {
+            HitPolicy::Unique => "unique",
+            HitPolicy::First => "first",
+            HitPolicy::CollectSum => "collect sum",
+            HitPolicy::CollectMin => "collect min",
+            HitPolicy::CollectMax => "collect max",
+            HitPolicy::CollectCount => "collect count",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDef {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub ret: TypeExpr,
+    pub hit: HitPolicy,
+    pub columns: Vec<Ident>,
+    pub rows: Vec<TableRow>,
+    pub citation: Citation,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub conditions: Vec<Condition>,
+    pub result: Expr,
+    pub span: Span,
+}
+
+/// A condition cell of a decision table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Any(Span),
+    Range(Range),
+    OneOf(Vec<CellValue>, Span),
+}
+
+impl Condition {
+    pub fn span(&self) -> Span {
+        match self {
+            Condition::Any(s) | Condition::OneOf(_, s) => *s,
+            Condition::Range(r) => r.span,
+        }
+    }
+}
+
+/// An interval with optional, open or closed ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Range {
+    pub low: Option<(CellValue, bool)>,
+    pub high: Option<(CellValue, bool)>,
+    pub span: Span,
+}
+
+/// A constant in a table cell, a type bound or an example.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellValue {
+    Literal(Literal, Span),
+    Name(Ident),
+}
+
+impl CellValue {
+    pub fn span(&self) -> Span {
+        match self {
+            CellValue::Literal(_, s) => *s,
+            CellValue::Name(i) => i.span,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleKind {
+    Marginal,
+    SingleAmount,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleDef {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub ret: TypeExpr,
+    pub kind: ScaleKind,
+    /// `over` (strictly above the threshold) or `from` (at or above it).
+    pub strict: bool,
+    pub brackets: Vec<ScaleRow>,
+    pub citation: Citation,
+    pub header_span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleRow {
+    pub threshold: CellValue,
+    pub value: CellValue,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EligibilityDef {
+    pub criteria: Vec<Criterion>,
+    pub citation: Citation,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Criterion {
+    pub name: Ident,
+    pub condition: Expr,
+    pub reason: String,
+    pub citation: Citation,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleDef {
+    pub name: String,
+    pub name_span: Span,
+    pub date: Option<NaiveDate>,
+    pub given: Vec<(Ident, DataValue)>,
+    pub expects: Vec<Expectation>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expectation {
+    Eligible(Span),
+    NotEligible(Vec<Ident>, Span),
+    Output(Ident, DataValue),
+    Error(Option<String>, Span),
+}
+
+/// A constant value written in an example.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataValue {
+    Literal(Literal, Span),
+    Name(Ident),
+    List(Vec<DataValue>, Span),
+    Record(Vec<(Ident, DataValue)>, Span),
+}
+
+impl DataValue {
+    pub fn span(&self) -> Span {
+        match self {
+            DataValue::Literal(_, s) | DataValue::List(_, s) | DataValue::Record(_, s) => *s,
+            DataValue::Name(i) => i.span,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Bool(bool),
+    /// A number written without a unit; `is_integer` when it has no decimal point.
+    Number(Decimal, bool),
+    Money(Decimal),
+    /// As written: `50 %` is stored as 50.
+    Percent(Decimal),
+    Date(NaiveDate),
+    Duration(i64, DurationUnit),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationUnit {
+    Days,
+    Weeks,
+    Months,
+    Years,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "×",
+            BinOp::Div => "/",
+            BinOp::Eq => "=",
+            BinOp::Ne => "≠",
+            BinOp::Lt => "<",
+            BinOp::Le => "≤",
+            BinOp::Gt => ">",
+            BinOp::Ge => "≥",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Sum,
+    Count,
+    Min,
+    Max,
+    Any,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundTarget {
+    /// A multiple of this many cents (1 = cents, 100 = whole euros).
+    Cents(u32),
+    Decimals(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundMode {
+    HalfUp,
+    HalfEven,
+    Down,
+    Up,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Literal(Literal),
+    Name(String),
+    DecisionDate,
+    Field(Box<Expr>, Ident),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    In {
+        value: Box<Expr>,
+        options: Vec<Expr>,
+        negated: bool,
+    },
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Call(Ident, Vec<Expr>),
+    List(Vec<Expr>),
+    Between(DurationUnit, Box<Expr>, Box<Expr>),
+    Aggregate {
+        kind: Aggregate,
+        projection: Option<Box<Expr>>,
+        var: Ident,
+        list: Box<Expr>,
+        filter: Option<Box<Expr>>,
+        if_empty: Option<Box<Expr>>,
+    },
+    Round(Box<Expr>, RoundTarget, RoundMode),
+}

@@ -1,0 +1,462 @@
+//! The `rulebook` command: a thin layer over the core library.
+//!
+//! Exit codes (also in `docs/cli.md`):
+//! 0 success; 1 the rulebook has errors, an example failed or a file is not
+//! formatted; 2 the command line is wrong; 3 the case file is invalid;
+//! 4 evaluation failed; 5 a file could not be read or written.
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+use rulebook::check::{check, Checked};
+use rulebook::eval::{decision_json, evaluate, Options};
+use rulebook::input::{decode_case, parse_document, Format as InputFormat};
+use rulebook::render::render_diagnostics;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const EXIT_FAILED: u8 = 1;
+const EXIT_INPUT: u8 = 3;
+const EXIT_EVAL: u8 = 4;
+const EXIT_IO: u8 = 5;
+
+#[derive(Parser)]
+#[command(
+    name = "rulebook",
+    version,
+    about = "Check, run and test service-voucher rulebooks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check rulebooks for errors and warnings.
+    Check {
+        /// Rulebook files or folders (default: rulebooks/).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Evaluate one case against a rulebook.
+    Eval {
+        /// The rulebook file.
+        rulebook: PathBuf,
+        /// The case: a JSON or YAML file with one entry per input.
+        #[arg(long)]
+        input: PathBuf,
+        /// The decision date (YYYY-MM-DD); overrides the case's `decision_date`.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+        /// Show how each output was reached.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Run the examples of rulebooks.
+    Test {
+        /// Rulebook files or folders (default: rulebooks/).
+        paths: Vec<PathBuf>,
+    },
+    /// Format rulebooks in place.
+    Fmt {
+        /// Rulebook files or folders (default: rulebooks/).
+        paths: Vec<PathBuf>,
+        /// Only report files that are not formatted; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD, such as 2021-03-01"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+        } => cmd_check(&paths, format, deny_warnings),
+        Command::Eval {
+            rulebook,
+            input,
+            date,
+            format,
+            explain,
+        } => cmd_eval(&rulebook, &input, date, format, explain),
+        Command::Test { paths } => cmd_test(&paths),
+        Command::Fmt { paths, check } => cmd_fmt(&paths, check),
+    };
+    ExitCode::from(code)
+}
+
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Expands folders to the `.rulebook` files below them, sorted.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let defaults = [PathBuf::from("rulebooks")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| format!("cannot read folder {}: {e}", p.display()))?;
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", p.display()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rulebook") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn cmd_check(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> u8 {
+    let files = match collect(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_IO;
+        }
+    };
+    let mut errors = 0;
+    let mut warnings = 0;
+    let mut json_files = Vec::new();
+    for f in &files {
+        let text = match read(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_IO;
+            }
+        };
+        let checked = check(&text);
+        let name = f.display().to_string();
+        errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
+        warnings += checked.diagnostics.iter().filter(|d| !d.is_error()).count();
+        match format {
+            OutputFormat::Text => eprint!(
+                "{}",
+                render_diagnostics(&name, &text, &checked.diagnostics, color())
+            ),
+            OutputFormat::Json => {
+                let index = rulebook::diagnostic::LineIndex::new(&text);
+                let diags: Vec<serde_json::Value> = checked
+                    .diagnostics
+                    .iter()
+                    .map(|d| {
+                        let (line, column) = index.position(&text, d.span.start);
+                        serde_json::json!({
+                            "code": d.code, "severity": d.severity, "message": d.message,
+                            "line": line + 1, "column": column + 1, "span": d.span,
+                            "label": d.label, "help": d.help, "related": d.related,
+                        })
+                    })
+                    .collect();
+                json_files.push(serde_json::json!({ "file": name, "diagnostics": diags }));
+            }
+        }
+    }
+    match format {
+        OutputFormat::Text => {
+            println!(
+                "checked {} file{}: {errors} error{}, {warnings} warning{}",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                if errors == 1 { "" } else { "s" },
+                if warnings == 1 { "" } else { "s" }
+            );
+        }
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::json!({ "files": json_files, "errors": errors, "warnings": warnings })
+        ),
+    }
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        EXIT_FAILED
+    } else {
+        0
+    }
+}
+
+fn load(path: &Path) -> Result<(String, Checked), u8> {
+    let text = read(path).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_IO
+    })?;
+    let checked = check(&text);
+    if checked.program.is_none() {
+        let errors: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
+        eprint!(
+            "{}",
+            render_diagnostics(&path.display().to_string(), &text, &errors, color())
+        );
+        eprintln!(
+            "error: {} has {} error(s); fix them first (see `rulebook check`)",
+            path.display(),
+            errors.len()
+        );
+        return Err(EXIT_FAILED);
+    }
+    Ok((text, checked))
+}
+
+fn cmd_eval(
+    path: &Path,
+    input: &Path,
+    date: Option<NaiveDate>,
+    format: OutputFormat,
+    explain: bool,
+) -> u8 {
+    let (text, checked) = match load(path) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(p) = checked.program else {
+        return EXIT_FAILED;
+    };
+    let case_text = match read(input) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_IO;
+        }
+    };
+    let fmt = match input.extension().and_then(|e| e.to_str()) {
+        Some("json") => InputFormat::Json,
+        _ => InputFormat::Yaml,
+    };
+    let doc = match parse_document(&case_text, fmt) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {}: {e}", input.display());
+            return EXIT_INPUT;
+        }
+    };
+    let case = match decode_case(&p, &doc, date) {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {}: {e}", input.display());
+            }
+            eprintln!("{} problem(s) in {}", errors.len(), input.display());
+            return EXIT_INPUT;
+        }
+    };
+    let decision = match evaluate(&p, &case, &Options { explain }) {
+        Ok(d) => d,
+        Err(e) => {
+            let mut d = rulebook::diagnostic::Diagnostic::error(e.code, e.span, e.to_string())
+                .with_label(format!("while evaluating `{}`", e.rule));
+            if let Some(h) = &e.help {
+                d = d.with_help(h.clone());
+            }
+            eprint!(
+                "{}",
+                render_diagnostics(&path.display().to_string(), &text, &[d], color())
+            );
+            return EXIT_EVAL;
+        }
+    };
+    if format == OutputFormat::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&decision_json(&p, &case, &decision)).unwrap_or_default()
+        );
+        return 0;
+    }
+    println!("{} {} on {}", p.id, p.version, case.decision_date);
+    if decision.eligible {
+        println!("eligible: yes");
+    } else {
+        println!("eligible: no");
+        for c in &decision.failed_criteria {
+            let sec = c
+                .section
+                .as_ref()
+                .map(|s| format!(" (§ {s})"))
+                .unwrap_or_default();
+            println!("  - {}{sec}: {}", c.criterion, c.reason);
+        }
+    }
+    if !decision.outputs.is_empty() {
+        let width = decision
+            .outputs
+            .iter()
+            .filter_map(|(i, _)| p.defs.get(*i as usize).map(|d| d.name.chars().count()))
+            .max()
+            .unwrap_or(0);
+        println!("outputs:");
+        for (i, v) in &decision.outputs {
+            if let Some(d) = p.defs.get(*i as usize) {
+                println!("  {:width$}  {}", d.name, p.render(v, &d.ty));
+            }
+        }
+    }
+    if let Some(ex) = &decision.explanation {
+        println!("explanation:");
+        for o in ex {
+            let sec = o
+                .section
+                .as_ref()
+                .map(|s| format!(" (§ {s})"))
+                .unwrap_or_default();
+            println!("  {} = {}{sec}", o.output, o.value);
+            for s in &o.steps {
+                println!("    {s}");
+            }
+        }
+    }
+    0
+}
+
+fn cmd_test(paths: &[PathBuf]) -> u8 {
+    let files = match collect(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_IO;
+        }
+    };
+    let (mut passed, mut failed, mut broken) = (0, 0, 0);
+    for f in &files {
+        let text = match read(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_IO;
+            }
+        };
+        let checked = check(&text);
+        let name = f.display().to_string();
+        let Some(p) = checked.program else {
+            let errors: Vec<_> = checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned()
+                .collect();
+            eprint!("{}", render_diagnostics(&name, &text, &errors, color()));
+            println!(
+                "{name}: does not check ({} error(s)); its examples were not run",
+                errors.len()
+            );
+            broken += 1;
+            continue;
+        };
+        let index = rulebook::diagnostic::LineIndex::new(&text);
+        for r in rulebook::examples::run_examples(&p) {
+            let (line, _) = index.position(&text, r.span.start);
+            if r.passed() {
+                passed += 1;
+                println!("ok    {name}:{} {}", line + 1, r.name);
+            } else {
+                failed += 1;
+                println!("FAIL  {name}:{} {}", line + 1, r.name);
+                for msg in &r.failures {
+                    println!("        {msg}");
+                }
+            }
+        }
+    }
+    let broken_note = if broken > 0 {
+        format!(", {broken} rulebook(s) with errors")
+    } else {
+        String::new()
+    };
+    println!("examples: {passed} passed, {failed} failed{broken_note}");
+    if failed > 0 || broken > 0 {
+        EXIT_FAILED
+    } else {
+        0
+    }
+}
+
+fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> u8 {
+    let files = match collect(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_IO;
+        }
+    };
+    let mut unformatted = 0;
+    for f in &files {
+        let text = match read(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_IO;
+            }
+        };
+        let formatted = rulebook::format::format(&text);
+        if formatted == text {
+            continue;
+        }
+        if check_only {
+            println!("not formatted: {}", f.display());
+            unformatted += 1;
+        } else if let Err(e) = write_atomically(f, &formatted) {
+            eprintln!("error: cannot write {}: {e}", f.display());
+            return EXIT_IO;
+        } else {
+            println!("formatted {}", f.display());
+        }
+    }
+    if unformatted > 0 {
+        println!("{unformatted} file(s) need `rulebook fmt`");
+        EXIT_FAILED
+    } else {
+        0
+    }
+}
+
+/// Writes through a temporary file and a rename, so an interrupted write
+/// never leaves a half-written rulebook.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("rulebook.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}

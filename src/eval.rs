@@ -1,0 +1,1118 @@
+//! The interpreter: evaluates a compiled rulebook for one case.
+//!
+//! Definitions are evaluated lazily, once per case, and cached by slot.
+//! Nothing is looked up by name.
+
+use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
+use crate::dates;
+use crate::diagnostic::Span;
+use crate::ir::*;
+use crate::value::{Duration, Type, Value};
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// One case: the decision date and a value for each input, in input order.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub decision_date: NaiveDate,
+    pub inputs: Vec<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedCriterion {
+    pub criterion: String,
+    pub section: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub eligible: bool,
+    pub failed_criteria: Vec<FailedCriterion>,
+    /// Output values by definition slot, in output order. Empty when the
+    /// case is not eligible: outputs are computed for eligible cases only.
+    pub outputs: Vec<(u32, Value)>,
+    pub explanation: Option<Vec<OutputExplanation>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputExplanation {
+    pub output: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub value: String,
+    pub steps: Vec<String>,
+}
+
+/// A failure while evaluating: names the rule, its place in the rulebook and
+/// what went wrong.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalError {
+    pub code: &'static str,
+    pub message: String,
+    /// The definition, table or criterion being evaluated.
+    pub rule: String,
+    pub span: Span,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.rule.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "in `{}`: {}", self.rule, self.message)
+        }
+    }
+}
+
+fn fail(code: &'static str, span: Span, message: impl Into<String>) -> EvalError {
+    EvalError {
+        code,
+        message: message.into(),
+        rule: String::new(),
+        span,
+        help: None,
+    }
+}
+
+type R<T> = Result<T, EvalError>;
+
+pub struct Options {
+    pub explain: bool,
+}
+
+/// Evaluates one case.
+pub fn evaluate(p: &Program, case: &Case, options: &Options) -> R<Decision> {
+    let mut ev = Evaluator::new(p, &case.inputs, case.decision_date);
+    let mut failed = Vec::new();
+    for c in &p.criteria {
+        let ok = ev.eval(&c.condition).map_err(|e| named(e, &c.name))?;
+        if ok != Value::Bool(true) {
+            failed.push(FailedCriterion {
+                criterion: c.name.clone(),
+                section: c.citation.section.clone(),
+                reason: c.reason.clone(),
+            });
+        }
+    }
+    let eligible = failed.is_empty();
+    let mut outputs = Vec::new();
+    if eligible {
+        for &o in &p.outputs {
+            outputs.push((o, ev.def(o)?));
+        }
+    }
+    let explanation = if options.explain && eligible {
+        Some(p.outputs.iter().map(|&o| ev.explain_output(o)).collect())
+    } else {
+        None
+    };
+    Ok(Decision {
+        eligible,
+        failed_criteria: failed,
+        outputs,
+        explanation,
+    })
+}
+
+fn named(mut e: EvalError, rule: &str) -> EvalError {
+    if e.rule.is_empty() {
+        e.rule = rule.to_string();
+    }
+    e
+}
+
+pub struct Evaluator<'p> {
+    p: &'p Program,
+    inputs: &'p [Value],
+    date: NaiveDate,
+    cache: Vec<Option<Value>>,
+    stack: Vec<Value>,
+    base: usize,
+}
+
+fn zero_of(ty: &Type) -> Value {
+    match ty {
+        Type::Integer => Value::Int(0),
+        _ => Value::Num(Decimal::ZERO),
+    }
+}
+
+fn strategy(mode: RoundMode) -> RoundingStrategy {
+    match mode {
+        RoundMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+        RoundMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+        RoundMode::Down => RoundingStrategy::ToZero,
+        RoundMode::Up => RoundingStrategy::AwayFromZero,
+    }
+}
+
+/// Rounds as `rounded to ...` prescribes.
+pub fn round(d: Decimal, target: RoundTarget, mode: RoundMode) -> Option<Decimal> {
+    let s = strategy(mode);
+    match target {
+        RoundTarget::Cents(1) => Some(d.round_dp_with_strategy(2, s)),
+        RoundTarget::Cents(n) => {
+            let step = Decimal::from(n).checked_div(Decimal::ONE_HUNDRED)?;
+            let q = d.checked_div(step)?.round_dp_with_strategy(0, s);
+            let mut r = q.checked_mul(step)?;
+            r.rescale(2);
+            Some(r)
+        }
+        RoundTarget::Decimals(n) => Some(d.round_dp_with_strategy(n, s)),
+    }
+}
+
+fn too_large(span: Span) -> EvalError {
+    EvalError {
+        help: Some("check the inputs for an amount or number far larger than intended".into()),
+        ..fail(
+            "overflow",
+            span,
+            "the result is too large to compute exactly",
+        )
+    }
+}
+
+impl<'p> Evaluator<'p> {
+    pub fn new(p: &'p Program, inputs: &'p [Value], date: NaiveDate) -> Evaluator<'p> {
+        Evaluator {
+            p,
+            inputs,
+            date,
+            cache: vec![None; p.defs.len()],
+            stack: Vec::new(),
+            base: 0,
+        }
+    }
+
+    /// The value of a definition (let, output or parameter).
+    pub fn def(&mut self, i: u32) -> R<Value> {
+        if let Some(Some(v)) = self.cache.get(i as usize) {
+            return Ok(v.clone());
+        }
+        let p = self.p;
+        let Some(d) = p.defs.get(i as usize) else {
+            return Err(fail("internal", Span::default(), "unknown definition"));
+        };
+        let saved_base = self.base;
+        self.base = self.stack.len();
+        let result = self.def_body(d);
+        self.stack.truncate(self.base);
+        self.base = saved_base;
+        let v = result.map_err(|e| named(e, &d.name))?;
+        if let Some(slot) = self.cache.get_mut(i as usize) {
+            *slot = Some(v.clone());
+        }
+        Ok(v)
+    }
+
+    fn def_body(&mut self, d: &DefInfo) -> R<Value> {
+        match &d.body {
+            DefBody::Dated(values) => self.dated(d, values),
+            DefBody::Rule { base, overrides } => {
+                if overrides.is_empty() {
+                    return self.eval(base);
+                }
+                match self.winning_override(overrides)? {
+                    Some(o) => self.eval(&o.value),
+                    None => self.eval(base),
+                }
+            }
+        }
+    }
+
+    fn dated(&self, d: &DefInfo, values: &[(Option<NaiveDate>, Value)]) -> R<Value> {
+        let mut found = None;
+        for (from, v) in values {
+            match from {
+                None => found = Some(v),
+                Some(f) if *f <= self.date => found = Some(v),
+                Some(_) => break,
+            }
+        }
+        found.cloned().ok_or_else(|| {
+            let dates: Vec<String> = values
+                .iter()
+                .filter_map(|(f, _)| f.map(|f| f.to_string()))
+                .collect();
+            EvalError {
+                help: Some(format!(
+                    "`{}` has values from {}; give it a value in force on {}",
+                    d.name,
+                    dates.join(", "),
+                    self.date
+                )),
+                ..fail(
+                    "no-value-in-force",
+                    d.name_span,
+                    format!(
+                        "the parameter `{}` has no value in force on {}",
+                        d.name, self.date
+                    ),
+                )
+            }
+        })
+    }
+
+    /// The override that applies: the highest rank among those whose
+    /// condition holds. Two of equal rank that both hold are an error.
+    fn winning_override<'o>(
+        &mut self,
+        overrides: &'o [OverrideInfo],
+    ) -> R<Option<&'o OverrideInfo>> {
+        let mut best: Option<&OverrideInfo> = None;
+        for o in overrides {
+            if self.eval(&o.condition)? != Value::Bool(true) {
+                continue;
+            }
+            match best {
+                Some(b) if b.rank == o.rank => {
+                    return Err(EvalError {
+                        help: Some("give one of the overrides a higher rank (`rank 2`) to say which wins, or make their conditions exclusive".into()),
+                        ..fail(
+                            "conflicting-overrides",
+                            o.span,
+                            format!(
+                                "two overrides of rank {} apply at once: `unless {}` and `unless {}`",
+                                o.rank, b.text, o.text
+                            ),
+                        )
+                    })
+                }
+                Some(b) if b.rank > o.rank => {}
+                _ => best = Some(o),
+            }
+        }
+        Ok(best)
+    }
+
+    fn local(&self, slot: u32, span: Span) -> R<Value> {
+        self.stack
+            .get(self.base + slot as usize)
+            .cloned()
+            .ok_or_else(|| fail("internal", span, "a local value is missing"))
+    }
+
+    pub fn eval(&mut self, e: &Expr) -> R<Value> {
+        match &e.kind {
+            ExprKind::Const(v) => Ok(v.clone()),
+            ExprKind::Input(i) => self
+                .inputs
+                .get(*i as usize)
+                .cloned()
+                .ok_or_else(|| fail("missing-input", e.span, "an input is missing")),
+            ExprKind::Def(i) => self.def(*i),
+            ExprKind::Local(s) => self.local(*s, e.span),
+            ExprKind::DecisionDate => Ok(Value::Date(self.date)),
+            ExprKind::Field(base, i) => match self.eval(base)? {
+                Value::Record(fields) => fields
+                    .get(*i as usize)
+                    .cloned()
+                    .ok_or_else(|| fail("internal", e.span, "a field is missing")),
+                _ => Err(fail("internal", e.span, "not a record")),
+            },
+            ExprKind::Neg(x) => match self.eval(x)? {
+                Value::Int(i) => i
+                    .checked_neg()
+                    .map(Value::Int)
+                    .ok_or_else(|| too_large(e.span)),
+                Value::Num(d) => Ok(Value::Num(-d)),
+                Value::Duration(d) => Ok(Value::Duration(Duration {
+                    months: -d.months,
+                    days: -d.days,
+                })),
+                _ => Err(fail("internal", e.span, "not a number")),
+            },
+            ExprKind::Not(x) => Ok(Value::Bool(self.eval(x)? != Value::Bool(true))),
+            ExprKind::And(a, b) => {
+                if self.eval(a)? != Value::Bool(true) {
+                    return Ok(Value::Bool(false));
+                }
+                Ok(Value::Bool(self.eval(b)? == Value::Bool(true)))
+            }
+            ExprKind::Or(a, b) => {
+                if self.eval(a)? == Value::Bool(true) {
+                    return Ok(Value::Bool(true));
+                }
+                Ok(Value::Bool(self.eval(b)? == Value::Bool(true)))
+            }
+            ExprKind::Arith(op, a, b) => {
+                let x = self.eval(a)?;
+                let y = self.eval(b)?;
+                arith(*op, &x, &y, e.span, b.span)
+            }
+            ExprKind::Cmp(op, a, b) => {
+                let x = self.eval(a)?;
+                let y = self.eval(b)?;
+                let r = match op {
+                    CmpOp::Eq => x.equals(&y),
+                    CmpOp::Ne => !x.equals(&y),
+                    _ => {
+                        let ord = x.compare(&y).ok_or_else(|| EvalError {
+                            help: Some(
+                                "compare durations of one kind: days with days, months with months"
+                                    .into(),
+                            ),
+                            ..fail("incomparable", e.span, "these two values cannot be ordered")
+                        })?;
+                        match op {
+                            CmpOp::Lt => ord == Ordering::Less,
+                            CmpOp::Le => ord != Ordering::Greater,
+                            CmpOp::Gt => ord == Ordering::Greater,
+                            _ => ord != Ordering::Less,
+                        }
+                    }
+                };
+                Ok(Value::Bool(r))
+            }
+            ExprKind::In(v, options, negated) => {
+                let x = self.eval(v)?;
+                let mut found = false;
+                for o in options {
+                    if self.eval(o)?.equals(&x) {
+                        found = true;
+                        break;
+                    }
+                }
+                Ok(Value::Bool(found != *negated))
+            }
+            ExprKind::If(c, t, f) => {
+                if self.eval(c)? == Value::Bool(true) {
+                    self.eval(t)
+                } else {
+                    self.eval(f)
+                }
+            }
+            ExprKind::Call(f, args) => {
+                let p = self.p;
+                let Some(func) = p.functions.get(*f as usize) else {
+                    return Err(fail("internal", e.span, "unknown function"));
+                };
+                let frame = self.frame(args)?;
+                let saved = std::mem::replace(&mut self.base, frame);
+                let r = self.eval(&func.body);
+                self.stack.truncate(frame);
+                self.base = saved;
+                r.map_err(|err| named(err, &func.name))
+            }
+            ExprKind::Table(t, args) => {
+                let p = self.p;
+                let Some(table) = p.tables.get(*t as usize) else {
+                    return Err(fail("internal", e.span, "unknown table"));
+                };
+                let frame = self.frame(args)?;
+                let saved = std::mem::replace(&mut self.base, frame);
+                let r = self.table(table, e.span).map(|(v, _)| v);
+                self.stack.truncate(frame);
+                self.base = saved;
+                r.map_err(|err| named(err, &table.name))
+            }
+            ExprKind::Scale(s, arg) => {
+                let p = self.p;
+                let Some(scale) = p.scales.get(*s as usize) else {
+                    return Err(fail("internal", e.span, "unknown scale"));
+                };
+                let x = self.eval(arg)?;
+                scale_value(scale, &x, e.span).map_err(|err| named(err, &scale.name))
+            }
+            ExprKind::Builtin(b, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.eval(a)?);
+                }
+                builtin(*b, &vals, e.span)
+            }
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.eval(i)?);
+                }
+                Ok(Value::List(Arc::from(out)))
+            }
+            ExprKind::Between(unit, a, b) => {
+                let (Value::Date(x), Value::Date(y)) = (self.eval(a)?, self.eval(b)?) else {
+                    return Err(fail("internal", e.span, "not a date"));
+                };
+                Ok(Value::Int(match unit {
+                    DurationUnit::Years => dates::years_between(x, y),
+                    DurationUnit::Months => dates::months_between(x, y),
+                    DurationUnit::Days | DurationUnit::Weeks => dates::days_between(x, y),
+                }))
+            }
+            ExprKind::Aggregate {
+                kind,
+                slot,
+                list,
+                projection,
+                filter,
+                if_empty,
+            } => self.aggregate(
+                *kind,
+                *slot,
+                list,
+                projection.as_deref(),
+                filter.as_deref(),
+                if_empty.as_deref(),
+                e,
+            ),
+            ExprKind::Round(x, target, mode) => match self.eval(x)? {
+                Value::Num(d) => round(d, *target, *mode)
+                    .map(Value::Num)
+                    .ok_or_else(|| too_large(e.span)),
+                Value::Int(i) => Ok(Value::Num(
+                    round(Decimal::from(i), *target, *mode).ok_or_else(|| too_large(e.span))?,
+                )),
+                other => Ok(other),
+            },
+        }
+    }
+
+    /// Evaluates arguments and pushes them as a new frame; returns its base.
+    fn frame(&mut self, args: &[Expr]) -> R<usize> {
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.eval(a)?);
+        }
+        let frame = self.stack.len();
+        self.stack.extend(vals);
+        Ok(frame)
+    }
+
+    /// Evaluates a table in the current frame; returns the value and the
+    /// rows (0-based) that matched.
+    fn table(&mut self, t: &TableInfo, span: Span) -> R<(Value, Vec<usize>)> {
+        let args: Vec<Value> = self
+            .stack
+            .get(self.base..)
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
+        let mut matched = Vec::new();
+        for (i, row) in t.rows.iter().enumerate() {
+            if row.tests.iter().zip(&args).all(|(test, v)| test.matches(v)) {
+                matched.push(i);
+                if t.hit == HitPolicy::First {
+                    break;
+                }
+            }
+        }
+        let describe = |ev: &Self| -> String {
+            t.params
+                .iter()
+                .zip(&args)
+                .map(|((n, ty, _), v)| format!("{n} = {}", ev.p.render(v, ty)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let row_result = |ev: &mut Self, i: usize| -> R<Value> {
+            match t.rows.get(i) {
+                Some(r) => ev.eval(&r.result),
+                None => Err(fail("internal", span, "row missing")),
+            }
+        };
+        match t.hit {
+            HitPolicy::Unique | HitPolicy::First => match matched.as_slice() {
+                [] => Err(EvalError {
+                    help: Some(format!(
+                        "add a row to `{}` for these values, or check the inputs",
+                        t.name
+                    )),
+                    ..fail(
+                        "no-row-matched",
+                        span,
+                        format!("no row of table `{}` matches {}", t.name, describe(self)),
+                    )
+                }),
+                [one] => Ok((row_result(self, *one)?, matched)),
+                [a, b, ..] => Err(EvalError {
+                    help: Some("make the rows exclusive, or use `hit first`".into()),
+                    ..fail(
+                        "rows-overlap",
+                        span,
+                        format!(
+                            "rows {} and {} of unique table `{}` both match {}",
+                            a + 1,
+                            b + 1,
+                            t.name,
+                            describe(self)
+                        ),
+                    )
+                }),
+            },
+            HitPolicy::CollectCount => Ok((Value::Int(matched.len() as i64), matched)),
+            HitPolicy::CollectSum => {
+                let mut acc = zero_of(&t.ret);
+                for &i in &matched {
+                    let v = row_result(self, i)?;
+                    acc = arith(ArithOp::Add, &acc, &v, span, span)?;
+                }
+                Ok((acc, matched))
+            }
+            HitPolicy::CollectMin | HitPolicy::CollectMax => {
+                let mut best: Option<Value> = None;
+                for &i in &matched {
+                    let v = row_result(self, i)?;
+                    best = Some(match best {
+                        None => v,
+                        Some(b) => pick(b, v, t.hit == HitPolicy::CollectMin),
+                    });
+                }
+                best.map(|b| (b, matched)).ok_or_else(|| EvalError {
+                    help: Some(format!("add a row to `{}` for these values", t.name)),
+                    ..fail(
+                        "no-row-matched",
+                        span,
+                        format!("no row of table `{}` matches {}", t.name, describe(self)),
+                    )
+                })
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn aggregate(
+        &mut self,
+        kind: Aggregate,
+        slot: u32,
+        list: &Expr,
+        projection: Option<&Expr>,
+        filter: Option<&Expr>,
+        if_empty: Option<&Expr>,
+        e: &Expr,
+    ) -> R<Value> {
+        let Value::List(items) = self.eval(list)? else {
+            return Err(fail("internal", e.span, "not a list"));
+        };
+        let at = self.base + slot as usize;
+        let mut acc: Option<Value> = None;
+        let mut count: i64 = 0;
+        for item in items.iter() {
+            self.stack.truncate(at);
+            self.stack.push(item.clone());
+            let keep = match (kind, filter) {
+                (Aggregate::Any | Aggregate::All, _) => true,
+                (_, Some(f)) => self.eval(f)? == Value::Bool(true),
+                (_, None) => true,
+            };
+            if !keep {
+                continue;
+            }
+            match kind {
+                Aggregate::Any | Aggregate::All => {
+                    let holds = match filter {
+                        Some(f) => self.eval(f)? == Value::Bool(true),
+                        None => true,
+                    };
+                    if kind == Aggregate::Any && holds {
+                        self.stack.truncate(at);
+                        return Ok(Value::Bool(true));
+                    }
+                    if kind == Aggregate::All && !holds {
+                        self.stack.truncate(at);
+                        return Ok(Value::Bool(false));
+                    }
+                }
+                Aggregate::Count => count += 1,
+                Aggregate::Sum | Aggregate::Min | Aggregate::Max => {
+                    let v = match projection {
+                        Some(p) => self.eval(p)?,
+                        None => item.clone(),
+                    };
+                    acc = Some(match (acc, kind) {
+                        (None, _) => v,
+                        (Some(a), Aggregate::Sum) => arith(ArithOp::Add, &a, &v, e.span, e.span)?,
+                        (Some(a), k) => pick(a, v, k == Aggregate::Min),
+                    });
+                }
+            }
+        }
+        self.stack.truncate(at);
+        match kind {
+            Aggregate::Any => Ok(Value::Bool(false)),
+            Aggregate::All => Ok(Value::Bool(true)),
+            Aggregate::Count => Ok(Value::Int(count)),
+            Aggregate::Sum => Ok(acc.unwrap_or_else(|| zero_of(&e.ty))),
+            Aggregate::Min | Aggregate::Max => match acc {
+                Some(v) => Ok(v),
+                None => match if_empty {
+                    Some(x) => self.eval(x),
+                    None => Err(EvalError {
+                        help: Some("add a value for the empty case: `... if empty 0 €`".into()),
+                        ..fail(
+                            "empty-list",
+                            e.span,
+                            format!(
+                                "`{}` of an empty list has no value",
+                                if kind == Aggregate::Min { "min" } else { "max" }
+                            ),
+                        )
+                    }),
+                },
+            },
+        }
+    }
+
+    // ---- explanations -----------------------------------------------------
+
+    fn explain_output(&mut self, o: u32) -> OutputExplanation {
+        let p = self.p;
+        let d = p.defs.get(o as usize);
+        let value = self
+            .def(o)
+            .map(|v| p.render(&v, &d.map(|d| d.ty.clone()).unwrap_or(Type::Error)))
+            .unwrap_or_default();
+        let mut steps = Vec::new();
+        let mut seen = Vec::new();
+        self.explain_def(o, &mut steps, &mut seen);
+        OutputExplanation {
+            output: d.map(|d| d.name.clone()).unwrap_or_default(),
+            section: d.and_then(|d| d.citation.section.clone()),
+            source: d.and_then(|d| d.citation.source.clone()),
+            value,
+            steps,
+        }
+    }
+
+    fn explain_def(&mut self, i: u32, steps: &mut Vec<String>, seen: &mut Vec<u32>) {
+        if seen.contains(&i) {
+            return;
+        }
+        seen.push(i);
+        let p = self.p;
+        let Some(d) = p.defs.get(i as usize) else {
+            return;
+        };
+        let Ok(v) = self.def(i) else { return };
+        let cite = cite(&d.citation);
+        let shown = p.render(&v, &d.ty);
+        match &d.body {
+            DefBody::Dated(values) => {
+                let since = values
+                    .iter()
+                    .rev()
+                    .find(|(f, _)| f.is_none_or(|f| f <= self.date))
+                    .and_then(|(f, _)| *f)
+                    .map(|f| format!(", in force from {f}"))
+                    .unwrap_or_default();
+                steps.push(format!("{} = {shown}{cite}{since}", d.name));
+            }
+            DefBody::Rule { base, overrides } => {
+                let applied = if overrides.is_empty() {
+                    None
+                } else {
+                    self.winning_override(overrides).ok().flatten()
+                };
+                let (expr, note) = match applied {
+                    Some(o) => (&o.value, format!(" (override applies: unless {})", o.text)),
+                    None => (base, String::new()),
+                };
+                let formula = if applied.is_some() {
+                    String::new()
+                } else {
+                    format!(" = {}", d.formula)
+                };
+                let substituted = self.substitute(expr, 0);
+                let middle = if substituted == shown {
+                    String::new()
+                } else {
+                    format!(" = {substituted}")
+                };
+                steps.push(format!("{}{formula}{middle} = {shown}{note}{cite}", d.name));
+                let mut refs = Vec::new();
+                collect_refs(expr, &mut refs);
+                for r in refs {
+                    match r {
+                        Ref::Def(j) => self.explain_def(j, steps, seen),
+                        Ref::Table(t, args) => self.explain_table(t, args, steps),
+                        Ref::Scale(s, arg) => {
+                            if let (Some(sc), Ok(x)) = (p.scales.get(s as usize), self.eval(arg)) {
+                                let r = scale_value(sc, &x, arg.span)
+                                    .map(|v| p.render(&v, &sc.ret))
+                                    .unwrap_or_default();
+                                steps.push(format!(
+                                    "{}({}) = {r} ({} scale{})",
+                                    sc.name,
+                                    p.render(&x, &sc.param.1),
+                                    if sc.kind == ScaleKind::Marginal {
+                                        "marginal"
+                                    } else {
+                                        "single-amount"
+                                    },
+                                    cite_inline(&sc.citation)
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn explain_table(&mut self, t: u32, args: &[Expr], steps: &mut Vec<String>) {
+        let p = self.p;
+        let Some(table) = p.tables.get(t as usize) else {
+            return;
+        };
+        let Ok(frame) = self.frame(args) else { return };
+        let saved = std::mem::replace(&mut self.base, frame);
+        let result = self.table(table, Span::default());
+        let shown_args: Vec<String> = table
+            .params
+            .iter()
+            .zip(self.stack.get(frame..).unwrap_or(&[]))
+            .map(|((_, ty, _), v)| p.render(v, ty))
+            .collect();
+        self.stack.truncate(frame);
+        self.base = saved;
+        if let Ok((v, rows)) = result {
+            let rows: Vec<String> = rows.iter().map(|r| (r + 1).to_string()).collect();
+            steps.push(format!(
+                "{}({}) = {} (row {} of the table{})",
+                table.name,
+                shown_args.join(", "),
+                p.render(&v, &table.ret),
+                rows.join(", "),
+                cite_inline(&table.citation)
+            ));
+        }
+    }
+
+    /// The expression with every name replaced by its value.
+    fn substitute(&mut self, e: &Expr, parent_prec: u8) -> String {
+        let p = self.p;
+        match &e.kind {
+            ExprKind::Arith(op, a, b) => {
+                let (prec, sym) = match op {
+                    ArithOp::Add => (1, "+"),
+                    ArithOp::Sub => (1, "−"),
+                    ArithOp::Mul => (2, "×"),
+                    ArithOp::Div => (2, "/"),
+                };
+                let s = format!(
+                    "{} {sym} {}",
+                    self.substitute(a, prec),
+                    self.substitute(b, prec + 1)
+                );
+                if prec < parent_prec {
+                    format!("({s})")
+                } else {
+                    s
+                }
+            }
+            ExprKind::Round(x, target, mode) => {
+                let t = match target {
+                    RoundTarget::Cents(1) => "cents".to_string(),
+                    RoundTarget::Cents(100) => "whole euros".to_string(),
+                    RoundTarget::Cents(n) => format!("{n} cents"),
+                    RoundTarget::Decimals(n) => format!("{n} decimals"),
+                };
+                let m = match mode {
+                    RoundMode::HalfUp => "",
+                    RoundMode::HalfEven => " half even",
+                    RoundMode::Down => " down",
+                    RoundMode::Up => " up",
+                };
+                let inner = self.substitute(x, 0);
+                let s = format!("{inner} rounded to {t}{m}");
+                if parent_prec > 0 {
+                    format!("({s})")
+                } else {
+                    s
+                }
+            }
+            _ => match self.eval(e) {
+                Ok(v) => p.render(&v, &e.ty),
+                Err(_) => "?".into(),
+            },
+        }
+    }
+}
+
+enum Ref<'e> {
+    Def(u32),
+    Table(u32, &'e [Expr]),
+    Scale(u32, &'e Expr),
+}
+
+fn collect_refs<'e>(e: &'e Expr, out: &mut Vec<Ref<'e>>) {
+    match &e.kind {
+        ExprKind::Def(i) => out.push(Ref::Def(*i)),
+        ExprKind::Table(t, args) => {
+            args.iter().for_each(|a| collect_refs(a, out));
+            out.push(Ref::Table(*t, args));
+        }
+        ExprKind::Scale(s, arg) => {
+            collect_refs(arg, out);
+            out.push(Ref::Scale(*s, arg));
+        }
+        ExprKind::Field(x, _) | ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Round(x, _, _) => {
+            collect_refs(x, out)
+        }
+        ExprKind::Arith(_, a, b)
+        | ExprKind::Cmp(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Between(_, a, b) => {
+            collect_refs(a, out);
+            collect_refs(b, out);
+        }
+        ExprKind::In(v, opts, _) => {
+            collect_refs(v, out);
+            opts.iter().for_each(|o| collect_refs(o, out));
+        }
+        ExprKind::If(c, t, f) => {
+            collect_refs(c, out);
+            collect_refs(t, out);
+            collect_refs(f, out);
+        }
+        ExprKind::Call(_, args) | ExprKind::Builtin(_, args) | ExprKind::List(args) => {
+            args.iter().for_each(|a| collect_refs(a, out))
+        }
+        ExprKind::Aggregate {
+            list,
+            projection,
+            filter,
+            if_empty,
+            ..
+        } => {
+            collect_refs(list, out);
+            for x in [projection, filter, if_empty].into_iter().flatten() {
+                collect_refs(x, out);
+            }
+        }
+        ExprKind::Const(_) | ExprKind::Input(_) | ExprKind::Local(_) | ExprKind::DecisionDate => {}
+    }
+}
+
+fn cite(c: &Citation) -> String {
+    match (&c.section, &c.source) {
+        (Some(s), Some(src)) => format!(" (§ {s}, {src})"),
+        (Some(s), None) => format!(" (§ {s})"),
+        (None, Some(src)) => format!(" ({src})"),
+        (None, None) => String::new(),
+    }
+}
+
+fn cite_inline(c: &Citation) -> String {
+    match (&c.section, &c.source) {
+        (Some(s), _) => format!(", § {s}"),
+        (None, Some(src)) => format!(", {src}"),
+        (None, None) => String::new(),
+    }
+}
+
+fn pick(a: Value, b: Value, min: bool) -> Value {
+    match a.compare(&b) {
+        Some(Ordering::Greater) if min => b,
+        Some(Ordering::Less) if !min => b,
+        _ => a,
+    }
+}
+
+fn arith(op: ArithOp, x: &Value, y: &Value, span: Span, rhs_span: Span) -> R<Value> {
+    match (x, y) {
+        (Value::Int(a), Value::Int(b)) if op != ArithOp::Div => {
+            let r = match op {
+                ArithOp::Add => a.checked_add(*b),
+                ArithOp::Sub => a.checked_sub(*b),
+                _ => a.checked_mul(*b),
+            };
+            r.map(Value::Int).ok_or_else(|| too_large(span))
+        }
+        (Value::Date(d), Value::Duration(dur)) => {
+            let r = if op == ArithOp::Sub {
+                dates::sub_duration(*d, *dur)
+            } else {
+                dates::add_duration(*d, *dur)
+            };
+            r.map(Value::Date).ok_or_else(|| {
+                fail(
+                    "date-out-of-range",
+                    span,
+                    "the resulting date is outside the calendar",
+                )
+            })
+        }
+        (Value::Duration(dur), Value::Date(d)) => dates::add_duration(*d, *dur)
+            .map(Value::Date)
+            .ok_or_else(|| {
+                fail(
+                    "date-out-of-range",
+                    span,
+                    "the resulting date is outside the calendar",
+                )
+            }),
+        (Value::Duration(a), Value::Duration(b)) => {
+            let (m, d) = if op == ArithOp::Sub {
+                (a.months.checked_sub(b.months), a.days.checked_sub(b.days))
+            } else {
+                (a.months.checked_add(b.months), a.days.checked_add(b.days))
+            };
+            match (m, d) {
+                (Some(months), Some(days)) => Ok(Value::Duration(Duration { months, days })),
+                _ => Err(too_large(span)),
+            }
+        }
+        _ => {
+            let (Some(a), Some(b)) = (x.as_decimal(), y.as_decimal()) else {
+                return Err(fail("internal", span, "not numbers"));
+            };
+            let r = match op {
+                ArithOp::Add => a.checked_add(b),
+                ArithOp::Sub => a.checked_sub(b),
+                ArithOp::Mul => a.checked_mul(b),
+                ArithOp::Div => {
+                    if b.is_zero() {
+                        return Err(EvalError {
+                            help: Some(
+                                "guard the division, for example `if x = 0 then ... else a / x`"
+                                    .into(),
+                            ),
+                            ..fail("division-by-zero", rhs_span, "division by zero")
+                        });
+                    }
+                    a.checked_div(b)
+                }
+            };
+            r.map(Value::Num).ok_or_else(|| too_large(span))
+        }
+    }
+}
+
+fn builtin(b: Builtin, vals: &[Value], span: Span) -> R<Value> {
+    let first = vals
+        .first()
+        .cloned()
+        .ok_or_else(|| fail("internal", span, "missing argument"))?;
+    let date = |v: &Value| match v {
+        Value::Date(d) => Ok(*d),
+        _ => Err(fail("internal", span, "not a date")),
+    };
+    let int = |v: &Value| match v {
+        Value::Int(i) => Ok(*i),
+        _ => Err(fail("internal", span, "not an integer")),
+    };
+    Ok(match b {
+        Builtin::Min | Builtin::Max => vals
+            .iter()
+            .skip(1)
+            .cloned()
+            .fold(first, |a, v| pick(a, v, b == Builtin::Min)),
+        Builtin::Abs => match first {
+            Value::Int(i) => Value::Int(i.checked_abs().ok_or_else(|| too_large(span))?),
+            Value::Num(d) => Value::Num(d.abs()),
+            other => other,
+        },
+        Builtin::FirstDayOfMonth => Value::Date(dates::first_day_of_month(date(&first)?)),
+        Builtin::LastDayOfMonth => Value::Date(dates::last_day_of_month(date(&first)?)),
+        Builtin::FirstDayOfYear => Value::Date(dates::first_day_of_year(date(&first)?)),
+        Builtin::LastDayOfYear => Value::Date(dates::last_day_of_year(date(&first)?)),
+        Builtin::Years => Value::Duration(Duration {
+            months: int(&first)?
+                .checked_mul(12)
+                .ok_or_else(|| too_large(span))?,
+            days: 0,
+        }),
+        Builtin::Months => Value::Duration(Duration {
+            months: int(&first)?,
+            days: 0,
+        }),
+        Builtin::Days => Value::Duration(Duration {
+            months: 0,
+            days: int(&first)?,
+        }),
+    })
+}
+
+/// The value of a scale for a base amount. See `docs/language.md#scales`.
+pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
+    let base = x
+        .as_decimal()
+        .ok_or_else(|| fail("internal", span, "not a number"))?;
+    let thresholds: Vec<Decimal> = s
+        .brackets
+        .iter()
+        .filter_map(|(t, _)| t.as_decimal())
+        .collect();
+    match s.kind {
+        ScaleKind::Marginal => {
+            let mut total = Decimal::ZERO;
+            for (i, (t, rate)) in s.brackets.iter().enumerate() {
+                let (Some(t), Some(rate)) = (t.as_decimal(), rate.as_decimal()) else {
+                    continue;
+                };
+                if base <= t {
+                    break;
+                }
+                let top = thresholds.get(i + 1).map(|n| base.min(*n)).unwrap_or(base);
+                let part = top
+                    .checked_sub(t)
+                    .and_then(|w| w.checked_mul(rate))
+                    .ok_or_else(|| too_large(span))?;
+                total = total.checked_add(part).ok_or_else(|| too_large(span))?;
+            }
+            Ok(Value::Num(total))
+        }
+        ScaleKind::SingleAmount => {
+            let first = thresholds.first().copied();
+            let below = match first {
+                Some(f) => base < f,
+                None => true,
+            };
+            if below {
+                return Err(EvalError {
+                    help: Some(format!(
+                        "the scale `{}` starts at {}",
+                        s.name,
+                        first.map(|f| f.to_string()).unwrap_or_default()
+                    )),
+                    ..fail(
+                        "below-scale",
+                        span,
+                        format!("{base} is below the first bracket of `{}`", s.name),
+                    )
+                });
+            }
+            let mut chosen = 0;
+            for (i, t) in thresholds.iter().enumerate() {
+                let inside = if s.strict { base > *t } else { base >= *t };
+                if inside {
+                    chosen = i;
+                }
+            }
+            s.brackets
+                .get(chosen)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| fail("internal", span, "empty scale"))
+        }
+    }
+}
+
+/// A decision as services receive it; the schema is in `docs/cli.md`.
+pub fn decision_json(p: &Program, case: &Case, d: &Decision) -> serde_json::Value {
+    let mut outputs = serde_json::Map::new();
+    for (i, v) in &d.outputs {
+        if let Some(def) = p.defs.get(*i as usize) {
+            outputs.insert(def.name.clone(), p.to_json(v, &def.ty));
+        }
+    }
+    let mut out = serde_json::json!({
+        "rulebook": p.id,
+        "version": p.version,
+        "decision_date": case.decision_date.to_string(),
+        "eligible": d.eligible,
+        "failed_criteria": d.failed_criteria,
+        "outputs": outputs,
+    });
+    if let (Some(e), Some(map)) = (&d.explanation, out.as_object_mut()) {
+        map.insert("explanation".into(), serde_json::json!(e));
+    }
+    out
+}

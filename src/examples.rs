@@ -1,0 +1,123 @@
+//! Running a rulebook's examples: they are its tests.
+
+use crate::diagnostic::Span;
+use crate::eval::{evaluate, Case, Options};
+use crate::ir::{ExpectInfo, Program};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleResult {
+    pub name: String,
+    pub span: Span,
+    /// One line per expectation that did not hold; empty when it passed.
+    pub failures: Vec<String>,
+}
+
+impl ExampleResult {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+pub fn run_examples(p: &Program) -> Vec<ExampleResult> {
+    p.examples.iter().map(|e| run_example(p, e)).collect()
+}
+
+pub fn run_example(p: &Program, e: &crate::ir::ExampleInfo) -> ExampleResult {
+    let case = Case {
+        decision_date: e.date,
+        inputs: e.inputs.clone(),
+    };
+    let mut failures = Vec::new();
+    let result = evaluate(p, &case, &Options { explain: false });
+    let expects_error = e.expects.iter().any(|x| matches!(x, ExpectInfo::Error(..)));
+    match result {
+        Err(err) => {
+            let wanted = e.expects.iter().find_map(|x| match x {
+                ExpectInfo::Error(m, _) => Some(m.clone()),
+                _ => None,
+            });
+            match wanted {
+                None => failures.push(format!("evaluation failed: {err}")),
+                Some(Some(m)) if !err.to_string().contains(&m) => {
+                    failures.push(format!("expected an error mentioning {m:?}, got: {err}"))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(d) => {
+            if expects_error {
+                failures.push("expected an error, but the evaluation succeeded".into());
+            }
+            for x in &e.expects {
+                match x {
+                    ExpectInfo::Eligible(want, names, _) => {
+                        if d.eligible != *want {
+                            let why = if d.failed_criteria.is_empty() {
+                                String::new()
+                            } else {
+                                format!(
+                                    " (failed: {})",
+                                    d.failed_criteria
+                                        .iter()
+                                        .map(|c| c.criterion.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            };
+                            failures.push(format!(
+                                "expected {}, got {}{why}",
+                                if *want { "eligible" } else { "not eligible" },
+                                if d.eligible {
+                                    "eligible"
+                                } else {
+                                    "not eligible"
+                                }
+                            ));
+                        } else if let Some(names) = names {
+                            let mut got: Vec<&str> = d
+                                .failed_criteria
+                                .iter()
+                                .map(|c| c.criterion.as_str())
+                                .collect();
+                            let mut want: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+                            got.sort_unstable();
+                            want.sort_unstable();
+                            if got != want {
+                                failures.push(format!(
+                                    "expected the failed criteria to be {}, got {}",
+                                    want.join(", "),
+                                    got.join(", ")
+                                ));
+                            }
+                        }
+                    }
+                    ExpectInfo::Output(o, want, _) => {
+                        let def = p.defs.get(*o as usize);
+                        let name = def.map(|d| d.name.as_str()).unwrap_or("?");
+                        let ty = def
+                            .map(|d| d.ty.clone())
+                            .unwrap_or(crate::value::Type::Error);
+                        match d.outputs.iter().find(|(i, _)| i == o) {
+                            Some((_, got)) if got.equals(want) => {}
+                            Some((_, got)) => failures.push(format!(
+                                "expected {name} = {}, got {}",
+                                p.render(want, &ty),
+                                p.render(got, &ty)
+                            )),
+                            None => failures.push(format!(
+                                "expected {name} = {}, but the case is not eligible, so no outputs were computed",
+                                p.render(want, &ty)
+                            )),
+                        }
+                    }
+                    ExpectInfo::Error(..) => {}
+                }
+            }
+        }
+    }
+    ExampleResult {
+        name: e.name.clone(),
+        span: e.span,
+        failures,
+    }
+}

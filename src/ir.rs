@@ -1,0 +1,429 @@
+//! The compiled rulebook: every name resolved to a slot, every expression
+//! typed. The evaluator never looks a name up by string.
+
+use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
+use crate::diagnostic::Span;
+use crate::value::{Type, TypeNames, Value};
+use chrono::NaiveDate;
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Citation {
+    pub section: Option<String>,
+    pub source: Option<String>,
+}
+
+impl From<&crate::ast::Citation> for Citation {
+    fn from(c: &crate::ast::Citation) -> Citation {
+        Citation {
+            section: c.section.clone(),
+            source: c.source.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub id: String,
+    pub title: Option<String>,
+    pub version: String,
+    pub in_force_from: NaiveDate,
+    pub in_force_to: Option<NaiveDate>,
+    pub source: Option<String>,
+    pub amends: Option<String>,
+    pub enums: Vec<EnumInfo>,
+    pub records: Vec<RecordInfo>,
+    pub inputs: Vec<InputInfo>,
+    pub defs: Vec<DefInfo>,
+    pub functions: Vec<FunctionInfo>,
+    pub tables: Vec<TableInfo>,
+    pub scales: Vec<ScaleInfo>,
+    pub criteria: Vec<CriterionInfo>,
+    /// Indices into `defs`, in the order the outputs are written.
+    pub outputs: Vec<u32>,
+    pub examples: Vec<ExampleInfo>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumInfo {
+    pub name: String,
+    pub variants: Vec<String>,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldInfo {
+    pub name: String,
+    pub ty: Type,
+    pub bounds: Option<Bounds>,
+    pub description: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordInfo {
+    pub name: String,
+    pub fields: Vec<FieldInfo>,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+/// Allowed values of a number or date, from a type such as `integer 1 to 5`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bounds {
+    pub low: Option<(Value, bool)>,
+    pub high: Option<(Value, bool)>,
+    pub text: String,
+}
+
+impl Bounds {
+    pub fn contains(&self, v: &Value) -> bool {
+        use std::cmp::Ordering::*;
+        let low_ok = match &self.low {
+            None => true,
+            Some((b, incl)) => matches!(
+                (v.compare(b), incl),
+                (Some(Greater), _) | (Some(Equal), true)
+            ),
+        };
+        let high_ok = match &self.high {
+            None => true,
+            Some((b, incl)) => {
+                matches!((v.compare(b), incl), (Some(Less), _) | (Some(Equal), true))
+            }
+        };
+        low_ok && high_ok
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct InputInfo {
+    pub name: String,
+    pub ty: Type,
+    pub bounds: Option<Bounds>,
+    pub description: Option<String>,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefKind {
+    Let,
+    Output,
+    Parameter,
+}
+
+#[derive(Debug, Clone)]
+pub struct DefInfo {
+    pub name: String,
+    pub kind: DefKind,
+    pub ty: Type,
+    pub body: DefBody,
+    /// The base formula as written, for explanations.
+    pub formula: String,
+    pub citation: Citation,
+    pub doc: Option<String>,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum DefBody {
+    Rule {
+        base: Expr,
+        overrides: Vec<OverrideInfo>,
+    },
+    /// A parameter's values, each in force from its date (`None`: always).
+    Dated(Vec<(Option<NaiveDate>, Value)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct OverrideInfo {
+    pub condition: Expr,
+    pub value: Expr,
+    pub rank: u32,
+    pub span: Span,
+    /// The condition as written, to name the override in errors.
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionInfo {
+    pub name: String,
+    pub params: Vec<(String, Type)>,
+    pub ret: Type,
+    pub body: Expr,
+    pub frame_size: u32,
+    pub citation: Citation,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellTest {
+    Any,
+    Range {
+        low: Option<(Value, bool)>,
+        high: Option<(Value, bool)>,
+    },
+    OneOf(Vec<Value>),
+}
+
+impl CellTest {
+    pub fn matches(&self, v: &Value) -> bool {
+        match self {
+            CellTest::Any => true,
+            CellTest::OneOf(vals) => vals.iter().any(|x| x.equals(v)),
+            CellTest::Range { low, high } => Bounds {
+                low: low.clone(),
+                high: high.clone(),
+                text: String::new(),
+            }
+            .contains(v),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TableRowInfo {
+    pub tests: Vec<CellTest>,
+    pub result: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    pub name: String,
+    pub params: Vec<(String, Type, Option<Bounds>)>,
+    pub ret: Type,
+    pub hit: HitPolicy,
+    pub rows: Vec<TableRowInfo>,
+    pub frame_size: u32,
+    pub citation: Citation,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScaleInfo {
+    pub name: String,
+    pub param: (String, Type),
+    pub ret: Type,
+    pub kind: ScaleKind,
+    pub strict: bool,
+    pub brackets: Vec<(Value, Value)>,
+    pub citation: Citation,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct CriterionInfo {
+    pub name: String,
+    pub condition: Expr,
+    pub reason: String,
+    pub citation: Citation,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExampleInfo {
+    pub name: String,
+    pub span: Span,
+    pub date: NaiveDate,
+    /// One value per input, in input order.
+    pub inputs: Vec<Value>,
+    pub expects: Vec<ExpectInfo>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExpectInfo {
+    Eligible(bool, Option<Vec<String>>, Span),
+    Output(u32, Value, Span),
+    Error(Option<String>, Span),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Min,
+    Max,
+    Abs,
+    FirstDayOfMonth,
+    LastDayOfMonth,
+    FirstDayOfYear,
+    LastDayOfYear,
+    Years,
+    Months,
+    Days,
+}
+
+pub const BUILTINS: &[(&str, Builtin, &str)] = &[
+    (
+        "min",
+        Builtin::Min,
+        "min(a, b, ...): the smallest of its arguments",
+    ),
+    (
+        "max",
+        Builtin::Max,
+        "max(a, b, ...): the largest of its arguments",
+    ),
+    ("abs", Builtin::Abs, "abs(x): x without its sign"),
+    (
+        "first_day_of_month",
+        Builtin::FirstDayOfMonth,
+        "first_day_of_month(date)",
+    ),
+    (
+        "last_day_of_month",
+        Builtin::LastDayOfMonth,
+        "last_day_of_month(date)",
+    ),
+    (
+        "first_day_of_year",
+        Builtin::FirstDayOfYear,
+        "first_day_of_year(date)",
+    ),
+    (
+        "last_day_of_year",
+        Builtin::LastDayOfYear,
+        "last_day_of_year(date)",
+    ),
+    ("years", Builtin::Years, "years(n): a duration of n years"),
+    (
+        "months",
+        Builtin::Months,
+        "months(n): a duration of n months",
+    ),
+    ("days", Builtin::Days, "days(n): a duration of n days"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Const(Value),
+    Input(u32),
+    Def(u32),
+    /// A function parameter, table column or list element, by frame slot.
+    Local(u32),
+    DecisionDate,
+    Field(Box<Expr>, u32),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    In(Box<Expr>, Vec<Expr>, bool),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Call(u32, Vec<Expr>),
+    Table(u32, Vec<Expr>),
+    Scale(u32, Box<Expr>),
+    Builtin(Builtin, Vec<Expr>),
+    List(Vec<Expr>),
+    Between(DurationUnit, Box<Expr>, Box<Expr>),
+    Aggregate {
+        kind: Aggregate,
+        slot: u32,
+        list: Box<Expr>,
+        projection: Option<Box<Expr>>,
+        filter: Option<Box<Expr>>,
+        if_empty: Option<Box<Expr>>,
+    },
+    Round(Box<Expr>, RoundTarget, RoundMode),
+}
+
+impl Program {
+    pub fn def_index(&self, name: &str) -> Option<u32> {
+        self.defs
+            .iter()
+            .position(|d| d.name == name)
+            .map(|i| i as u32)
+    }
+    pub fn output_index(&self, name: &str) -> Option<u32> {
+        self.outputs
+            .iter()
+            .copied()
+            .find(|i| self.defs.get(*i as usize).is_some_and(|d| d.name == name))
+    }
+    pub fn field_types(&self, record: u32) -> Vec<Type> {
+        self.records
+            .get(record as usize)
+            .map(|r| r.fields.iter().map(|f| f.ty.clone()).collect())
+            .unwrap_or_default()
+    }
+    pub fn type_name(&self, ty: &Type) -> String {
+        match ty {
+            Type::Bool => "bool".into(),
+            Type::Integer => "integer".into(),
+            Type::Decimal => "decimal".into(),
+            Type::Money => "money".into(),
+            Type::Percent => "percent".into(),
+            Type::Text => "text".into(),
+            Type::Date => "date".into(),
+            Type::Duration => "duration".into(),
+            Type::Enum(e) => self
+                .enums
+                .get(*e as usize)
+                .map(|e| e.name.clone())
+                .unwrap_or_default(),
+            Type::Record(r) => self
+                .records
+                .get(*r as usize)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            Type::List(t) => format!("list of {}", self.type_name(t)),
+            Type::Error => "unknown".into(),
+        }
+    }
+    pub fn render(&self, v: &Value, ty: &Type) -> String {
+        crate::value::render(v, ty, self)
+    }
+    pub fn to_json(&self, v: &Value, ty: &Type) -> serde_json::Value {
+        crate::value::to_json(v, ty, self, &|r| self.field_types(r))
+    }
+    /// Whether the version is in force on a date.
+    pub fn in_force_on(&self, date: NaiveDate) -> bool {
+        date >= self.in_force_from && self.in_force_to.is_none_or(|to| date <= to)
+    }
+}
+
+impl TypeNames for Program {
+    fn variant_name(&self, enum_id: u32, variant: u32) -> &str {
+        self.enums
+            .get(enum_id as usize)
+            .and_then(|e| e.variants.get(variant as usize))
+            .map(|s| s.as_str())
+            .unwrap_or("?")
+    }
+    fn field_names(&self, record_id: u32) -> Vec<&str> {
+        self.records
+            .get(record_id as usize)
+            .map(|r| r.fields.iter().map(|f| f.name.as_str()).collect())
+            .unwrap_or_default()
+    }
+}

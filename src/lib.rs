@@ -1,0 +1,20 @@
+//! `rulebook`: a rules-as-code engine for public service vouchers.
+//!
+//! The core is pure: it takes text and values and returns values and
+//! diagnostics. The CLI, the HTTP service and the language server are thin
+//! layers over it.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod ast;
+pub mod check;
+pub mod dates;
+pub mod diagnostic;
+pub mod eval;
+pub mod examples;
+pub mod format;
+pub mod input;
+pub mod ir;
+pub mod render;
+pub mod syntax;
+pub mod tables;
+pub mod value;

@@ -1,0 +1,1527 @@
+//! Parsing: rulebook text to a syntax tree plus diagnostics.
+//!
+//! The file is split into items (each starts with its keyword at the start of
+//! a line) and each item is parsed on its own, so one broken item does not
+//! hide errors in the others.
+
+use crate::ast::*;
+use crate::diagnostic::{Diagnostic, Span};
+use chrono::NaiveDate;
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::Parser;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/rulebook.pest"]
+struct RulebookParser;
+
+pub const ITEM_KEYWORDS: &[&str] = &[
+    "rulebook",
+    "enum",
+    "record",
+    "input",
+    "let",
+    "parameter",
+    "table",
+    "scale",
+    "function",
+    "output",
+    "eligibility",
+    "example",
+];
+
+/// A top-level block of text: one item with its doc comment.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub start: usize,
+    pub end: usize,
+    /// Where the item keyword starts (after the doc comment).
+    pub item_start: usize,
+    pub doc: Option<String>,
+}
+
+fn first_word(line: &str) -> &str {
+    let end = line
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map(|(i, _)| i)
+        .unwrap_or(line.len());
+    line.get(..end).unwrap_or("")
+}
+
+/// Whether a line (without its newline) starts a top-level item.
+pub fn starts_item(line: &str) -> bool {
+    ITEM_KEYWORDS.contains(&first_word(line))
+}
+
+/// Splits a file into item blocks. Text before the first item that is not
+/// blank or a comment is returned as a stray span.
+pub fn split_blocks(text: &str) -> (Vec<Block>, Option<Span>) {
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut stray: Option<Span> = None;
+    let mut doc_lines: Vec<&str> = Vec::new();
+    let mut doc_start: Option<usize> = None;
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let line_start = offset;
+        offset += raw.len();
+        if let Some(doc) = line.strip_prefix("---") {
+            doc_start.get_or_insert(line_start);
+            doc_lines.push(doc.strip_prefix(' ').unwrap_or(doc));
+            continue;
+        }
+        if starts_item(line) {
+            let start = doc_start.unwrap_or(line_start);
+            if let Some(last) = blocks.last_mut() {
+                last.end = start;
+            }
+            let doc = if doc_lines.is_empty() {
+                None
+            } else {
+                Some(doc_lines.join("\n"))
+            };
+            blocks.push(Block {
+                start,
+                end: text.len(),
+                item_start: line_start,
+                doc,
+            });
+        } else if blocks.is_empty() {
+            let trimmed = line.trim();
+            if !trimmed.is_empty() && !trimmed.starts_with("--") && stray.is_none() {
+                let lead = line.len() - line.trim_start().len();
+                stray = Some(Span::new(line_start + lead, line_start + line.len()));
+            }
+        }
+        if !line.trim().is_empty() {
+            doc_lines.clear();
+            doc_start = None;
+        }
+    }
+    (blocks, stray)
+}
+
+/// Parses a whole rulebook file. Always returns a tree (possibly partial).
+pub fn parse(text: &str) -> (File, Vec<Diagnostic>) {
+    let mut b = Builder {
+        text,
+        offset: 0,
+        diags: Vec::new(),
+    };
+    let mut file = File {
+        header: None,
+        items: Vec::new(),
+    };
+    let (blocks, stray) = split_blocks(text);
+    if let Some(span) = stray {
+        b.diags.push(
+            Diagnostic::error(
+                "syntax",
+                span,
+                "expected an item, such as `rulebook`, `input` or `output`",
+            )
+            .with_label("not part of any item")
+            .with_help(format!(
+                "every item starts with one of these keywords at the start of a line: {}",
+                ITEM_KEYWORDS.join(", ")
+            )),
+        );
+    }
+    for block in blocks {
+        let Some(src) = text.get(block.item_start..block.end) else {
+            continue;
+        };
+        b.offset = block.item_start;
+        match RulebookParser::parse(Rule::item, src) {
+            Ok(mut pairs) => {
+                let Some(pair) = pairs.next() else { continue };
+                let span = b.span(&pair);
+                if pair.as_rule() == Rule::header {
+                    let header = b.header(pair);
+                    if let Some(first) = &file.header {
+                        b.diags.push(
+                            Diagnostic::error("duplicate-header", header.span, "a second `rulebook` header")
+                                .with_related(first.span, "the first header is here")
+                                .with_help("a file holds one rulebook version; move the other version to a file of its own"),
+                        );
+                    } else {
+                        file.header = Some(header);
+                    }
+                    continue;
+                }
+                if let Some(kind) = b.item(pair) {
+                    file.items.push(Item {
+                        kind,
+                        doc: block.doc.clone(),
+                        span,
+                    });
+                }
+            }
+            Err(e) => b.diags.push(syntax_error(&e, block.item_start, src)),
+        }
+    }
+    (file, b.diags)
+}
+
+fn describe(rule: Rule) -> Option<&'static str> {
+    use Rule::*;
+    Some(match rule {
+        ident | dotted_ident => "a name",
+        number => "a number",
+        money_lit => "an amount such as `12.50 €`",
+        percent_lit => "a percentage such as `35 %`",
+        date_lit => "a date such as `2021-01-01`",
+        string => "a quoted text",
+        expr | if_expr | rounded | or_expr | and_expr | not_expr | cmp_expr | add_expr
+        | mul_expr | unary | postfix | primary | literal => "an expression",
+        type_expr | named_type | list_type => "a type such as `money` or `list of Person`",
+        cmp_op => "a comparison such as `>=`",
+        add_op | mul_op => "an operator",
+        in_op => "`in`",
+        k_and => "`and`",
+        k_or => "`or`",
+        k_then => "`then`",
+        k_else => "`else` and a reason",
+        k_to => "`to`",
+        k_from => "`from`",
+        k_for => "`for`",
+        k_in => "`in`",
+        k_where => "`where`",
+        k_unless => "`unless`",
+        k_rank => "`rank`",
+        k_rounded | rounding => "`rounded to ...`",
+        round_target => "`cents`, `whole euros`, `10 cents` or `2 decimals`",
+        round_mode => "a rounding mode: `half up`, `half even`, `down` or `up`",
+        section => "a section reference such as `§ 6.2`",
+        source_clause => "`source \"...\"`",
+        version_clause => "`version ...`",
+        in_force_clause => "`in force 2021-01-01 to 2021-12-31`",
+        amends_clause => "`amends ...`",
+        version_ref => "a version such as `2021`",
+        header => "a `rulebook` header",
+        fields => "a list of fields in braces",
+        field => "a field such as `birth_date: date`",
+        params => "parameters in parentheses such as `(income: money)`",
+        param => "a parameter such as `income: money`",
+        override_clause => "`unless ... then ...`",
+        dated_value => "`= VALUE from DATE`",
+        hit_policy => "`hit unique`, `hit first` or `hit collect sum`",
+        table_row => "a table row such as `| 1 | 0.60 |`",
+        scale_kind => "`marginal` or `single amount`",
+        criterion => "a criterion such as `adult: age >= 18 else \"reason\"`",
+        on_clause => "`on DATE`",
+        given_clause => "`given NAME {...}`",
+        expect_clause => "`expect ...`",
+        data_value | data_record | data_list => "a value",
+        field_access => "`.field`",
+        EOI => "the end of the item",
+        _ => return None,
+    })
+}
+
+fn syntax_error(e: &pest::error::Error<Rule>, offset: usize, src: &str) -> Diagnostic {
+    let (start, end) = match e.location {
+        InputLocation::Pos(p) => (p, p),
+        InputLocation::Span((s, e)) => (s, e),
+    };
+    let found: String = src
+        .get(start..)
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(20)
+        .collect();
+    let end = if end > start {
+        end
+    } else {
+        start + found.len()
+    };
+    let span = Span::new(offset + start, offset + end.max(start));
+    let expected = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
+            names.dedup();
+            let mut seen = Vec::new();
+            for n in names {
+                if !seen.contains(&n) {
+                    seen.push(n);
+                }
+            }
+            seen.truncate(4);
+            seen
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let found_text = if found.is_empty() {
+        "the end of the item".to_string()
+    } else {
+        format!("`{found}`")
+    };
+    let message = if expected.is_empty() {
+        format!("unexpected {found_text}")
+    } else {
+        format!("expected {}, found {found_text}", join_or(&expected))
+    };
+    let mut d = Diagnostic::error("syntax", span, message).with_label("here");
+    if found.starts_with('§') {
+        d = d.with_help(
+            "a section reference goes at the end of a definition's header or after its value",
+        );
+    } else if found.ends_with(':') && expected.iter().any(|e| e.contains("expression")) {
+        d = d.with_help("a criterion reads `name: condition else \"reason\"`");
+    }
+    d
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} or {}", rest.join(", "), last),
+    }
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    offset: usize,
+    diags: Vec<Diagnostic>,
+}
+
+type P<'i> = Pair<'i, Rule>;
+
+impl<'a> Builder<'a> {
+    fn span(&self, p: &P) -> Span {
+        let s = p.as_span();
+        Span::new(self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn ident(&self, p: P) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
+    }
+
+    fn string(&mut self, p: P) -> String {
+        let raw = p.as_str();
+        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
+        let mut out = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some(other) => out.push(other),
+                    None => {}
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn date(&mut self, p: P) -> NaiveDate {
+        let span = self.span(&p);
+        match NaiveDate::parse_from_str(p.as_str(), "%Y-%m-%d") {
+            Ok(d) => d,
+            Err(_) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "invalid-date",
+                        span,
+                        format!("`{}` is not a date in the calendar", p.as_str()),
+                    )
+                    .with_label("no such day")
+                    .with_help("write dates as YEAR-MONTH-DAY, such as 2021-02-28"),
+                );
+                NaiveDate::default()
+            }
+        }
+    }
+
+    fn number(&mut self, p: &P) -> Decimal {
+        let text: String = p.as_str().chars().filter(|c| *c != '_').collect();
+        match Decimal::from_str(&text) {
+            Ok(d) => d,
+            Err(_) => {
+                let span = self.span(p);
+                self.diags.push(
+                    Diagnostic::error(
+                        "invalid-number",
+                        span,
+                        format!(
+                            "`{}` is not a number this engine can hold exactly",
+                            p.as_str()
+                        ),
+                    )
+                    .with_help("numbers may have at most 28 significant digits"),
+                );
+                Decimal::ZERO
+            }
+        }
+    }
+
+    fn literal(&mut self, p: P) -> Literal {
+        let inner = match p.as_rule() {
+            Rule::literal => match p.into_inner().next() {
+                Some(i) => i,
+                None => return Literal::Bool(false),
+            },
+            _ => p,
+        };
+        match inner.as_rule() {
+            Rule::date_lit => Literal::Date(self.date(inner)),
+            Rule::money_lit => {
+                let n = inner.into_inner().next();
+                Literal::Money(n.map(|n| self.number(&n)).unwrap_or_default())
+            }
+            Rule::percent_lit => {
+                let n = inner.into_inner().next();
+                Literal::Percent(n.map(|n| self.number(&n)).unwrap_or_default())
+            }
+            Rule::duration_lit => {
+                let mut it = inner.into_inner();
+                let (Some(n), Some(u)) = (it.next(), it.next()) else {
+                    return Literal::Bool(false);
+                };
+                let span = self.span(&n);
+                let count = match n.as_str().replace('_', "").parse::<i64>() {
+                    Ok(c) if c <= 100_000 => c,
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "invalid-number",
+                                span,
+                                "a duration must be a whole number no larger than 100000",
+                            )
+                            .with_help("write for example `6 months` or `18 years`"),
+                        );
+                        0
+                    }
+                };
+                let unit = match u.as_str().trim_end_matches('s') {
+                    "year" => DurationUnit::Years,
+                    "month" => DurationUnit::Months,
+                    "week" => DurationUnit::Weeks,
+                    _ => DurationUnit::Days,
+                };
+                Literal::Duration(count, unit)
+            }
+            Rule::number => {
+                let is_int = !inner.as_str().contains('.');
+                Literal::Number(self.number(&inner), is_int)
+            }
+            Rule::string => Literal::Text(self.string(inner)),
+            Rule::bool_lit => Literal::Bool(inner.as_str() == "true"),
+            _ => Literal::Bool(false),
+        }
+    }
+
+    fn citation(&mut self, c: &mut Citation, p: P) {
+        match p.as_rule() {
+            Rule::section => {
+                if let Some(r) = p.into_inner().next() {
+                    c.section = Some(r.as_str().to_string());
+                }
+            }
+            Rule::source_clause => {
+                if let Some(s) = p.into_inner().find(|q| q.as_rule() == Rule::string) {
+                    c.source = Some(self.string(s));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn header(&mut self, p: P) -> Header {
+        let span = self.span(&p);
+        let mut h = Header {
+            id: Ident {
+                name: String::new(),
+                span,
+            },
+            title: None,
+            version: None,
+            in_force: None,
+            source: None,
+            amends: None,
+            span,
+        };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::dotted_ident => h.id = self.ident(q),
+                Rule::string => h.title = Some(self.string(q)),
+                Rule::version_clause => {
+                    if let Some(v) = q.into_inner().find(|r| r.as_rule() == Rule::version_ref) {
+                        h.version = Some(self.ident(v));
+                    }
+                }
+                Rule::amends_clause => {
+                    if let Some(v) = q.into_inner().find(|r| r.as_rule() == Rule::version_ref) {
+                        h.amends = Some(self.ident(v));
+                    }
+                }
+                Rule::source_clause => {
+                    if let Some(s) = q.into_inner().find(|r| r.as_rule() == Rule::string) {
+                        h.source = Some(self.string(s));
+                    }
+                }
+                Rule::in_force_clause => {
+                    let span = self.span(&q);
+                    let dates: Vec<P> = q
+                        .into_inner()
+                        .filter(|r| r.as_rule() == Rule::date_lit)
+                        .collect();
+                    let mut it = dates.into_iter();
+                    if let Some(from) = it.next() {
+                        let from = self.date(from);
+                        let to = it.next().map(|t| self.date(t));
+                        h.in_force = Some(InForce { from, to, span });
+                    }
+                }
+                _ => {}
+            }
+        }
+        h
+    }
+
+    fn item(&mut self, p: P) -> Option<ItemKind> {
+        Some(match p.as_rule() {
+            Rule::enum_def => {
+                let mut name = None;
+                let mut variants = Vec::new();
+                let mut citation = Citation::default();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident if name.is_none() => name = Some(self.ident(q)),
+                        Rule::ident => variants.push(self.ident(q)),
+                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        _ => {}
+                    }
+                }
+                ItemKind::Enum(EnumDef {
+                    name: name?,
+                    variants,
+                    citation,
+                })
+            }
+            Rule::record_def => {
+                let mut name = None;
+                let mut fields = Vec::new();
+                let mut citation = Citation::default();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident => name = Some(self.ident(q)),
+                        Rule::fields => fields = self.fields(q),
+                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        _ => {}
+                    }
+                }
+                ItemKind::Record(RecordDef {
+                    name: name?,
+                    fields,
+                    citation,
+                })
+            }
+            Rule::input_def => {
+                let mut name = None;
+                let mut shape = None;
+                let mut description = None;
+                let mut citation = Citation::default();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident => name = Some(self.ident(q)),
+                        Rule::fields => shape = Some(InputShape::Record(self.fields(q))),
+                        Rule::type_expr => shape = Some(InputShape::Value(self.type_expr(q)?)),
+                        Rule::string => description = Some(self.string(q)),
+                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        _ => {}
+                    }
+                }
+                ItemKind::Input(InputDef {
+                    name: name?,
+                    shape: shape?,
+                    description,
+                    citation,
+                })
+            }
+            Rule::let_def | Rule::output_def => {
+                let is_output = p.as_rule() == Rule::output_def;
+                let mut name = None;
+                let mut ty = None;
+                let mut body = None;
+                let mut overrides = Vec::new();
+                let mut citation = Citation::default();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident => name = Some(self.ident(q)),
+                        Rule::type_expr => ty = self.type_expr(q),
+                        Rule::expr => body = Some(self.expr(q)?),
+                        Rule::override_clause => overrides.push(self.override_clause(q)?),
+                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        _ => {}
+                    }
+                }
+                ItemKind::Definition(Definition {
+                    is_output,
+                    name: name?,
+                    ty,
+                    body: body?,
+                    overrides,
+                    citation,
+                })
+            }
+            Rule::parameter_def => {
+                let mut name = None;
+                let mut ty = None;
+                let mut values = Vec::new();
+                let mut citation = Citation::default();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident => name = Some(self.ident(q)),
+                        Rule::type_expr => ty = self.type_expr(q),
+                        Rule::expr => {
+                            let span = self.span(&q);
+                            values.push(DatedValue {
+                                value: self.expr(q)?,
+                                from: None,
+                                span,
+                            });
+                        }
+                        Rule::dated_value => {
+                            let span = self.span(&q);
+                            let mut value = None;
+                            let mut from = None;
+                            for r in q.into_inner() {
+                                match r.as_rule() {
+                                    Rule::expr => value = Some(self.expr(r)?),
+                                    Rule::date_lit => from = Some(self.date(r)),
+                                    _ => {}
+                                }
+                            }
+                            values.push(DatedValue {
+                                value: value?,
+                                from,
+                                span,
+                            });
+                        }
+                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        _ => {}
+                    }
+                }
+                ItemKind::Parameter(ParameterDef {
+                    name: name?,
+                    ty,
+                    values,
+                    citation,
+                })
+            }
+            Rule::function_def => {
+                let mut name = None;
+                let mut params = Vec::new();
+                let mut ret = None;
+                let mut body = None;
+                let mut citation = Citation::default();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident => name = Some(self.ident(q)),
+                        Rule::params => params = self.params(q)?,
+                        Rule::type_expr => ret = self.type_expr(q),
+                        Rule::expr => body = Some(self.expr(q)?),
+                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        _ => {}
+                    }
+                }
+                ItemKind::Function(FunctionDef {
+                    name: name?,
+                    params,
+                    ret: ret?,
+                    body: body?,
+                    citation,
+                })
+            }
+            Rule::table_def => self.table(p)?,
+            Rule::scale_def => self.scale(p)?,
+            Rule::eligibility_def => {
+                let mut criteria = Vec::new();
+                let mut citation = Citation::default();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::criterion => {
+                            let span = self.span(&q);
+                            let mut name = None;
+                            let mut condition = None;
+                            let mut reason = String::new();
+                            let mut cc = Citation::default();
+                            for r in q.into_inner() {
+                                match r.as_rule() {
+                                    Rule::ident => name = Some(self.ident(r)),
+                                    Rule::expr => condition = Some(self.expr(r)?),
+                                    Rule::string => reason = self.string(r),
+                                    Rule::section | Rule::source_clause => {
+                                        self.citation(&mut cc, r)
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            criteria.push(Criterion {
+                                name: name?,
+                                condition: condition?,
+                                reason,
+                                citation: cc,
+                                span,
+                            });
+                        }
+                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        _ => {}
+                    }
+                }
+                ItemKind::Eligibility(EligibilityDef { criteria, citation })
+            }
+            Rule::example_def => self.example(p)?,
+            _ => return None,
+        })
+    }
+
+    fn fields(&mut self, p: P) -> Vec<Field> {
+        let mut out = Vec::new();
+        for f in p.into_inner().filter(|q| q.as_rule() == Rule::field) {
+            let mut name = None;
+            let mut ty = None;
+            let mut description = None;
+            for q in f.into_inner() {
+                match q.as_rule() {
+                    Rule::ident => name = Some(self.ident(q)),
+                    Rule::type_expr => ty = self.type_expr(q),
+                    Rule::string => description = Some(self.string(q)),
+                    _ => {}
+                }
+            }
+            if let (Some(name), Some(ty)) = (name, ty) {
+                out.push(Field {
+                    name,
+                    ty,
+                    description,
+                });
+            }
+        }
+        out
+    }
+
+    fn params(&mut self, p: P) -> Option<Vec<Param>> {
+        let mut out = Vec::new();
+        for q in p.into_inner().filter(|q| q.as_rule() == Rule::param) {
+            let mut it = q.into_inner();
+            let name = self.ident(it.next()?);
+            let ty = self.type_expr(it.next()?)?;
+            out.push(Param { name, ty });
+        }
+        Some(out)
+    }
+
+    fn type_expr(&mut self, p: P) -> Option<TypeExpr> {
+        let span = self.span(&p);
+        let inner = if p.as_rule() == Rule::type_expr {
+            p.into_inner().next()?
+        } else {
+            p
+        };
+        match inner.as_rule() {
+            Rule::list_type => {
+                let elem = inner
+                    .into_inner()
+                    .find(|q| q.as_rule() == Rule::type_expr)?;
+                Some(TypeExpr::List(Box::new(self.type_expr(elem)?), span))
+            }
+            Rule::named_type => {
+                let mut it = inner.into_inner();
+                let name = self.ident(it.next()?);
+                let bounds = match it.next() {
+                    Some(b) => {
+                        let span = self.span(&b);
+                        b.into_inner()
+                            .next()
+                            .and_then(|r| self.range(r))
+                            .map(|mut r| {
+                                r.span = span;
+                                r
+                            })
+                    }
+                    None => None,
+                };
+                Some(TypeExpr::Named { name, bounds, span })
+            }
+            _ => None,
+        }
+    }
+
+    fn override_clause(&mut self, p: P) -> Option<Override> {
+        let span = self.span(&p);
+        let mut exprs = Vec::new();
+        let mut rank = 1;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::expr => exprs.push(q),
+                Rule::number => {
+                    rank = q.as_str().parse::<u32>().unwrap_or_else(|_| {
+                        let s = self.span(&q);
+                        self.diags.push(
+                            Diagnostic::error(
+                                "invalid-number",
+                                s,
+                                "a rank must be a whole number from 0 to 4294967295",
+                            )
+                            .with_help("write for example `rank 2`; a higher rank wins"),
+                        );
+                        1
+                    })
+                }
+                _ => {}
+            }
+        }
+        let mut it = exprs.into_iter();
+        let condition = self.expr(it.next()?)?;
+        let value = self.expr(it.next()?)?;
+        Some(Override {
+            condition,
+            value,
+            rank,
+            span,
+        })
+    }
+
+    // ---- expressions ------------------------------------------------------
+
+    fn expr(&mut self, p: P) -> Option<Expr> {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::expr => self.expr(p.into_inner().next()?),
+            Rule::if_expr => {
+                let mut it = p.into_inner().filter(|q| q.as_rule() == Rule::expr);
+                let c = self.expr(it.next()?)?;
+                let t = self.expr(it.next()?)?;
+                let e = self.expr(it.next()?)?;
+                Some(Expr {
+                    kind: ExprKind::If(Box::new(c), Box::new(t), Box::new(e)),
+                    span,
+                })
+            }
+            Rule::rounded => {
+                let mut it = p.into_inner();
+                let mut e = self.expr(it.next()?)?;
+                for r in it {
+                    let rspan = self.span(&r);
+                    let mut target = RoundTarget::Cents(1);
+                    let mut mode = RoundMode::HalfUp;
+                    for q in r.into_inner() {
+                        match q.as_rule() {
+                            Rule::round_target => {
+                                let t = q.into_inner().next()?;
+                                target = match t.as_rule() {
+                                    Rule::cents => RoundTarget::Cents(1),
+                                    Rule::whole_euros => RoundTarget::Cents(100),
+                                    Rule::cents_n | Rule::decimals_n => {
+                                        let is_cents = t.as_rule() == Rule::cents_n;
+                                        let n = t.into_inner().next()?;
+                                        let nspan = self.span(&n);
+                                        let v = n.as_str().parse::<u32>().ok().filter(|v| {
+                                            if is_cents {
+                                                (1..=100_000).contains(v)
+                                            } else {
+                                                *v <= 20
+                                            }
+                                        });
+                                        match (v, is_cents) {
+                                            (Some(v), true) => RoundTarget::Cents(v),
+                                            (Some(v), false) => RoundTarget::Decimals(v),
+                                            (None, _) => {
+                                                self.diags.push(Diagnostic::error(
+                                                    "invalid-number",
+                                                    nspan,
+                                                    if is_cents {
+                                                        "round to a whole number of cents from 1 to 100000"
+                                                    } else {
+                                                        "round to a whole number of decimals from 0 to 20"
+                                                    },
+                                                ));
+                                                RoundTarget::Cents(1)
+                                            }
+                                        }
+                                    }
+                                    _ => RoundTarget::Cents(1),
+                                };
+                            }
+                            Rule::round_mode => {
+                                mode = match q.into_inner().next().map(|m| m.as_rule()) {
+                                    Some(Rule::half_even) => RoundMode::HalfEven,
+                                    Some(Rule::mode_down) => RoundMode::Down,
+                                    Some(Rule::mode_up) => RoundMode::Up,
+                                    _ => RoundMode::HalfUp,
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    e = Expr {
+                        kind: ExprKind::Round(Box::new(e), target, mode),
+                        span: span.join(rspan),
+                    };
+                }
+                Some(e)
+            }
+            Rule::or_expr | Rule::and_expr => {
+                let op = if p.as_rule() == Rule::or_expr {
+                    BinOp::Or
+                } else {
+                    BinOp::And
+                };
+                let mut it = p
+                    .into_inner()
+                    .filter(|q| !matches!(q.as_rule(), Rule::k_or | Rule::k_and));
+                let mut e = self.expr(it.next()?)?;
+                for q in it {
+                    let r = self.expr(q)?;
+                    let s = e.span.join(r.span);
+                    e = Expr {
+                        kind: ExprKind::Binary(op, Box::new(e), Box::new(r)),
+                        span: s,
+                    };
+                }
+                Some(e)
+            }
+            Rule::not_expr => {
+                let mut it = p.into_inner();
+                let first = it.next()?;
+                if first.as_rule() == Rule::neg_not {
+                    let inner = self.expr(it.next()?)?;
+                    Some(Expr {
+                        kind: ExprKind::Not(Box::new(inner)),
+                        span,
+                    })
+                } else {
+                    self.expr(first)
+                }
+            }
+            Rule::cmp_expr => {
+                let mut it = p.into_inner();
+                let left = self.expr(it.next()?)?;
+                let Some(op) = it.next() else {
+                    return Some(left);
+                };
+                let right = it.next()?;
+                match op.as_rule() {
+                    Rule::in_op => {
+                        let negated = op.as_str().starts_with("not");
+                        let options = right
+                            .into_inner()
+                            .filter(|q| q.as_rule() == Rule::expr)
+                            .map(|q| self.expr(q))
+                            .collect::<Option<Vec<_>>>()?;
+                        Some(Expr {
+                            kind: ExprKind::In {
+                                value: Box::new(left),
+                                options,
+                                negated,
+                            },
+                            span,
+                        })
+                    }
+                    _ => {
+                        let bop = match op.as_str() {
+                            ">=" | "≥" => BinOp::Ge,
+                            "<=" | "≤" => BinOp::Le,
+                            "!=" | "≠" => BinOp::Ne,
+                            ">" => BinOp::Gt,
+                            "<" => BinOp::Lt,
+                            _ => BinOp::Eq,
+                        };
+                        let r = self.expr(right)?;
+                        Some(Expr {
+                            kind: ExprKind::Binary(bop, Box::new(left), Box::new(r)),
+                            span,
+                        })
+                    }
+                }
+            }
+            Rule::add_expr | Rule::mul_expr => {
+                let mut it = p.into_inner();
+                let mut e = self.expr(it.next()?)?;
+                while let Some(op) = it.next() {
+                    let bop = match op.as_str() {
+                        "+" => BinOp::Add,
+                        "-" => BinOp::Sub,
+                        "/" => BinOp::Div,
+                        _ => BinOp::Mul,
+                    };
+                    let r = self.expr(it.next()?)?;
+                    let s = e.span.join(r.span);
+                    e = Expr {
+                        kind: ExprKind::Binary(bop, Box::new(e), Box::new(r)),
+                        span: s,
+                    };
+                }
+                Some(e)
+            }
+            Rule::unary => {
+                let parts: Vec<P> = p.into_inner().collect();
+                let negs = parts.iter().filter(|q| q.as_rule() == Rule::neg).count();
+                let last = parts.into_iter().last()?;
+                let mut e = self.expr(last)?;
+                for _ in 0..negs {
+                    e = Expr {
+                        kind: ExprKind::Neg(Box::new(e)),
+                        span,
+                    };
+                }
+                Some(e)
+            }
+            Rule::postfix => {
+                let mut it = p.into_inner();
+                let mut e = self.expr(it.next()?)?;
+                for f in it {
+                    let fspan = self.span(&f);
+                    let name = self.ident(f.into_inner().next()?);
+                    e = Expr {
+                        kind: ExprKind::Field(Box::new(e), name),
+                        span: span.join(fspan),
+                    };
+                }
+                Some(e)
+            }
+            Rule::primary => {
+                let inner = p.into_inner().next()?;
+                self.expr(inner)
+            }
+            Rule::literal => {
+                let lit = self.literal(p);
+                Some(Expr {
+                    kind: ExprKind::Literal(lit),
+                    span,
+                })
+            }
+            Rule::decision_date => Some(Expr {
+                kind: ExprKind::DecisionDate,
+                span,
+            }),
+            Rule::ident => Some(Expr {
+                kind: ExprKind::Name(p.as_str().to_string()),
+                span,
+            }),
+            Rule::between_expr => {
+                let mut it = p.into_inner();
+                let unit = match it.next()?.as_str() {
+                    "years" => DurationUnit::Years,
+                    "months" => DurationUnit::Months,
+                    _ => DurationUnit::Days,
+                };
+                let mut exprs = it.filter(|q| q.as_rule() == Rule::add_expr);
+                let a = self.expr(exprs.next()?)?;
+                let b = self.expr(exprs.next()?)?;
+                Some(Expr {
+                    kind: ExprKind::Between(unit, Box::new(a), Box::new(b)),
+                    span,
+                })
+            }
+            Rule::aggregate => {
+                let mut kind = Aggregate::Sum;
+                let mut projection = None;
+                let mut var = None;
+                let mut list = None;
+                let mut filter = None;
+                let mut if_empty = None;
+                let mut after = Rule::agg_kind;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::agg_kind => {
+                            kind = match q.as_str() {
+                                "count" => Aggregate::Count,
+                                "min" => Aggregate::Min,
+                                "max" => Aggregate::Max,
+                                "any" => Aggregate::Any,
+                                "all" => Aggregate::All,
+                                _ => Aggregate::Sum,
+                            }
+                        }
+                        Rule::expr => {
+                            let e = Box::new(self.expr(q)?);
+                            match after {
+                                Rule::agg_kind => projection = Some(e),
+                                Rule::k_in => list = Some(e),
+                                Rule::k_where => filter = Some(e),
+                                _ => if_empty = Some(e),
+                            }
+                        }
+                        Rule::ident => var = Some(self.ident(q)),
+                        Rule::k_in | Rule::k_where | Rule::k_empty => after = q.as_rule(),
+                        _ => {}
+                    }
+                }
+                Some(Expr {
+                    kind: ExprKind::Aggregate {
+                        kind,
+                        projection,
+                        var: var?,
+                        list: list?,
+                        filter,
+                        if_empty,
+                    },
+                    span,
+                })
+            }
+            Rule::call => {
+                let mut it = p.into_inner();
+                let name = self.ident(it.next()?);
+                let args = it.map(|q| self.expr(q)).collect::<Option<Vec<_>>>()?;
+                Some(Expr {
+                    kind: ExprKind::Call(name, args),
+                    span,
+                })
+            }
+            Rule::list_expr => {
+                let items = p
+                    .into_inner()
+                    .map(|q| self.expr(q))
+                    .collect::<Option<Vec<_>>>()?;
+                Some(Expr {
+                    kind: ExprKind::List(items),
+                    span,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    // ---- tables and scales ------------------------------------------------
+
+    /// Parses one raw cell's text with a cell rule, keeping source positions.
+    fn sub_parse<T>(
+        &mut self,
+        cell: &P,
+        rule: Rule,
+        f: impl FnOnce(&mut Self, P) -> Option<T>,
+    ) -> Option<T> {
+        let text = cell.as_str();
+        let lead = text.len() - text.trim_start().len();
+        let trimmed = text.trim();
+        let saved = self.offset;
+        let cell_offset = self.offset + cell.as_span().start() + lead;
+        let result = match RulebookParser::parse(rule, trimmed) {
+            Ok(mut pairs) => {
+                self.offset = cell_offset;
+                let r = pairs.next().and_then(|p| f(self, p));
+                self.offset = saved;
+                r
+            }
+            Err(e) => {
+                let mut d = syntax_error(&e, cell_offset, trimmed);
+                if rule == Rule::cell_condition {
+                    d = d.with_help(
+                        "a condition cell is `-` (any value), a value or list of values (`Hyvinkää, Tuusula`), or a range such as `18 to 24`, `65 or more`, `under 18`, `over 900 € to 1000 €`",
+                    );
+                }
+                self.diags.push(d);
+                None
+            }
+        };
+        result
+    }
+
+    fn cell_value(&mut self, p: P) -> Option<CellValue> {
+        let span = self.span(&p);
+        let inner = if p.as_rule() == Rule::cell_value {
+            p.into_inner().next()?
+        } else {
+            p
+        };
+        Some(match inner.as_rule() {
+            Rule::ident => CellValue::Name(self.ident(inner)),
+            Rule::neg_literal => {
+                let lit = inner.into_inner().next()?;
+                let l = match self.literal(lit) {
+                    Literal::Number(n, i) => Literal::Number(-n, i),
+                    Literal::Money(n) => Literal::Money(-n),
+                    Literal::Percent(n) => Literal::Percent(-n),
+                    other => other,
+                };
+                CellValue::Literal(l, span)
+            }
+            _ => CellValue::Literal(self.literal(inner), span),
+        })
+    }
+
+    fn range(&mut self, p: P) -> Option<Range> {
+        let span = self.span(&p);
+        let inner = if p.as_rule() == Rule::range_cond {
+            p.into_inner().next()?
+        } else {
+            p
+        };
+        let rule = inner.as_rule();
+        let cmp = if rule == Rule::range_cmp {
+            inner
+                .clone()
+                .into_inner()
+                .next()
+                .map(|q| q.as_str().to_string())
+        } else {
+            None
+        };
+        let values: Vec<CellValue> = inner
+            .into_inner()
+            .filter(|q| q.as_rule() == Rule::cell_value)
+            .map(|q| self.cell_value(q))
+            .collect::<Option<Vec<_>>>()?;
+        let mut it = values.into_iter();
+        let (low, high) = match rule {
+            Rule::range_over_to => (Some((it.next()?, false)), Some((it.next()?, true))),
+            Rule::range_to_under => (Some((it.next()?, true)), Some((it.next()?, false))),
+            Rule::range_to => (Some((it.next()?, true)), Some((it.next()?, true))),
+            Rule::range_or_more => (Some((it.next()?, true)), None),
+            Rule::range_or_less => (None, Some((it.next()?, true))),
+            Rule::range_over => (Some((it.next()?, false)), None),
+            Rule::range_under => (None, Some((it.next()?, false))),
+            Rule::range_cmp => {
+                let v = it.next()?;
+                match cmp.as_deref() {
+                    Some(">=" | "≥") => (Some((v, true)), None),
+                    Some(">") => (Some((v, false)), None),
+                    Some("<=" | "≤") => (None, Some((v, true))),
+                    Some("<") => (None, Some((v, false))),
+                    _ => (Some((v.clone(), true)), Some((v, true))),
+                }
+            }
+            _ => return None,
+        };
+        Some(Range { low, high, span })
+    }
+
+    fn condition(&mut self, p: P) -> Option<Condition> {
+        let inner = p.into_inner().find(|q| q.as_rule() != Rule::EOI)?;
+        let span = self.span(&inner);
+        match inner.as_rule() {
+            Rule::any_cell => Some(Condition::Any(span)),
+            Rule::range_cond => Some(Condition::Range(self.range(inner)?)),
+            Rule::value_list => {
+                let values = inner
+                    .into_inner()
+                    .map(|q| self.cell_value(q))
+                    .collect::<Option<Vec<_>>>()?;
+                Some(Condition::OneOf(values, span))
+            }
+            _ => None,
+        }
+    }
+
+    fn rows<'i>(&self, p: &[P<'i>]) -> Vec<(Span, Vec<P<'i>>)> {
+        p.iter()
+            .filter(|q| q.as_rule() == Rule::table_row)
+            .map(|q| (self.span(q), q.clone().into_inner().collect()))
+            .collect()
+    }
+
+    fn table(&mut self, p: P) -> Option<ItemKind> {
+        let parts: Vec<P> = p.into_inner().collect();
+        let mut name = None;
+        let mut params = Vec::new();
+        let mut ret = None;
+        let mut hit = HitPolicy::Unique;
+        let mut citation = Citation::default();
+        for q in parts.iter().cloned() {
+            match q.as_rule() {
+                Rule::ident => name = Some(self.ident(q)),
+                Rule::params => params = self.params(q)?,
+                Rule::type_expr => ret = self.type_expr(q),
+                Rule::hit_policy => {
+                    let kind = q
+                        .into_inner()
+                        .find(|r| r.as_rule() == Rule::hit_kind)?
+                        .into_inner()
+                        .next()?;
+                    hit = match kind.as_rule() {
+                        Rule::hit_first => HitPolicy::First,
+                        Rule::collect => match kind
+                            .into_inner()
+                            .next()
+                            .map(|k| k.as_str().to_string())
+                            .as_deref()
+                        {
+                            Some("min") => HitPolicy::CollectMin,
+                            Some("max") => HitPolicy::CollectMax,
+                            Some("count") => HitPolicy::CollectCount,
+                            _ => HitPolicy::CollectSum,
+                        },
+                        _ => HitPolicy::Unique,
+                    };
+                }
+                Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                _ => {}
+            }
+        }
+        let name = name?;
+        let rows = self.rows(&parts);
+        let mut rows_iter = rows.into_iter();
+        let mut columns = Vec::new();
+        if let Some((_, cells)) = rows_iter.next() {
+            for c in &cells {
+                if let Some(id) = self.sub_parse(c, Rule::cell_header, |b, p| {
+                    p.into_inner()
+                        .find(|q| q.as_rule() == Rule::ident)
+                        .map(|q| b.ident(q))
+                }) {
+                    columns.push(id);
+                }
+            }
+        }
+        let n = params.len();
+        let mut out_rows = Vec::new();
+        for (span, cells) in rows_iter {
+            if cells.len() != n + 1 {
+                self.diags.push(
+                    Diagnostic::error(
+                        "table-shape",
+                        span,
+                        format!(
+                            "this row has {} cells, but table `{}` has {} columns",
+                            cells.len(),
+                            name.name,
+                            n + 1
+                        ),
+                    )
+                    .with_help(format!(
+                        "write one cell for each input ({}) and one for the result",
+                        params
+                            .iter()
+                            .map(|p| p.name.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+                continue;
+            }
+            let mut conditions = Vec::new();
+            let mut ok = true;
+            let mut result = None;
+            for (i, c) in cells.iter().enumerate() {
+                if i < n {
+                    match self.sub_parse(c, Rule::cell_condition, |b, p| b.condition(p)) {
+                        Some(cond) => conditions.push(cond),
+                        None => ok = false,
+                    }
+                } else {
+                    result = self.sub_parse(c, Rule::cell_output, |b, p| {
+                        p.into_inner()
+                            .find(|q| q.as_rule() == Rule::expr)
+                            .and_then(|q| b.expr(q))
+                    });
+                }
+            }
+            if let (true, Some(result)) = (ok, result) {
+                out_rows.push(TableRow {
+                    conditions,
+                    result,
+                    span,
+                });
+            }
+        }
+        Some(ItemKind::Table(TableDef {
+            name,
+            params,
+            ret: ret?,
+            hit,
+            columns,
+            rows: out_rows,
+            citation,
+        }))
+    }
+
+    fn scale(&mut self, p: P) -> Option<ItemKind> {
+        let parts: Vec<P> = p.into_inner().collect();
+        let mut name = None;
+        let mut params = Vec::new();
+        let mut ret = None;
+        let mut kind = ScaleKind::Marginal;
+        let mut citation = Citation::default();
+        for q in parts.iter().cloned() {
+            match q.as_rule() {
+                Rule::ident => name = Some(self.ident(q)),
+                Rule::params => params = self.params(q)?,
+                Rule::type_expr => ret = self.type_expr(q),
+                Rule::scale_kind
+                    if q.clone().into_inner().next().map(|k| k.as_rule())
+                        == Some(Rule::single_amount) =>
+                {
+                    kind = ScaleKind::SingleAmount;
+                }
+                Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                _ => {}
+            }
+        }
+        let name = name?;
+        let rows = self.rows(&parts);
+        let mut rows_iter = rows.into_iter();
+        let mut strict = true;
+        let mut header_span = name.span;
+        if let Some((span, cells)) = rows_iter.next() {
+            header_span = span;
+            let first = cells
+                .first()
+                .map(|c| c.as_str().trim().to_string())
+                .unwrap_or_default();
+            match first.as_str() {
+                "over" => strict = true,
+                "from" => strict = false,
+                other => self.diags.push(
+                    Diagnostic::error(
+                        "table-shape",
+                        span,
+                        format!("a scale's first column is headed `over` or `from`, not `{other}`"),
+                    )
+                    .with_help("`over` means the bracket starts just above the threshold, `from` that it starts at the threshold"),
+                ),
+            }
+        }
+        let mut brackets = Vec::new();
+        for (span, cells) in rows_iter {
+            if cells.len() != 2 {
+                self.diags.push(
+                    Diagnostic::error(
+                        "table-shape",
+                        span,
+                        format!(
+                            "a scale row has two cells, a threshold and a value; this one has {}",
+                            cells.len()
+                        ),
+                    )
+                    .with_help("write rows such as `| 1000 € | 10 % |`"),
+                );
+                continue;
+            }
+            let mut vals = Vec::new();
+            for c in &cells {
+                if let Some(v) = self.sub_parse(c, Rule::cell_scale, |b, p| {
+                    p.into_inner()
+                        .find(|q| q.as_rule() == Rule::cell_value)
+                        .and_then(|q| b.cell_value(q))
+                }) {
+                    vals.push(v);
+                }
+            }
+            let mut it = vals.into_iter();
+            if let (Some(threshold), Some(value)) = (it.next(), it.next()) {
+                brackets.push(ScaleRow {
+                    threshold,
+                    value,
+                    span,
+                });
+            }
+        }
+        Some(ItemKind::Scale(ScaleDef {
+            name,
+            params,
+            ret: ret?,
+            kind,
+            strict,
+            brackets,
+            citation,
+            header_span,
+        }))
+    }
+
+    // ---- examples ---------------------------------------------------------
+
+    fn data_value(&mut self, p: P) -> Option<DataValue> {
+        let span = self.span(&p);
+        let inner = if p.as_rule() == Rule::data_value {
+            p.into_inner().next()?
+        } else {
+            p
+        };
+        Some(match inner.as_rule() {
+            Rule::data_record => {
+                let mut fields = Vec::new();
+                for f in inner.into_inner() {
+                    let mut it = f.into_inner();
+                    let name = self.ident(it.next()?);
+                    let v = self.data_value(it.next()?)?;
+                    fields.push((name, v));
+                }
+                DataValue::Record(fields, span)
+            }
+            Rule::data_list => {
+                let items = inner
+                    .into_inner()
+                    .map(|q| self.data_value(q))
+                    .collect::<Option<Vec<_>>>()?;
+                DataValue::List(items, span)
+            }
+            Rule::ident => DataValue::Name(self.ident(inner)),
+            Rule::neg_literal => match self.cell_value(inner)? {
+                CellValue::Literal(l, s) => DataValue::Literal(l, s),
+                CellValue::Name(i) => DataValue::Name(i),
+            },
+            _ => DataValue::Literal(self.literal(inner), span),
+        })
+    }
+
+    fn example(&mut self, p: P) -> Option<ItemKind> {
+        let mut ex = ExampleDef {
+            name: String::new(),
+            name_span: Span::default(),
+            date: None,
+            given: Vec::new(),
+            expects: Vec::new(),
+        };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::string => {
+                    ex.name_span = self.span(&q);
+                    ex.name = self.string(q);
+                }
+                Rule::on_clause => {
+                    if let Some(d) = q.into_inner().next() {
+                        ex.date = Some(self.date(d));
+                    }
+                }
+                Rule::given_clause => {
+                    let mut it = q.into_inner();
+                    let name = self.ident(it.next()?);
+                    let v = self.data_value(it.next()?)?;
+                    ex.given.push((name, v));
+                }
+                Rule::expect_clause => {
+                    let e = q.into_inner().next()?;
+                    let span = self.span(&e);
+                    let exp = match e.as_rule() {
+                        Rule::expect_eligible => Expectation::Eligible(span),
+                        Rule::expect_not_eligible => Expectation::NotEligible(
+                            e.into_inner()
+                                .filter(|r| r.as_rule() == Rule::ident)
+                                .map(|r| self.ident(r))
+                                .collect(),
+                            span,
+                        ),
+                        Rule::expect_error => {
+                            let msg = e.into_inner().next().map(|s| self.string(s));
+                            Expectation::Error(msg, span)
+                        }
+                        _ => {
+                            let mut it = e.into_inner();
+                            let name = self.ident(it.next()?);
+                            let v = self.data_value(it.next()?)?;
+                            Expectation::Output(name, v)
+                        }
+                    };
+                    ex.expects.push(exp);
+                }
+                _ => {}
+            }
+        }
+        let _ = self.text;
+        Some(ItemKind::Example(ex))
+    }
+}

@@ -1,0 +1,299 @@
+//! Types and runtime values.
+//!
+//! Money, decimals and percentages are exact decimals (`rust_decimal`).
+//! A percentage is held as a fraction: `35 %` is 0.35.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Type {
+    Bool,
+    Integer,
+    Decimal,
+    Money,
+    Percent,
+    Text,
+    Date,
+    Duration,
+    Enum(u32),
+    Record(u32),
+    List(Box<Type>),
+    /// The type of something that already has an error; never reported again.
+    Error,
+}
+
+impl Type {
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            Type::Integer | Type::Decimal | Type::Money | Type::Percent
+        )
+    }
+    /// A plain number without unit.
+    pub fn is_number(&self) -> bool {
+        matches!(self, Type::Integer | Type::Decimal)
+    }
+    pub fn is_ordered(&self) -> bool {
+        self.is_numeric() || matches!(self, Type::Date | Type::Duration | Type::Text)
+    }
+    pub fn builtin(name: &str) -> Option<Type> {
+        Some(match name {
+            "bool" | "boolean" => Type::Bool,
+            "integer" => Type::Integer,
+            "decimal" => Type::Decimal,
+            "money" => Type::Money,
+            "percent" => Type::Percent,
+            "text" => Type::Text,
+            "date" => Type::Date,
+            "duration" => Type::Duration,
+            _ => return None,
+        })
+    }
+    /// Whether a value of type `self` can be used where `want` is expected.
+    pub fn fits(&self, want: &Type) -> bool {
+        match (self, want) {
+            (Type::Error, _) | (_, Type::Error) => true,
+            (Type::Integer, Type::Decimal) => true,
+            (Type::List(a), Type::List(b)) => a.fits(b),
+            (a, b) => a == b,
+        }
+    }
+}
+
+pub const BUILTIN_TYPES: &[&str] = &[
+    "bool", "integer", "decimal", "money", "percent", "text", "date", "duration",
+];
+
+/// A calendar duration: months (a year is 12) and days (a week is 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Duration {
+    pub months: i64,
+    pub days: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    /// Decimal, money or percent (as a fraction).
+    Num(Decimal),
+    Text(Arc<str>),
+    Date(NaiveDate),
+    Duration(Duration),
+    /// A variant, by its index in its enum.
+    Enum(u32),
+    Record(Arc<[Value]>),
+    List(Arc<[Value]>),
+}
+
+impl Value {
+    pub fn as_decimal(&self) -> Option<Decimal> {
+        match self {
+            Value::Int(i) => Some(Decimal::from(*i)),
+            Value::Num(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// Orders two values of one type. `None` for values without an order.
+    pub fn compare(&self, other: &Value) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (Value::Int(_) | Value::Num(_), Value::Int(_) | Value::Num(_)) => {
+                Some(self.as_decimal()?.cmp(&other.as_decimal()?))
+            }
+            (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
+            (Value::Text(a), Value::Text(b)) => Some(a.cmp(b)),
+            (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+            (Value::Enum(a), Value::Enum(b)) => Some(a.cmp(b)),
+            (Value::Duration(a), Value::Duration(b)) => {
+                if a.months == b.months {
+                    Some(a.days.cmp(&b.days))
+                } else if a.days == 0 && b.days == 0 {
+                    Some(a.months.cmp(&b.months))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    pub fn equals(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Int(_) | Value::Num(_), Value::Int(_) | Value::Num(_)) => {
+                self.compare(other) == Some(Ordering::Equal)
+            }
+            _ => self == other,
+        }
+    }
+}
+
+/// Money as people read it: at least two decimals, no needless trailing zeros.
+pub fn format_money(d: Decimal) -> String {
+    let mut n = d.normalize();
+    if n.scale() < 2 {
+        n.rescale(2);
+    }
+    n.to_string()
+}
+
+pub fn format_decimal(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+pub fn format_percent(fraction: Decimal) -> String {
+    let points = fraction
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .unwrap_or(fraction);
+    format!("{} %", points.normalize())
+}
+
+pub fn format_duration(d: Duration) -> String {
+    let mut parts = Vec::new();
+    let (years, months) = (d.months / 12, d.months % 12);
+    if years != 0 && months == 0 {
+        parts.push(plural(years, "year"));
+    } else if d.months != 0 {
+        parts.push(plural(d.months, "month"));
+    }
+    if d.days != 0 || parts.is_empty() {
+        parts.push(plural(d.days, "day"));
+    }
+    parts.join(" ")
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 || n == -1 {
+        format!("{n} {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// Names of enums and records, needed to show values.
+pub trait TypeNames {
+    fn variant_name(&self, enum_id: u32, variant: u32) -> &str;
+    fn field_names(&self, record_id: u32) -> Vec<&str>;
+}
+
+/// A value as a person reads it (`145.00 €`, `35 %`, `2021-01-01`).
+pub fn render(v: &Value, ty: &Type, names: &dyn TypeNames) -> String {
+    let mut out = String::new();
+    render_into(&mut out, v, ty, names);
+    out
+}
+
+fn render_into(out: &mut String, v: &Value, ty: &Type, names: &dyn TypeNames) {
+    match (v, ty) {
+        (Value::Num(d), Type::Money) => {
+            let _ = write!(out, "{} €", format_money(*d));
+        }
+        (Value::Int(i), Type::Money) => {
+            let _ = write!(out, "{} €", format_money(Decimal::from(*i)));
+        }
+        (Value::Num(d), Type::Percent) => out.push_str(&format_percent(*d)),
+        (Value::Num(d), _) => out.push_str(&format_decimal(*d)),
+        (Value::Int(i), _) => {
+            let _ = write!(out, "{i}");
+        }
+        (Value::Bool(b), _) => out.push_str(if *b { "true" } else { "false" }),
+        (Value::Text(t), _) => {
+            let _ = write!(out, "{t:?}");
+        }
+        (Value::Date(d), _) => {
+            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+        }
+        (Value::Duration(d), _) => out.push_str(&format_duration(*d)),
+        (Value::Enum(i), Type::Enum(e)) => out.push_str(names.variant_name(*e, *i)),
+        (Value::Enum(i), _) => {
+            let _ = write!(out, "#{i}");
+        }
+        (Value::List(items), t) => {
+            let elem = match t {
+                Type::List(e) => e.as_ref(),
+                _ => &Type::Error,
+            };
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                render_into(out, item, elem, names);
+            }
+            out.push(']');
+        }
+        (Value::Record(fields), Type::Record(r)) => {
+            let fnames = names.field_names(*r);
+            out.push_str("{ ");
+            for (n, f) in fields.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                let _ = write!(out, "{}: ", fnames.get(n).copied().unwrap_or("?"));
+                render_into(out, f, &Type::Error, names);
+            }
+            out.push_str(" }");
+        }
+        (Value::Record(_), _) => out.push_str("{…}"),
+    }
+}
+
+/// A value for programs: exact amounts as strings (`"145.00"`), percentages
+/// as `"35 %"`, dates as `"2021-01-01"`, variants by name.
+pub fn to_json(
+    v: &Value,
+    ty: &Type,
+    names: &dyn TypeNames,
+    field_types: &dyn Fn(u32) -> Vec<Type>,
+) -> serde_json::Value {
+    use serde_json::Value as J;
+    match (v, ty) {
+        (Value::Num(d), Type::Money) => J::String(format_money(*d)),
+        (Value::Int(i), Type::Money) => J::String(format_money(Decimal::from(*i))),
+        (Value::Num(d), Type::Percent) => J::String(format_percent(*d)),
+        (Value::Num(d), _) => J::String(format_decimal(*d)),
+        (Value::Int(i), _) => J::from(*i),
+        (Value::Bool(b), _) => J::Bool(*b),
+        (Value::Text(t), _) => J::String(t.to_string()),
+        (Value::Date(d), _) => J::String(d.format("%Y-%m-%d").to_string()),
+        (Value::Duration(d), _) => J::String(format_duration(*d)),
+        (Value::Enum(i), Type::Enum(e)) => J::String(names.variant_name(*e, *i).to_string()),
+        (Value::Enum(i), _) => J::from(*i),
+        (Value::List(items), t) => {
+            let elem = match t {
+                Type::List(e) => e.as_ref().clone(),
+                _ => Type::Error,
+            };
+            J::Array(
+                items
+                    .iter()
+                    .map(|i| to_json(i, &elem, names, field_types))
+                    .collect(),
+            )
+        }
+        (Value::Record(fields), Type::Record(r)) => {
+            let fnames = names.field_names(*r);
+            let ftypes = field_types(*r);
+            let mut map = serde_json::Map::new();
+            for (n, f) in fields.iter().enumerate() {
+                let name = fnames.get(n).copied().unwrap_or("?").to_string();
+                let t = ftypes.get(n).cloned().unwrap_or(Type::Error);
+                map.insert(name, to_json(f, &t, names, field_types));
+            }
+            J::Object(map)
+        }
+        (Value::Record(_), _) => J::Null,
+    }
+}
