@@ -25,7 +25,9 @@ pub struct Checked {
 /// Parses and checks a rulebook.
 pub fn check(text: &str) -> Checked {
     let (file, mut diagnostics) = crate::syntax::parse(text);
+    let parse_errors: Vec<Span> = diagnostics.iter().filter(|d| d.is_error()).map(|d| d.span).collect();
     let mut c = Checker::new(&file, text);
+    c.parse_errors = parse_errors;
     c.run();
     diagnostics.append(&mut c.diags);
     diagnostics.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.code.cmp(b.code)));
@@ -99,6 +101,9 @@ struct Checker<'a> {
     current: Option<Node>,
     edges: Vec<(Node, Node, Span)>,
     used: HashSet<Node>,
+    /// Where the parser found errors; a table with one is not analysed.
+    parse_errors: Vec<Span>,
+    table_spans: Vec<Span>,
 }
 
 fn lit_span(v: &DataValue) -> Span {
@@ -169,6 +174,8 @@ impl<'a> Checker<'a> {
             current: None,
             edges: Vec::new(),
             used: HashSet::new(),
+            parse_errors: Vec::new(),
+            table_spans: Vec::new(),
         }
     }
 
@@ -364,6 +371,7 @@ impl<'a> Checker<'a> {
                         span: t.name.span,
                     });
                     self.table_src.push(t);
+                    self.table_spans.push(item.span);
                     self.declare_global(&t.name, Global::Table(id));
                 }
                 ItemKind::Scale(s) => self.declare_scale(s, item),
@@ -1179,6 +1187,7 @@ impl<'a> Checker<'a> {
     }
 
     fn check_table(&mut self, i: usize) {
+        let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
         let Some(t) = self.table_src.get(i).copied() else {
             return;
         };
@@ -1299,8 +1308,11 @@ impl<'a> Checker<'a> {
         if let Some(info) = self.tables.get_mut(i) {
             info.rows = rows;
         }
+        let item_span = self.table_spans.get(i).copied().unwrap_or_default();
+        let clean = self.diags.iter().filter(|d| d.is_error()).count() == errors_before
+            && !self.parse_errors.iter().any(|s| s.start >= item_span.start && s.start < item_span.end);
         if let Some(info) = self.tables.get(i).cloned() {
-            if info.rows.len() == t.rows.len() {
+            if clean && info.rows.len() == t.rows.len() {
                 let sizes: Vec<u32> = self.enums.iter().map(|e| e.variants.len() as u32).collect();
                 let findings =
                     crate::tables::analyze(&info, &|e| sizes.get(e as usize).copied().unwrap_or(0));
@@ -1609,6 +1621,10 @@ impl<'a> Checker<'a> {
         let mut d = Diagnostic::error("unknown-name", span, format!("`{name}` is not defined"))
             .with_label("unknown name");
         if let Some(s) = suggest(name, names.iter().map(|s| s.as_str())) {
+            // The author most likely meant it: do not also call it unused.
+            if let Some((Global::Def(i), _)) = self.globals.get(s) {
+                self.used.insert(Node::Def(*i));
+            }
             d = d.with_help(format!("did you mean `{s}`?"));
         } else if self.type_names.contains_key(name) {
             d = d.with_help(format!(
@@ -2597,6 +2613,10 @@ impl<'a> Checker<'a> {
                 (_, Some(p)) => (&p.name, "parameter"),
                 _ => continue,
             };
+            // A duplicate is reported as such, not as unused.
+            if self.globals.get(&name.name).map(|g| g.1) != Some(name.span) {
+                continue;
+            }
             warnings.push((
                 name.span,
                 format!("the {kind} `{}` is never used", name.name),

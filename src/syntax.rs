@@ -218,15 +218,26 @@ fn describe(rule: Rule) -> Option<&'static str> {
         data_value | data_record | data_list => "a value",
         field_access => "`.field`",
         EOI => "the end of the item",
+        colon => "`:`",
+        equals => "`=`",
+        arrow => "`->` and the result type",
+        rparen => "`)`",
         _ => return None,
     })
 }
 
 fn syntax_error(e: &pest::error::Error<Rule>, offset: usize, src: &str) -> Diagnostic {
-    let (start, end) = match e.location {
+    let (mut start, mut end) = match e.location {
         InputLocation::Pos(p) => (p, p),
         InputLocation::Span((s, e)) => (s, e),
     };
+    // An item that ends too early is reported at its last word, not at the
+    // blank lines or comments after it.
+    let content_end = strip_trailing(src);
+    if start > content_end {
+        start = content_end;
+        end = content_end;
+    }
     let found: String = src
         .get(start..)
         .unwrap_or("")
@@ -242,7 +253,10 @@ fn syntax_error(e: &pest::error::Error<Rule>, offset: usize, src: &str) -> Diagn
     let span = Span::new(offset + start, offset + end.max(start));
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
-            let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
+            // Closing punctuation first: it is most often what is missing.
+            let mut rules = positives.clone();
+            rules.sort_by_key(|r| !matches!(r, Rule::rparen | Rule::colon | Rule::equals | Rule::arrow));
+            let mut names: Vec<&str> = rules.iter().filter_map(|r| describe(*r)).collect();
             names.dedup();
             let mut seen = Vec::new();
             for n in names {
@@ -274,6 +288,20 @@ fn syntax_error(e: &pest::error::Error<Rule>, offset: usize, src: &str) -> Diagn
         d = d.with_help("a criterion reads `name: condition else \"reason\"`");
     }
     d
+}
+
+/// The length of an item's text without trailing blank lines and comments.
+fn strip_trailing(src: &str) -> usize {
+    let mut end = 0;
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let code = line.split("--").next().unwrap_or("");
+        if !code.trim().is_empty() {
+            end = offset + code.trim_end().len();
+        }
+        offset += line.len();
+    }
+    end
 }
 
 fn join_or(items: &[&str]) -> String {
@@ -716,7 +744,7 @@ impl<'a> Builder<'a> {
     fn params(&mut self, p: P) -> Option<Vec<Param>> {
         let mut out = Vec::new();
         for q in p.into_inner().filter(|q| q.as_rule() == Rule::param) {
-            let mut it = q.into_inner();
+            let mut it = q.into_inner().filter(|r| r.as_rule() != Rule::colon);
             let name = self.ident(it.next()?);
             let ty = self.type_expr(it.next()?)?;
             out.push(Param { name, ty });
@@ -941,6 +969,7 @@ impl<'a> Builder<'a> {
                             _ => BinOp::Eq,
                         };
                         let r = self.expr(right)?;
+                        let span = left.span.join(r.span);
                         Some(Expr {
                             kind: ExprKind::Binary(bop, Box::new(left), Box::new(r)),
                             span,
@@ -1445,7 +1474,7 @@ impl<'a> Builder<'a> {
             Rule::data_record => {
                 let mut fields = Vec::new();
                 for f in inner.into_inner() {
-                    let mut it = f.into_inner();
+                    let mut it = f.into_inner().filter(|r| r.as_rule() != Rule::colon);
                     let name = self.ident(it.next()?);
                     let v = self.data_value(it.next()?)?;
                     fields.push((name, v));
