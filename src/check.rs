@@ -25,7 +25,11 @@ pub struct Checked {
 /// Parses and checks a rulebook.
 pub fn check(text: &str) -> Checked {
     let (file, mut diagnostics) = crate::syntax::parse(text);
-    let parse_errors: Vec<Span> = diagnostics.iter().filter(|d| d.is_error()).map(|d| d.span).collect();
+    let parse_errors: Vec<Span> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.span)
+        .collect();
     let mut c = Checker::new(&file, text);
     c.parse_errors = parse_errors;
     c.run();
@@ -130,10 +134,19 @@ fn distance(a: &str, b: &str) -> usize {
 
 pub fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<&'s str> {
     let limit = (name.chars().count() / 3).max(1);
+    let lower = name.to_lowercase();
     candidates
-        .map(|c| (distance(&name.to_lowercase(), &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, c)| (*d, c.len()))
+        .filter(|c| *c != name)
+        .filter_map(|c| {
+            let cl = c.to_lowercase();
+            let d = distance(&lower, &cl);
+            // A clipped name (`house` for `household`) is worth suggesting
+            // too, but a close misspelling wins over it.
+            let prefix =
+                lower.chars().count() >= 3 && (cl.starts_with(&lower) || lower.starts_with(&cl));
+            (d <= limit || prefix).then_some(((d > limit, d, c.len()), c))
+        })
+        .min_by_key(|(key, _)| *key)
         .map(|(_, c)| c)
 }
 
@@ -1310,7 +1323,10 @@ impl<'a> Checker<'a> {
         }
         let item_span = self.table_spans.get(i).copied().unwrap_or_default();
         let clean = self.diags.iter().filter(|d| d.is_error()).count() == errors_before
-            && !self.parse_errors.iter().any(|s| s.start >= item_span.start && s.start < item_span.end);
+            && !self
+                .parse_errors
+                .iter()
+                .any(|s| s.start >= item_span.start && s.start < item_span.end);
         if let Some(info) = self.tables.get(i).cloned() {
             if clean && info.rows.len() == t.rows.len() {
                 let sizes: Vec<u32> = self.enums.iter().map(|e| e.variants.len() as u32).collect();

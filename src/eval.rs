@@ -263,33 +263,36 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The override that applies: the highest rank among those whose
-    /// condition holds. Two of equal rank that both hold are an error.
+    /// condition holds. Two that hold at that highest rank are an error; a
+    /// tie below it does not matter, since neither would be used.
     fn winning_override<'o>(
         &mut self,
         overrides: &'o [OverrideInfo],
     ) -> R<Option<&'o OverrideInfo>> {
         let mut best: Option<&OverrideInfo> = None;
+        let mut tied: Option<&OverrideInfo> = None;
         for o in overrides {
             if self.eval(&o.condition)? != Value::Bool(true) {
                 continue;
             }
             match best {
-                Some(b) if b.rank == o.rank => {
-                    return Err(EvalError {
-                        help: Some("give one of the overrides a higher rank (`rank 2`) to say which wins, or make their conditions exclusive".into()),
-                        ..fail(
-                            "conflicting-overrides",
-                            o.span,
-                            format!(
-                                "two overrides of rank {} apply at once: `unless {}` and `unless {}`",
-                                o.rank, b.text, o.text
-                            ),
-                        )
-                    })
-                }
+                Some(b) if b.rank == o.rank => tied = tied.or(Some(o)),
                 Some(b) if b.rank > o.rank => {}
-                _ => best = Some(o),
+                _ => {
+                    best = Some(o);
+                    tied = None;
+                }
             }
+        }
+        if let (Some(b), Some(o)) = (best, tied) {
+            return Err(EvalError {
+                help: Some("give one of the overrides a higher rank (`rank 2`) to say which wins, or make their conditions exclusive".into()),
+                ..fail(
+                    "conflicting-overrides",
+                    o.span,
+                    format!("two overrides of rank {} apply at once: `unless {}` and `unless {}`", o.rank, b.text, o.text),
+                )
+            });
         }
         Ok(best)
     }

@@ -255,7 +255,9 @@ fn syntax_error(e: &pest::error::Error<Rule>, offset: usize, src: &str) -> Diagn
         ErrorVariant::ParsingError { positives, .. } => {
             // Closing punctuation first: it is most often what is missing.
             let mut rules = positives.clone();
-            rules.sort_by_key(|r| !matches!(r, Rule::rparen | Rule::colon | Rule::equals | Rule::arrow));
+            rules.sort_by_key(|r| {
+                !matches!(r, Rule::rparen | Rule::colon | Rule::equals | Rule::arrow)
+            });
             let mut names: Vec<&str> = rules.iter().filter_map(|r| describe(*r)).collect();
             names.dedup();
             let mut seen = Vec::new();

@@ -39,7 +39,10 @@ fn actual(text: &str) -> Vec<(usize, String)> {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            (index.position(text, d.span.start).0 + 1, format!("{sev}[{}]", d.code))
+            (
+                index.position(text, d.span.start).0 + 1,
+                format!("{sev}[{}]", d.code),
+            )
         })
         .collect();
     out.sort();
@@ -53,11 +56,22 @@ fn diagnostics_match_their_annotations() {
         let text = std::fs::read_to_string(path).unwrap();
         let (got, want) = (actual(&text), expected(&text));
         if got != want {
-            mismatches.push(format!("{}:\n  reported: {got:?}\n  expected: {want:?}", path.display()));
+            mismatches.push(format!(
+                "{}:\n  reported: {got:?}\n  expected: {want:?}",
+                path.display()
+            ));
         }
-        let name = format!("diagnostics/{}", path.file_name().unwrap().to_string_lossy());
+        let name = format!(
+            "diagnostics/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
         let checked = check(&text);
-        insta::assert_snapshot!(render_diagnostics(&name, &text, &checked.diagnostics, false));
+        insta::assert_snapshot!(render_diagnostics(
+            &name,
+            &text,
+            &checked.diagnostics,
+            false
+        ));
     });
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
@@ -67,7 +81,8 @@ fn every_code_has_a_test_file_that_produces_it() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
     for (code, _) in CODES {
         let file = dir.join(format!("{code}.rulebook"));
-        let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("no test file for `{code}`: {}", file.display()));
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|_| panic!("no test file for `{code}`: {}", file.display()));
         assert!(
             check(&text).diagnostics.iter().any(|d| d.code == *code),
             "{} does not produce `{code}`",
@@ -78,8 +93,13 @@ fn every_code_has_a_test_file_that_produces_it() {
 
 #[test]
 fn every_reported_code_is_documented() {
-    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md")).unwrap();
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
+            .unwrap();
     for (code, _) in CODES {
-        assert!(docs.contains(&format!("`{code}`")), "docs/diagnostics.md does not describe `{code}`");
+        assert!(
+            docs.contains(&format!("`{code}`")),
+            "docs/diagnostics.md does not describe `{code}`"
+        );
     }
 }

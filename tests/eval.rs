@@ -1,0 +1,654 @@
+//! Evaluation tests: one or more per construct, with the edge cases where
+//! rules usually go wrong (rounding at half a cent, leap-day birthdays,
+//! month ends, empty lists, table boundaries).
+
+use rulebook::check::check;
+use rulebook::eval::{decision_json, evaluate, Options};
+use rulebook::input::{decode_case, parse_document, Format};
+use rulebook::render::render_diagnostics;
+use serde_json::Value as J;
+
+const HEADER: &str =
+    "rulebook test.eval \"Evaluation tests\"\n  version 1\n  in force 2018-01-01\n\n";
+
+fn program(body: &str) -> rulebook::ir::Program {
+    let text = format!("{HEADER}{body}");
+    let checked = check(&text);
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    match checked.program {
+        Some(p) => p,
+        None => panic!("{}", render_diagnostics("test", &text, &errors, false)),
+    }
+}
+
+/// Evaluates `body` for the YAML case; returns the decision JSON or the error text.
+fn run(body: &str, case: &str) -> Result<J, String> {
+    let p = program(body);
+    let doc = parse_document(case, Format::Yaml).map_err(|e| e.to_string())?;
+    let case = decode_case(&p, &doc, None).map_err(|es| {
+        es.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let d = evaluate(&p, &case, &Options { explain: true }).map_err(|e| {
+        format!(
+            "[{}] {e} (help: {})",
+            e.code,
+            e.help.clone().unwrap_or_default()
+        )
+    })?;
+    Ok(decision_json(&p, &case, &d))
+}
+
+fn output(body: &str, case: &str, name: &str) -> J {
+    let d = run(body, case).unwrap_or_else(|e| panic!("evaluation failed: {e}"));
+    d["outputs"][name].clone()
+}
+
+fn out_str(body: &str, case: &str, name: &str) -> String {
+    match output(body, case, name) {
+        J::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+const AMOUNT: &str = "input x { amount: money }\n";
+
+fn rounded(expr_suffix: &str, amount: &str) -> String {
+    let body = format!("{AMOUNT}output r: money = x.amount {expr_suffix}\n");
+    out_str(
+        &body,
+        &format!("decision_date: 2021-01-01\nx: {{ amount: \"{amount}\" }}"),
+        "r",
+    )
+}
+
+#[test]
+fn rounding_half_a_cent_in_every_mode() {
+    assert_eq!(rounded("rounded to cents", "0.005"), "0.01");
+    assert_eq!(rounded("rounded to cents half up", "0.005"), "0.01");
+    assert_eq!(rounded("rounded to cents half even", "0.005"), "0.00");
+    assert_eq!(rounded("rounded to cents half even", "0.015"), "0.02");
+    assert_eq!(rounded("rounded to cents down", "0.019"), "0.01");
+    assert_eq!(rounded("rounded to cents up", "0.011"), "0.02");
+    assert_eq!(rounded("rounded to cents", "-0.005"), "-0.01");
+    assert_eq!(rounded("rounded to cents down", "-0.019"), "-0.01");
+    assert_eq!(rounded("rounded to cents", "0.004999"), "0.00");
+}
+
+#[test]
+fn rounding_to_euros_and_to_steps_of_cents() {
+    assert_eq!(rounded("rounded to whole euros", "12.50"), "13.00");
+    assert_eq!(
+        rounded("rounded to whole euros half even", "12.50"),
+        "12.00"
+    );
+    assert_eq!(rounded("rounded to 10 cents", "32.45"), "32.50");
+    assert_eq!(rounded("rounded to 10 cents", "32.44"), "32.40");
+    assert_eq!(rounded("rounded to 10 cents down", "8.49"), "8.40");
+}
+
+#[test]
+fn money_times_percent_stays_exact_until_rounded() {
+    // STM's worked example: max 25 €, limit 528 €, income 900 €, 35 % gives 22.83 €/h.
+    let body = "input h { income: money }\n\
+        output v: money = 25.00 € - (h.income - 528 €) * 35 % / 60 rounded to cents\n\
+        output exact: money = 25.00 € - (h.income - 528 €) * 35 % / 60 rounded to 4 decimals\n";
+    let case = "decision_date: 2021-01-01\nh: { income: 900 }";
+    assert_eq!(out_str(body, case, "v"), "22.83");
+    assert_eq!(out_str(body, case, "exact"), "22.83");
+    let case = "decision_date: 2021-01-01\nh: { income: \"901\" }";
+    // (373 × 0.35) / 60 = 2.17583…; 25 − 2.17583 = 22.824166…
+    assert_eq!(out_str(body, case, "exact"), "22.8242");
+}
+
+const PERSON: &str = "input person { birth_date: date }\n";
+
+#[test]
+fn age_on_a_leap_day_birthday() {
+    let body = format!(
+        "{PERSON}output age: integer = years between person.birth_date and decision date\n"
+    );
+    let age = |date: &str| {
+        output(
+            &body,
+            &format!("decision_date: {date}\nperson: {{ birth_date: 2004-02-29 }}"),
+            "age",
+        )
+    };
+    assert_eq!(age("2022-02-27"), J::from(17));
+    assert_eq!(age("2022-02-28"), J::from(18));
+    assert_eq!(age("2024-02-28"), J::from(19));
+    assert_eq!(age("2024-02-29"), J::from(20));
+    assert_eq!(age("2004-02-29"), J::from(0));
+}
+
+#[test]
+fn adding_months_at_the_end_of_a_month() {
+    let body = "input d { day: date }\n\
+        output next_month: date = d.day + 1 month\n\
+        output half_year: date = d.day + 6 months\n\
+        output year_later: date = d.day + 1 year\n\
+        output earlier: date = d.day - 1 month\n\
+        output month_end: date = last_day_of_month(d.day)\n\
+        output month_start: date = first_day_of_month(d.day)\n\
+        output year_end: date = last_day_of_year(d.day)\n\
+        output in_two_weeks: date = d.day + 2 weeks\n";
+    let case = |day: &str| {
+        run(
+            body,
+            &format!("decision_date: 2021-01-01\nd: {{ day: {day} }}"),
+        )
+        .unwrap()
+    };
+    let jan31 = case("2021-01-31");
+    assert_eq!(jan31["outputs"]["next_month"], "2021-02-28");
+    assert_eq!(jan31["outputs"]["half_year"], "2021-07-31");
+    assert_eq!(jan31["outputs"]["month_end"], "2021-01-31");
+    assert_eq!(jan31["outputs"]["in_two_weeks"], "2021-02-14");
+    let leap = case("2024-01-31");
+    assert_eq!(leap["outputs"]["next_month"], "2024-02-29");
+    let feb29 = case("2024-02-29");
+    assert_eq!(feb29["outputs"]["year_later"], "2025-02-28");
+    assert_eq!(feb29["outputs"]["month_start"], "2024-02-01");
+    assert_eq!(feb29["outputs"]["year_end"], "2024-12-31");
+    let mar31 = case("2021-03-31");
+    assert_eq!(mar31["outputs"]["earlier"], "2021-02-28");
+}
+
+#[test]
+fn months_and_days_between() {
+    let body = "input p { start: date, end: date }\n\
+        output months: integer = months between p.start and p.end\n\
+        output days: integer = days between p.start and p.end\n";
+    let d = run(
+        body,
+        "decision_date: 2021-01-01\np: { start: 2021-01-31, end: 2021-02-28 }",
+    )
+    .unwrap();
+    assert_eq!(d["outputs"]["months"], 1);
+    assert_eq!(d["outputs"]["days"], 28);
+    let d = run(
+        body,
+        "decision_date: 2021-01-01\np: { start: 2021-01-31, end: 2021-02-27 }",
+    )
+    .unwrap();
+    assert_eq!(d["outputs"]["months"], 0);
+    let d = run(
+        body,
+        "decision_date: 2021-01-01\np: { start: 2021-07-15, end: 2021-01-15 }",
+    )
+    .unwrap();
+    assert_eq!(d["outputs"]["months"], -6);
+    assert_eq!(d["outputs"]["days"], -181);
+}
+
+const HOUSEHOLD: &str = "record Member { income: money, adult: bool }\n\
+    input household { members: list of Member }\n";
+
+#[test]
+fn aggregates_over_empty_and_filled_lists() {
+    let body = format!(
+        "{HOUSEHOLD}\
+        output total: money = sum(m.income for m in household.members)\n\
+        output adult_income: money = sum(m.income for m in household.members where m.adult)\n\
+        output adults: integer = count(m in household.members where m.adult)\n\
+        output everyone: integer = count(m in household.members)\n\
+        output any_adult: bool = any(m in household.members where m.adult)\n\
+        output all_adults: bool = all(m in household.members where m.adult)\n\
+        output highest: money = max(m.income for m in household.members if empty 0 €)\n\
+        output lowest_adult: money = min(m.income for m in household.members where m.adult if empty 0 €)\n"
+    );
+    let empty = run(
+        &body,
+        "decision_date: 2021-01-01\nhousehold: { members: [] }",
+    )
+    .unwrap();
+    assert_eq!(empty["outputs"]["total"], "0.00");
+    assert_eq!(empty["outputs"]["adults"], 0);
+    assert_eq!(empty["outputs"]["any_adult"], false);
+    assert_eq!(empty["outputs"]["all_adults"], true);
+    assert_eq!(empty["outputs"]["highest"], "0.00");
+    let two = run(
+        &body,
+        "decision_date: 2021-01-01\nhousehold:\n  members:\n    - { income: 1200.50, adult: true }\n    - { income: 300, adult: false }\n",
+    )
+    .unwrap();
+    assert_eq!(two["outputs"]["total"], "1500.50");
+    assert_eq!(two["outputs"]["adult_income"], "1200.50");
+    assert_eq!(two["outputs"]["adults"], 1);
+    assert_eq!(two["outputs"]["everyone"], 2);
+    assert_eq!(two["outputs"]["any_adult"], true);
+    assert_eq!(two["outputs"]["all_adults"], false);
+    assert_eq!(two["outputs"]["highest"], "1200.50");
+    assert_eq!(two["outputs"]["lowest_adult"], "1200.50");
+}
+
+#[test]
+fn max_of_an_empty_list_without_a_default_is_an_error() {
+    let body =
+        format!("{HOUSEHOLD}output highest: money = max(m.income for m in household.members)\n");
+    let err = run(
+        &body,
+        "decision_date: 2021-01-01\nhousehold: { members: [] }",
+    )
+    .unwrap_err();
+    assert!(err.starts_with("[empty-list]"), "{err}");
+    assert!(err.contains("highest"), "the error names the rule: {err}");
+}
+
+const FEE_TABLE: &str = "input person { age: integer 0 to 120 }\n\
+    table fee(age: integer 0 to 120) -> money § 9\n\
+      | age        | fee     |\n\
+      | under 18   | 0.00 €  |\n\
+      | 18 to 64   | 13.10 € |\n\
+      | 65 or more | 10.00 € |\n\
+    output f: money = fee(person.age)\n";
+
+#[test]
+fn table_range_boundaries() {
+    let fee = |age: u32| {
+        out_str(
+            FEE_TABLE,
+            &format!("decision_date: 2021-01-01\nperson: {{ age: {age} }}"),
+            "f",
+        )
+    };
+    assert_eq!(fee(0), "0.00");
+    assert_eq!(fee(17), "0.00");
+    assert_eq!(fee(18), "13.10");
+    assert_eq!(fee(64), "13.10");
+    assert_eq!(fee(65), "10.00");
+    assert_eq!(fee(120), "10.00");
+}
+
+#[test]
+fn open_and_closed_money_ranges() {
+    let body = "input h { income: money 0 € or more }\n\
+        table band(income: money 0 € or more) -> integer\n\
+          | income               | band |\n\
+          | 0 € to 900 €         | 1    |\n\
+          | over 900 € to 1000 € | 2    |\n\
+          | over 1000 €          | 3    |\n\
+        output b: integer = band(h.income)\n";
+    let band = |income: &str| {
+        output(
+            body,
+            &format!("decision_date: 2021-01-01\nh: {{ income: \"{income}\" }}"),
+            "b",
+        )
+    };
+    assert_eq!(band("900.00"), J::from(1));
+    assert_eq!(band("900.001"), J::from(2));
+    assert_eq!(band("1000"), J::from(2));
+    assert_eq!(band("1000.01"), J::from(3));
+}
+
+#[test]
+fn hit_policies_first_and_collect() {
+    let body = "enum Need { Low, Medium, High }\n\
+        input c { need: Need, age: integer 0 to 120 }\n\
+        table hours(need: Need, age: integer 0 to 120) -> integer, hit first\n\
+          | need        | age        | hours |\n\
+          | High        | -          | 40    |\n\
+          | Low, Medium | 75 or more | 20    |\n\
+          | -           | -          | 10    |\n\
+        table bonus(need: Need, age: integer 0 to 120) -> money, hit collect sum\n\
+          | need | age        | bonus  |\n\
+          | High | -          | 50 €   |\n\
+          | -    | 75 or more | 25 €   |\n\
+        table matches(need: Need, age: integer 0 to 120) -> integer, hit collect count\n\
+          | need | age        | rule |\n\
+          | High | -          | 1    |\n\
+          | -    | 75 or more | 1    |\n\
+        table least(need: Need, age: integer 0 to 120) -> money, hit collect min\n\
+          | need | age        | amount |\n\
+          | -    | -          | 30 €   |\n\
+          | High | -          | 20 €   |\n\
+        output h: integer = hours(c.need, c.age)\n\
+        output b: money = bonus(c.need, c.age)\n\
+        output n: integer = matches(c.need, c.age)\n\
+        output m: money = least(c.need, c.age)\n";
+    let d = |need: &str, age: u32| {
+        run(
+            body,
+            &format!("decision_date: 2021-01-01\nc: {{ need: {need}, age: {age} }}"),
+        )
+        .unwrap()
+    };
+    let high_old = d("High", 80);
+    assert_eq!(high_old["outputs"]["h"], 40);
+    assert_eq!(high_old["outputs"]["b"], "75.00");
+    assert_eq!(high_old["outputs"]["n"], 2);
+    assert_eq!(high_old["outputs"]["m"], "20.00");
+    let medium_old = d("Medium", 75);
+    assert_eq!(medium_old["outputs"]["h"], 20);
+    assert_eq!(medium_old["outputs"]["b"], "25.00");
+    assert_eq!(medium_old["outputs"]["m"], "30.00");
+    let low_young = d("Low", 40);
+    assert_eq!(low_young["outputs"]["h"], 10);
+    assert_eq!(low_young["outputs"]["b"], "0.00");
+    assert_eq!(low_young["outputs"]["n"], 0);
+}
+
+#[test]
+fn single_amount_scale_service_housing_example() {
+    // hel.fi: net 1 250 €, 120 €/day gives price 3 650 €, voucher 2 900 €, self-fee 750 €.
+    let body = "input c { net_income: money 0 € or more, daily_price: money }\n\
+        scale voucher(income: money) -> money, single amount\n\
+          | over   | voucher |\n\
+          | 0 €    | 3300 €  |\n\
+          | 900 €  | 3200 €  |\n\
+          | 1000 € | 3100 €  |\n\
+          | 1100 € | 3000 €  |\n\
+          | 1200 € | 2900 €  |\n\
+          | 1300 € | 2800 €  |\n\
+        output value: money = voucher(c.net_income)\n\
+        output price: money = c.daily_price * 365 / 12 rounded to cents\n\
+        output self_fee: money = max(0 €, price - value)\n";
+    let d = |income: &str| {
+        run(
+            body,
+            &format!(
+                "decision_date: 2021-01-01\nc: {{ net_income: \"{income}\", daily_price: 120 }}"
+            ),
+        )
+        .unwrap()
+    };
+    let example = d("1250");
+    assert_eq!(
+        example["outputs"]["value"],
+        "3300.00".replace("3300", "2900")
+    );
+    assert_eq!(example["outputs"]["price"], "3650.00");
+    assert_eq!(example["outputs"]["self_fee"], "750.00");
+    assert_eq!(d("0")["outputs"]["value"], "3300.00");
+    assert_eq!(d("900")["outputs"]["value"], "3300.00");
+    assert_eq!(d("900.01")["outputs"]["value"], "3200.00");
+    assert_eq!(d("5000")["outputs"]["value"], "2800.00");
+}
+
+#[test]
+fn marginal_scale() {
+    let body = "input p { income: money }\n\
+        scale tax(income: money) -> money, marginal\n\
+          | over   | rate |\n\
+          | 0 €    | 0 %  |\n\
+          | 1000 € | 10 % |\n\
+          | 2000 € | 20 % |\n\
+        output t: money = tax(p.income) rounded to cents\n";
+    let t = |income: &str| {
+        out_str(
+            body,
+            &format!("decision_date: 2021-01-01\np: {{ income: \"{income}\" }}"),
+            "t",
+        )
+    };
+    assert_eq!(t("500"), "0.00");
+    assert_eq!(t("1000"), "0.00");
+    assert_eq!(t("1500"), "50.00");
+    assert_eq!(t("2500"), "200.00");
+}
+
+const OVERRIDES: &str = "input c { age: integer, veteran: bool, student: bool }\n\
+    output fee: money = 13.10 € § 9\n\
+      unless c.age < 18 then 0.00 €\n\
+      unless c.student then 5.00 €\n\
+      unless c.veteran then 1.00 € rank 2\n";
+
+#[test]
+fn overrides_by_rank() {
+    let fee = |age: u32, veteran: bool, student: bool| {
+        run(OVERRIDES, &format!("decision_date: 2021-01-01\nc: {{ age: {age}, veteran: {veteran}, student: {student} }}"))
+    };
+    assert_eq!(fee(40, false, false).unwrap()["outputs"]["fee"], "13.10");
+    assert_eq!(fee(10, false, false).unwrap()["outputs"]["fee"], "0.00");
+    assert_eq!(fee(40, false, true).unwrap()["outputs"]["fee"], "5.00");
+    // The veteran override outranks the others.
+    assert_eq!(fee(10, true, true).unwrap()["outputs"]["fee"], "1.00");
+    // Two overrides of rank 1 apply at once: an error naming both.
+    let err = fee(10, false, true).unwrap_err();
+    assert!(err.starts_with("[conflicting-overrides]"), "{err}");
+    assert!(
+        err.contains("c.age < 18") && err.contains("c.student"),
+        "{err}"
+    );
+    assert!(err.contains("fee"), "{err}");
+}
+
+const DATED: &str = "input v { visits: integer }\n\
+    parameter dentist_fee: money § 9\n\
+      = 13.10 € from 2018-01-01\n\
+      = 13.30 € from 2022-01-01\n\
+    output fees: money = dentist_fee * v.visits\n";
+
+#[test]
+fn dated_parameter_values() {
+    let fees = |date: &str| run(DATED, &format!("decision_date: {date}\nv: {{ visits: 2 }}"));
+    assert_eq!(fees("2021-12-31").unwrap()["outputs"]["fees"], "26.20");
+    assert_eq!(fees("2022-01-01").unwrap()["outputs"]["fees"], "26.60");
+    let err = fees("2017-12-31").unwrap_err();
+    assert!(err.starts_with("[no-value-in-force]"), "{err}");
+    assert!(
+        err.contains("2018-01-01"),
+        "the error lists the dates that exist: {err}"
+    );
+}
+
+const ELIGIBILITY: &str = "enum Municipality { Hyvinkää, Järvenpää, Helsinki }\n\
+    input client { birth_date: date, home: Municipality, student: bool }\n\
+    let age = years between client.birth_date and decision date\n\
+    eligibility\n\
+      adult § 3.1: age >= 18 else \"Kokeilu koskee täysi-ikäisiä\"\n\
+      not_student § 3.1: not client.student else \"Asiakas kuuluu opiskeluterveydenhuoltoon\"\n\
+      resident § 3.2: client.home in [Hyvinkää, Järvenpää] else \"Ei kokeilukunnan asukas\"\n\
+    output one: integer = 1\n";
+
+#[test]
+fn every_failed_criterion_is_listed() {
+    let d = run(
+        ELIGIBILITY,
+        "decision_date: 2019-03-01\nclient: { birth_date: 2005-01-01, home: Helsinki, student: true }",
+    )
+    .unwrap();
+    assert_eq!(d["eligible"], false);
+    let failed: Vec<&str> = d["failed_criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["criterion"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["adult", "not_student", "resident"]);
+    assert_eq!(d["failed_criteria"][2]["section"], "3.2");
+    assert_eq!(d["failed_criteria"][2]["reason"], "Ei kokeilukunnan asukas");
+    assert_eq!(
+        d["outputs"],
+        serde_json::json!({}),
+        "no outputs for an ineligible case"
+    );
+    let ok = run(
+        ELIGIBILITY,
+        "decision_date: 2019-03-01\nclient: { birth_date: 1980-05-01, home: Järvenpää, student: false }",
+    )
+    .unwrap();
+    assert_eq!(ok["eligible"], true);
+    assert_eq!(ok["outputs"]["one"], 1);
+}
+
+#[test]
+fn functions_enums_and_membership() {
+    let body = "enum Professional { Hygienist, Dentist, Specialist }\n\
+        input visit { by: Professional, count: integer }\n\
+        function visit_fee(p: Professional) -> money =\n\
+          if p = Hygienist then 10.20 € else if p = Dentist then 13.10 € else 19.20 €\n\
+        output total: money = visit_fee(visit.by) * visit.count\n\
+        output by_doctor: bool = visit.by not in [Hygienist]\n\
+        output qualified: bool = visit.by = Professional.Specialist\n";
+    let d = run(
+        body,
+        "decision_date: 2021-01-01\nvisit: { by: Specialist, count: 3 }",
+    )
+    .unwrap();
+    assert_eq!(d["outputs"]["total"], "57.60");
+    assert_eq!(d["outputs"]["by_doctor"], true);
+    assert_eq!(d["outputs"]["qualified"], true);
+}
+
+#[test]
+fn division_by_zero_names_the_rule() {
+    let body = "input h { income: money, persons: integer }\n\
+        output per_person: money = h.income / h.persons rounded to cents\n";
+    let err = run(
+        body,
+        "decision_date: 2021-01-01\nh: { income: 100, persons: 0 }",
+    )
+    .unwrap_err();
+    assert!(err.starts_with("[division-by-zero]"), "{err}");
+    assert!(err.contains("per_person"), "{err}");
+    let ok = run(
+        body,
+        "decision_date: 2021-01-01\nh: { income: 100, persons: 3 }",
+    )
+    .unwrap();
+    assert_eq!(ok["outputs"]["per_person"], "33.33");
+}
+
+#[test]
+fn explanation_cites_sections_and_shows_the_arithmetic() {
+    let body = "input client { level: integer 1 to 3 }\n\
+        parameter target = 290.00 € § 6\n\
+        parameter capitation_share = 50 % § 6\n\
+        table coefficient(level: integer 1 to 3) -> decimal § 6.2\n\
+          | level | coefficient |\n\
+          | 1     | 0.60        |\n\
+          | 2     | 1.00        |\n\
+          | 3     | 2.00        |\n\
+        output annual: money = target * capitation_share * coefficient(client.level) rounded to cents § 6.1\n";
+    let d = run(body, "decision_date: 2019-03-01\nclient: { level: 2 }").unwrap();
+    let e = &d["explanation"][0];
+    assert_eq!(e["output"], "annual");
+    assert_eq!(e["section"], "6.1");
+    assert_eq!(e["value"], "145.00 €");
+    let steps: Vec<&str> = e["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        steps[0].contains("290.00 € × 50 % × 1 rounded to cents = 145.00 €"),
+        "{steps:?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.starts_with("target = 290.00 € (§ 6)")),
+        "{steps:?}"
+    );
+    assert!(
+        steps.iter().any(|s| s.contains("coefficient(2) = 1")
+            && s.contains("row 2")
+            && s.contains("§ 6.2")),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn input_errors_name_the_field_path() {
+    let body = "enum Municipality { Hyvinkää, Järvenpää }\n\
+        record Member { birth_date: date, income: money }\n\
+        input household { home: Municipality, size: integer 1 to 8, members: list of Member }\n\
+        output n: integer = household.size\n";
+    let err = run(
+        body,
+        "decision_date: 2021-01-01\nhousehold:\n  home: Hyvinka\n  size: 9\n  members:\n    - { birth_date: 1980-02-30, income: 100 }\n    - { birth_date: 1980-01-01, incme: 5 }\n  extra: 1\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("household.home: expected one of the values of Municipality")
+            && err.contains("did you mean \"Hyvinkää\"?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("household.size: 9 is outside the allowed range: 1 to 8"),
+        "{err}"
+    );
+    assert!(
+        err.contains("household.members[0].birth_date: expected a date"),
+        "{err}"
+    );
+    assert!(
+        err.contains("household.members[1].incme: Member has no field `incme`")
+            && err.contains("did you mean `income`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("household.members[1].income: the field `income` is missing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("household.extra: household has no field `extra`"),
+        "{err}"
+    );
+    let err = run(
+        body,
+        "decision_date: 2021-01-01\nhousehold: { home: Hyvinkää, size: many, members: [] }",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("household.size: expected a whole number, found the text \"many\""),
+        "{err}"
+    );
+    let err = run(body, "household: { home: Hyvinkää, size: 2, members: [] }").unwrap_err();
+    assert!(err.contains("decision_date: no decision date"), "{err}");
+    let err = run(body, "decision_date: 2021-01-01\nhouse: {}").unwrap_err();
+    assert!(
+        err.contains("house: the rulebook has no input `house`")
+            && err.contains("did you mean `household`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_numbers_keep_every_digit() {
+    let p = program(&format!("{AMOUNT}output r: money = x.amount * 3\n"));
+    let doc = parse_document(
+        "{\"decision_date\": \"2021-01-01\", \"x\": {\"amount\": 0.1000000000000000000001}}",
+        Format::Json,
+    )
+    .unwrap();
+    let case = decode_case(&p, &doc, None).unwrap();
+    let d = evaluate(&p, &case, &Options { explain: false }).unwrap();
+    assert_eq!(
+        decision_json(&p, &case, &d)["outputs"]["r"],
+        "0.3000000000000000000003"
+    );
+}
+
+#[test]
+fn durations_compare_and_add() {
+    let body = "input c { listed_on: date }\n\
+        let listing = months between c.listed_on and decision date\n\
+        output may_change_provider: bool = c.listed_on + 6 months <= decision date\n\
+        output months_listed: integer = listing\n";
+    let d = run(
+        body,
+        "decision_date: 2019-07-31\nc: { listed_on: 2019-01-31 }",
+    )
+    .unwrap();
+    assert_eq!(d["outputs"]["may_change_provider"], true);
+    assert_eq!(d["outputs"]["months_listed"], 6);
+    let d = run(
+        body,
+        "decision_date: 2019-07-30\nc: { listed_on: 2019-01-31 }",
+    )
+    .unwrap();
+    assert_eq!(d["outputs"]["may_change_provider"], false);
+    assert_eq!(d["outputs"]["months_listed"], 5);
+}
