@@ -145,8 +145,9 @@ pub fn normalize_code(code: &str) -> String {
     out
 }
 
-fn bracket_delta(code: &str) -> i32 {
-    let mut depth = 0;
+/// Applies a line's brackets to the stack of open brackets, each holding
+/// the indentation of the line that opened it.
+fn track_brackets(code: &str, indent: usize, stack: &mut Vec<usize>) {
     let mut in_str = false;
     let mut escaped = false;
     for c in code.chars() {
@@ -162,12 +163,13 @@ fn bracket_delta(code: &str) -> i32 {
         }
         match c {
             '"' => in_str = true,
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
+            '(' | '[' | '{' => stack.push(indent),
+            ')' | ']' | '}' => {
+                stack.pop();
+            }
             _ => {}
         }
     }
-    depth
 }
 
 fn format_cell(cell: &str) -> String {
@@ -222,7 +224,7 @@ fn format_rows(rows: &[(String, String)], indent: &str, out: &mut Vec<String>) {
 /// Formats a whole rulebook.
 pub fn format(text: &str) -> String {
     let mut out: Vec<String> = Vec::new();
-    let mut depth: i32 = 0;
+    let mut open: Vec<usize> = Vec::new();
     let mut rows: Vec<(String, String)> = Vec::new();
     let mut row_indent = String::new();
     let mut blank_pending = false;
@@ -245,22 +247,27 @@ pub fn format(text: &str) -> String {
         let trimmed = line.trim_start();
         let original_indent = line.len() - trimmed.len();
         if at_col0 && starts_item(line) {
-            depth = 0;
+            open.clear();
         }
         let (code, comment) = split_comment(trimmed);
         let starts_closer = code.trim_start().starts_with([')', ']', '}']);
-        let level = (depth - i32::from(starts_closer)).max(0);
-        let indent = if at_col0 && (starts_item(line) || trimmed.starts_with("--")) {
-            String::new()
-        } else {
-            let base = if level == 0 && original_indent >= 4 {
-                4
+        let width = if at_col0 && (starts_item(line) || trimmed.starts_with("--")) {
+            0
+        } else if let Some(&opener) = open.last() {
+            // Inside brackets: one step in from the line that opened them,
+            // and a closing bracket lines up with that line.
+            if starts_closer {
+                opener
             } else {
-                2
-            };
-            " ".repeat(base + 2 * level as usize)
+                opener + 2
+            }
+        } else if original_indent >= 4 {
+            4
+        } else {
+            2
         };
-        depth = (depth + bracket_delta(code)).max(0);
+        let indent = " ".repeat(width);
+        track_brackets(code, width, &mut open);
         if is_row {
             if rows.is_empty() {
                 row_indent = indent;

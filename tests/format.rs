@@ -1,0 +1,92 @@
+//! `rulebook fmt` must be idempotent and must not change meaning: the syntax
+//! tree of the formatted text equals the original's, spans aside.
+
+use rulebook::format::format;
+use std::path::{Path, PathBuf};
+
+fn rulebook_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    let mut dirs = vec![root.join("rulebooks"), root.join("tests/diagnostics")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rulebook") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    assert!(
+        out.len() > 20,
+        "expected the bundled and test rulebooks, found {}",
+        out.len()
+    );
+    out
+}
+
+/// The syntax tree and diagnostic codes without byte positions.
+fn meaning(text: &str) -> String {
+    let (file, diags) = rulebook::syntax::parse(text);
+    let mut s = format!("{file:?}");
+    while let Some(i) = s.find("Span { start: ") {
+        let Some(j) = s[i..].find('}') else { break };
+        s.replace_range(i..i + j + 1, "_");
+    }
+    let codes: Vec<&str> = rulebook::check::check(text)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    format!("{s}\n{codes:?}\n{}", diags.len())
+}
+
+#[test]
+fn formatting_is_idempotent_and_keeps_meaning() {
+    for f in rulebook_files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let once = format(&text);
+        assert_eq!(
+            format(&once),
+            once,
+            "formatting {} twice differs from once",
+            f.display()
+        );
+        assert_eq!(
+            meaning(&once),
+            meaning(&text),
+            "formatting changed the meaning of {}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn bundled_rulebooks_are_formatted() {
+    for f in rulebook_files()
+        .into_iter()
+        .filter(|f| f.to_string_lossy().contains("rulebooks"))
+    {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert_eq!(
+            format(&text),
+            text,
+            "{} is not formatted; run `rulebook fmt`",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn formats_spacing_tables_and_blank_lines() {
+    let messy = "rulebook t.x \"X\"\n   version 1\n  in force 2021-01-01\n\n\n\
+table   fee( age:integer 0 to 120 )->money,hit first   -- fees\n\
+|age|fee|\n\
+|  under 18 |0.00 €|\n\
+| - | 13.10€ | -- adults\n\
+output  f : money=fee( 30 )\n\
+example \"x\"\n  on 2021-01-01\n  given p {a:1,b:[1,2]}\n";
+    insta::assert_snapshot!(format(messy));
+}
