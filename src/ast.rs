@@ -458,3 +458,49 @@ pub enum ExprKind {
     },
     Round(Box<Expr>, RoundTarget, RoundMode),
 }
+
+impl Expr {
+    /// The direct sub-expressions.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::DecisionDate => Vec::new(),
+            ExprKind::Field(e, _)
+            | ExprKind::Neg(e)
+            | ExprKind::Not(e)
+            | ExprKind::Round(e, _, _) => vec![e],
+            ExprKind::Binary(_, a, b) | ExprKind::Between(_, a, b) => vec![a, b],
+            ExprKind::In { value, options, .. } => std::iter::once(value.as_ref())
+                .chain(options.iter())
+                .collect(),
+            ExprKind::If(c, t, e) => vec![c, t, e],
+            ExprKind::Call(_, args) | ExprKind::List(args) => args.iter().collect(),
+            ExprKind::Aggregate {
+                projection,
+                list,
+                filter,
+                if_empty,
+                ..
+            } => [
+                projection.as_deref(),
+                Some(list.as_ref()),
+                filter.as_deref(),
+                if_empty.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        }
+    }
+
+    /// The depth of the tree, computed without recursion so that any tree,
+    /// however deep, can be measured.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 1usize)];
+        while let Some((e, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            stack.extend(e.children().into_iter().map(|c| (c, d + 1)));
+        }
+        deepest
+    }
+}

@@ -22,8 +22,21 @@ pub struct Checked {
     pub ast: ast::File,
 }
 
-/// Parses and checks a rulebook.
+/// Parses and checks a rulebook. The work runs on a thread with a large
+/// stack, so that long chains of definitions cannot exhaust the caller's.
 pub fn check(text: &str) -> Checked {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("rulebook-check".into())
+            .stack_size(256 << 20)
+            .spawn_scoped(s, || check_here(text))
+            .ok()
+            .and_then(|h| h.join().ok())
+    })
+    .unwrap_or_else(|| check_here(text))
+}
+
+fn check_here(text: &str) -> Checked {
     let (file, mut diagnostics) = crate::syntax::parse(text);
     let parse_errors: Vec<Span> = diagnostics
         .iter()
@@ -108,7 +121,13 @@ struct Checker<'a> {
     /// Where the parser found errors; a table with one is not analysed.
     parse_errors: Vec<Span>,
     table_spans: Vec<Span>,
+    def_depth: usize,
+    chain_reported: bool,
 }
+
+/// How long a chain of definitions, each using the next, may be. It bounds
+/// the depth of evaluation.
+pub const MAX_DEF_CHAIN: usize = 256;
 
 fn lit_span(v: &DataValue) -> Span {
     v.span()
@@ -189,6 +208,8 @@ impl<'a> Checker<'a> {
             used: HashSet::new(),
             parse_errors: Vec::new(),
             table_spans: Vec::new(),
+            def_depth: 0,
+            chain_reported: false,
         }
     }
 
@@ -987,12 +1008,29 @@ impl<'a> Checker<'a> {
             Some(State::Todo) => {}
             None => return Type::Error,
         }
+        if self.def_depth >= MAX_DEF_CHAIN {
+            if !self.chain_reported {
+                self.chain_reported = true;
+                let span = self.def_src.get(idx).map(|s| s.span).unwrap_or_default();
+                self.err(
+                    Diagnostic::error(
+                        "too-deep",
+                        Span::new(span.start, span.start),
+                        format!("definitions depend on each other in a chain longer than {MAX_DEF_CHAIN}"),
+                    )
+                    .with_help("compute values from fewer intermediate steps; such chains also make explanations unreadable"),
+                );
+            }
+            return Type::Error;
+        }
         if let Some(s) = self.def_state.get_mut(idx) {
             *s = State::InProgress;
         }
+        self.def_depth += 1;
         let saved_locals = std::mem::take(&mut self.locals);
         let saved_node = self.current.replace(Node::Def(i));
         let info = self.check_def(idx);
+        self.def_depth -= 1;
         self.locals = saved_locals;
         self.current = saved_node;
         let ty = info.as_ref().map(|d| d.ty.clone()).unwrap_or(Type::Error);

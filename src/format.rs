@@ -34,6 +34,11 @@ fn split_comment(line: &str) -> (&str, &str) {
     (line, "")
 }
 
+/// A line without its trailing comment.
+pub fn code_part(line: &str) -> &str {
+    split_comment(line).0
+}
+
 const SPACED_OPS: &[&str] = &[
     "->", ">=", "<=", "!=", "≥", "≤", "≠", "=", "<", ">", "+", "*", "×", "/",
 ];

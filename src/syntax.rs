@@ -135,6 +135,10 @@ pub fn parse(text: &str) -> (File, Vec<Diagnostic>) {
             continue;
         };
         b.offset = block.item_start;
+        if let Some(d) = nesting_limit(src, block.item_start) {
+            b.diags.push(d);
+            continue;
+        }
         match RulebookParser::parse(Rule::item, src) {
             Ok(mut pairs) => {
                 let Some(pair) = pairs.next() else { continue };
@@ -164,6 +168,67 @@ pub fn parse(text: &str) -> (File, Vec<Diagnostic>) {
         }
     }
     (file, b.diags)
+}
+
+/// How deeply brackets, and how many `if`s, one item may nest. Deeper
+/// nesting than any rulebook needs would exhaust the parser's stack.
+pub const MAX_NESTING: usize = 64;
+/// How many operands one chain of `+`, `*`, `and`, ... may have.
+pub const MAX_CHAIN: usize = 256;
+/// How many `if`s and `not`s (each nests the rest of its expression) one item may hold.
+pub const MAX_NESTED_WORDS: usize = 256;
+/// How deep one expression's tree may be.
+pub const MAX_DEPTH: usize = 512;
+
+fn nesting_limit(src: &str, offset: usize) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut deepest = (0usize, 0usize);
+    let mut ifs = 0usize;
+    let mut first_if = 0usize;
+    for line_start in src.split_inclusive('\n').scan(0usize, |pos, l| {
+        let start = *pos;
+        *pos += l.len();
+        Some((start, l))
+    }) {
+        let (start, line) = line_start;
+        let code = crate::format::code_part(line);
+        let mut in_str = false;
+        for (i, c) in code.char_indices() {
+            match c {
+                '"' => in_str = !in_str,
+                '(' | '[' | '{' if !in_str => {
+                    depth += 1;
+                    if depth > deepest.0 {
+                        deepest = (depth, start + i);
+                    }
+                }
+                ')' | ']' | '}' if !in_str => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        for (i, w) in code.match_indices("if").chain(code.match_indices("not")) {
+            let before = code.get(..i).and_then(|b| b.chars().last());
+            let after = code.get(i + w.len()..).and_then(|a| a.chars().next());
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if !word(before) && !word(after) && !w.is_empty() {
+                if ifs == 0 {
+                    first_if = start + i;
+                }
+                ifs += 1;
+            }
+        }
+    }
+    let (what, at) = if deepest.0 > MAX_NESTING {
+        (format!("brackets nested {} deep", deepest.0), deepest.1)
+    } else if ifs > MAX_NESTED_WORDS {
+        (format!("{ifs} `if`s and `not`s in one item"), first_if)
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::error("too-deep", Span::new(offset + at, offset + at + 1), format!("this item is too deeply nested: {what}"))
+            .with_help("split the item into several `let` definitions, or use a decision table instead of nested `if`s"),
+    )
 }
 
 fn describe(rule: Rule) -> Option<&'static str> {
@@ -830,7 +895,21 @@ impl<'a> Builder<'a> {
     fn expr(&mut self, p: P) -> Option<Expr> {
         let span = self.span(&p);
         match p.as_rule() {
-            Rule::expr => self.expr(p.into_inner().next()?),
+            Rule::expr => {
+                let e = self.expr(p.into_inner().next()?)?;
+                if e.depth() > MAX_DEPTH {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "too-deep",
+                            span,
+                            format!("this expression is nested more than {MAX_DEPTH} levels deep"),
+                        )
+                        .with_help("split it into several `let` definitions"),
+                    );
+                    return None;
+                }
+                Some(e)
+            }
             Rule::if_expr => {
                 let mut it = p.into_inner().filter(|q| q.as_rule() == Rule::expr);
                 let c = self.expr(it.next()?)?;
@@ -903,6 +982,21 @@ impl<'a> Builder<'a> {
                     };
                 }
                 Some(e)
+            }
+            Rule::or_expr | Rule::and_expr | Rule::add_expr | Rule::mul_expr
+                if p.clone().into_inner().count() > 2 * MAX_CHAIN =>
+            {
+                self.diags.push(
+                    Diagnostic::error(
+                        "too-deep",
+                        span,
+                        format!("this expression has more than {MAX_CHAIN} terms in a row"),
+                    )
+                    .with_help(
+                        "split it into several `let` definitions, or sum a list with `sum(...)`",
+                    ),
+                );
+                None
             }
             Rule::or_expr | Rule::and_expr => {
                 let op = if p.as_rule() == Rule::or_expr {

@@ -3,7 +3,8 @@
 
 #[test]
 fn language_reference_examples_parse() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in doc.lines() {
@@ -25,9 +26,14 @@ fn language_reference_examples_parse() {
         let text = if block.starts_with("rulebook") {
             block.clone()
         } else {
-            format!("rulebook doc.example \"Example\"\n  version 1\n  in force 2021-01-01\n\n{block}")
+            format!(
+                "rulebook doc.example \"Example\"\n  version 1\n  in force 2021-01-01\n\n{block}"
+            )
         };
         let (_, diags) = rulebook::syntax::parse(&text);
-        assert!(diags.is_empty(), "this example from docs/language.md does not parse:\n{block}\n{diags:#?}");
+        assert!(
+            diags.is_empty(),
+            "this example from docs/language.md does not parse:\n{block}\n{diags:#?}"
+        );
     }
 }
