@@ -62,6 +62,8 @@ pub enum ItemKind {
     Scale(ScaleDef),
     Eligibility(EligibilityDef),
     Example(ExampleDef),
+    /// `remove a, b`: only in a version that amends another.
+    Remove(Vec<Ident>),
 }
 
 impl ItemKind {
@@ -76,7 +78,7 @@ impl ItemKind {
             ItemKind::Function(f) => Some(&f.name),
             ItemKind::Table(t) => Some(&t.name),
             ItemKind::Scale(s) => Some(&s.name),
-            ItemKind::Eligibility(_) | ItemKind::Example(_) => None,
+            ItemKind::Eligibility(_) | ItemKind::Example(_) | ItemKind::Remove(_) => None,
         }
     }
 }

@@ -435,6 +435,19 @@ impl<'a> Checker<'a> {
                 self.check_example(e);
             }
         }
+        for item in &file.items {
+            if let ItemKind::Remove(names) = &item.kind {
+                let span = names.first().map(|n| n.span).unwrap_or(item.span);
+                self.err(
+                    Diagnostic::error("invalid-amendment", span, "`remove` can only drop definitions a version inherits")
+                        .with_help(if self.file.header.as_ref().is_some_and(|h| h.amends.is_some()) {
+                            "check this file together with the version it amends: `rulebook check FOLDER`"
+                        } else {
+                            "add `amends VERSION` to the header, or delete the line"
+                        }),
+                );
+            }
+        }
         self.find_cycles();
         self.warn_unused();
         self.warn_unrounded();
@@ -2833,6 +2846,11 @@ impl<'a> Checker<'a> {
             amends: header
                 .and_then(|h| h.amends.as_ref())
                 .map(|a| a.name.clone()),
+            header_span: header.map(|h| h.span).unwrap_or_default(),
+            in_force_span: header
+                .and_then(|h| h.in_force.as_ref())
+                .map(|f| f.span)
+                .unwrap_or_default(),
             enums: self.enums,
             records: self.records,
             inputs: self.inputs,

@@ -149,6 +149,22 @@ pub const CODES: &[(&str, &str)] = &[
     ("unrounded-money", "a money output that is never rounded"),
     ("unused-definition", "a definition that nothing uses"),
     (
+        "too-deep",
+        "an item nested more deeply, or a definition chain longer, than the documented limits",
+    ),
+    (
+        "invalid-amendment",
+        "an amendment that removes what it does not inherit, or whose base version is missing",
+    ),
+    (
+        "version-overlap",
+        "two versions of one programme in force on the same day, or sharing a version name",
+    ),
+    (
+        "version-gap",
+        "days between two versions of a programme when none is in force",
+    ),
+    (
         "invalid-example",
         "an example that names unknown inputs, outputs or criteria, or has wrong values",
     ),

@@ -30,6 +30,9 @@ pub struct Program {
     pub in_force_to: Option<NaiveDate>,
     pub source: Option<String>,
     pub amends: Option<String>,
+    /// The header item and its `in force` clause, for version diagnostics.
+    pub header_span: Span,
+    pub in_force_span: Span,
     pub enums: Vec<EnumInfo>,
     pub records: Vec<RecordInfo>,
     pub inputs: Vec<InputInfo>,

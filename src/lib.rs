@@ -11,6 +11,7 @@ pub mod dates;
 pub mod diagnostic;
 pub mod eval;
 pub mod examples;
+pub mod family;
 pub mod format;
 pub mod input;
 pub mod ir;

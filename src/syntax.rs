@@ -19,6 +19,7 @@ struct RulebookParser;
 
 pub const ITEM_KEYWORDS: &[&str] = &[
     "rulebook",
+    "remove",
     "enum",
     "record",
     "input",
@@ -587,6 +588,12 @@ impl<'a> Builder<'a> {
 
     fn item(&mut self, p: P) -> Option<ItemKind> {
         Some(match p.as_rule() {
+            Rule::remove_def => ItemKind::Remove(
+                p.into_inner()
+                    .filter(|q| q.as_rule() == Rule::ident)
+                    .map(|q| self.ident(q))
+                    .collect(),
+            ),
             Rule::enum_def => {
                 let mut name = None;
                 let mut variants = Vec::new();

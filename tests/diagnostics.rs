@@ -5,6 +5,7 @@
 
 use rulebook::check::check;
 use rulebook::diagnostic::{LineIndex, Severity, CODES};
+use rulebook::family::{self, Source};
 use rulebook::render::render_diagnostics;
 use std::path::Path;
 
@@ -30,9 +31,12 @@ fn expected(text: &str) -> Vec<(usize, String)> {
 }
 
 fn actual(text: &str) -> Vec<(usize, String)> {
+    positions(text, &check(text).diagnostics)
+}
+
+fn positions(text: &str, diags: &[rulebook::diagnostic::Diagnostic]) -> Vec<(usize, String)> {
     let index = LineIndex::new(text);
-    let mut out: Vec<(usize, String)> = check(text)
-        .diagnostics
+    let mut out: Vec<(usize, String)> = diags
         .iter()
         .map(|d| {
             let sev = match d.severity {
@@ -76,17 +80,85 @@ fn diagnostics_match_their_annotations() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
+/// The diagnostics of every file of a folder checked together as one
+/// programme's versions, with spans in each file's own text.
+fn folder_diagnostics(dir: &Path) -> Vec<(String, String, Vec<rulebook::diagnostic::Diagnostic>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let sources: Vec<Source> = files
+        .iter()
+        .map(|f| Source {
+            name: f.file_name().unwrap().to_string_lossy().into_owned(),
+            text: std::fs::read_to_string(f).unwrap(),
+        })
+        .collect();
+    let (versions, findings) = family::load(&sources);
+    sources
+        .iter()
+        .zip(&versions)
+        .enumerate()
+        .map(|(i, (s, v))| {
+            let mut d = v.own_diagnostics(&s.text);
+            d.extend(
+                findings
+                    .iter()
+                    .filter(|(j, _)| *j == i)
+                    .map(|(_, d)| d.clone()),
+            );
+            (s.name.clone(), s.text.clone(), d)
+        })
+        .collect()
+}
+
+#[test]
+fn version_diagnostics_match_their_annotations() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty());
+    for dir in dirs {
+        let mut rendered = String::new();
+        for (name, text, diags) in folder_diagnostics(&dir) {
+            assert_eq!(
+                positions(&text, &diags),
+                expected(&text),
+                "in {}/{name}",
+                dir.display()
+            );
+            rendered.push_str(&render_diagnostics(&name, &text, &diags, false));
+        }
+        let snapshot = format!("versions@{}", dir.file_name().unwrap().to_string_lossy());
+        insta::assert_snapshot!(snapshot, rendered);
+    }
+}
+
 #[test]
 fn every_code_has_a_test_file_that_produces_it() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
     for (code, _) in CODES {
         let file = dir.join(format!("{code}.rulebook"));
-        let text = std::fs::read_to_string(&file)
-            .unwrap_or_else(|_| panic!("no test file for `{code}`: {}", file.display()));
+        let folder = dir.join(code);
+        let produced: Vec<&str> = if folder.is_dir() {
+            folder_diagnostics(&folder)
+                .into_iter()
+                .flat_map(|(_, _, d)| d)
+                .map(|d| d.code)
+                .collect()
+        } else {
+            let text = std::fs::read_to_string(&file)
+                .unwrap_or_else(|_| panic!("no test file for `{code}`: {}", file.display()));
+            check(&text).diagnostics.iter().map(|d| d.code).collect()
+        };
         assert!(
-            check(&text).diagnostics.iter().any(|d| d.code == *code),
-            "{} does not produce `{code}`",
-            file.display()
+            produced.contains(code),
+            "the test for `{code}` does not produce it"
         );
     }
 }

@@ -7,8 +7,8 @@
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
-use rulebook::check::{check, Checked};
 use rulebook::eval::{decision_json, evaluate, Options};
+use rulebook::family::{self, Source, Version};
 use rulebook::input::{decode_case, parse_document, Format as InputFormat};
 use rulebook::render::render_diagnostics;
 use std::io::IsTerminal;
@@ -144,13 +144,75 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The requested files, checked together with the other rulebooks in their
+/// folders (an amendment needs the version it amends).
+struct Loaded {
+    /// Index into `versions` of each requested file.
+    requested: Vec<usize>,
+    sources: Vec<Source>,
+    versions: Vec<Version>,
+    findings: Vec<(usize, rulebook::diagnostic::Diagnostic)>,
+}
+
+impl Loaded {
+    fn diagnostics(&self, i: usize) -> Vec<rulebook::diagnostic::Diagnostic> {
+        let own = self.sources.get(i).map(|s| s.text.as_str()).unwrap_or("");
+        let mut d = self
+            .versions
+            .get(i)
+            .map(|v| v.own_diagnostics(own))
+            .unwrap_or_default();
+        d.extend(
+            self.findings
+                .iter()
+                .filter(|(j, _)| *j == i)
+                .map(|(_, d)| d.clone()),
+        );
+        d.sort_by_key(|d| d.span.start);
+        d
+    }
+    fn has_errors(&self, i: usize) -> bool {
+        self.diagnostics(i).iter().any(|d| d.is_error())
+    }
+}
+
+fn load_files(files: &[PathBuf]) -> Result<Loaded, String> {
+    let mut all: Vec<PathBuf> = files.to_vec();
+    for f in files {
+        if let Some(dir) = f.parent().filter(|d| d.is_dir()) {
+            for entry in std::fs::read_dir(dir)
+                .map_err(|e| format!("cannot read folder {}: {e}", dir.display()))?
+            {
+                let path = entry.map_err(|e| e.to_string())?.path();
+                if path.extension().is_some_and(|e| e == "rulebook") && !all.contains(&path) {
+                    all.push(path);
+                }
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    for f in &all {
+        sources.push(Source {
+            name: f.display().to_string(),
+            text: read(f)?,
+        });
+    }
+    let (versions, findings) = family::load(&sources);
+    Ok(Loaded {
+        requested: (0..files.len()).collect(),
+        sources,
+        versions,
+        findings,
+    })
+}
+
 fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 fn cmd_check(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> u8 {
-    let files = match collect(paths) {
-        Ok(f) => f,
+    let loaded = match collect(paths).and_then(|f| load_files(&f)) {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_IO;
@@ -159,30 +221,21 @@ fn cmd_check(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> u8
     let mut errors = 0;
     let mut warnings = 0;
     let mut json_files = Vec::new();
-    for f in &files {
-        let text = match read(f) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_IO;
-            }
+    for &i in &loaded.requested {
+        let (Some(src), diags) = (loaded.sources.get(i), loaded.diagnostics(i)) else {
+            continue;
         };
-        let checked = check(&text);
-        let name = f.display().to_string();
-        errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
-        warnings += checked.diagnostics.iter().filter(|d| !d.is_error()).count();
+        let (name, text) = (&src.name, &src.text);
+        errors += diags.iter().filter(|d| d.is_error()).count();
+        warnings += diags.iter().filter(|d| !d.is_error()).count();
         match format {
-            OutputFormat::Text => eprint!(
-                "{}",
-                render_diagnostics(&name, &text, &checked.diagnostics, color())
-            ),
+            OutputFormat::Text => eprint!("{}", render_diagnostics(name, text, &diags, color())),
             OutputFormat::Json => {
-                let index = rulebook::diagnostic::LineIndex::new(&text);
-                let diags: Vec<serde_json::Value> = checked
-                    .diagnostics
+                let index = rulebook::diagnostic::LineIndex::new(text);
+                let diags: Vec<serde_json::Value> = diags
                     .iter()
                     .map(|d| {
-                        let (line, column) = index.position(&text, d.span.start);
+                        let (line, column) = index.position(text, d.span.start);
                         serde_json::json!({
                             "code": d.code, "severity": d.severity, "message": d.message,
                             "line": line + 1, "column": column + 1, "span": d.span,
@@ -194,12 +247,13 @@ fn cmd_check(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> u8
             }
         }
     }
+    let files = loaded.requested.len();
     match format {
         OutputFormat::Text => {
             println!(
                 "checked {} file{}: {errors} error{}, {warnings} warning{}",
-                files.len(),
-                if files.len() == 1 { "" } else { "s" },
+                files,
+                if files == 1 { "" } else { "s" },
                 if errors == 1 { "" } else { "s" },
                 if warnings == 1 { "" } else { "s" }
             );
@@ -216,33 +270,6 @@ fn cmd_check(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> u8
     }
 }
 
-fn load(path: &Path) -> Result<(String, Checked), u8> {
-    let text = read(path).map_err(|e| {
-        eprintln!("error: {e}");
-        EXIT_IO
-    })?;
-    let checked = check(&text);
-    if checked.program.is_none() {
-        let errors: Vec<_> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .cloned()
-            .collect();
-        eprint!(
-            "{}",
-            render_diagnostics(&path.display().to_string(), &text, &errors, color())
-        );
-        eprintln!(
-            "error: {} has {} error(s); fix them first (see `rulebook check`)",
-            path.display(),
-            errors.len()
-        );
-        return Err(EXIT_FAILED);
-    }
-    Ok((text, checked))
-}
-
 fn cmd_eval(
     path: &Path,
     input: &Path,
@@ -250,12 +277,19 @@ fn cmd_eval(
     format: OutputFormat,
     explain: bool,
 ) -> u8 {
-    let (text, checked) = match load(path) {
-        Ok(x) => x,
-        Err(code) => return code,
+    let files = if path.is_dir() {
+        collect(&[path.to_path_buf()])
+    } else if path.exists() {
+        Ok(vec![path.to_path_buf()])
+    } else {
+        Err(format!("{}: no such file or folder", path.display()))
     };
-    let Some(p) = checked.program else {
-        return EXIT_FAILED;
+    let loaded = match files.and_then(|f| load_files(&f)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_IO;
+        }
     };
     let case_text = match read(input) {
         Ok(t) => t,
@@ -275,7 +309,59 @@ fn cmd_eval(
             return EXIT_INPUT;
         }
     };
-    let case = match decode_case(&p, &doc, date) {
+    // A folder is a programme: the decision date picks the version.
+    let chosen = if path.is_dir() {
+        let Some(when) = date.or_else(|| {
+            doc.get("decision_date")
+                .and_then(|d| d.as_str())
+                .and_then(|d| parse_date(d).ok())
+        }) else {
+            eprintln!("error: {}: decision_date: no decision date to choose a version by (help: add `decision_date: YYYY-MM-DD` to the case, or pass --date)", input.display());
+            return EXIT_INPUT;
+        };
+        let programs: Vec<&rulebook::ir::Program> = loaded
+            .requested
+            .iter()
+            .filter_map(|i| loaded.versions.get(*i).map(|v| &v.checked.partial))
+            .collect();
+        match family::select(&programs, None, when) {
+            Ok(p) => loaded.requested.iter().copied().find(|i| {
+                loaded
+                    .versions
+                    .get(*i)
+                    .is_some_and(|v| std::ptr::eq(&v.checked.partial, p))
+            }),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_FAILED;
+            }
+        }
+    } else {
+        Some(0)
+    };
+    let Some(i) = chosen else { return EXIT_FAILED };
+    let (Some(src), Some(version)) = (loaded.sources.get(i), loaded.versions.get(i)) else {
+        return EXIT_FAILED;
+    };
+    let text = &src.text;
+    if loaded.has_errors(i) {
+        let errors: Vec<_> = loaded
+            .diagnostics(i)
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        eprint!("{}", render_diagnostics(&src.name, text, &errors, color()));
+        eprintln!(
+            "error: {} has {} error(s); fix them first (see `rulebook check`)",
+            src.name,
+            errors.len()
+        );
+        return EXIT_FAILED;
+    }
+    let Some(p) = version.program() else {
+        return EXIT_FAILED;
+    };
+    let case = match decode_case(p, &doc, date) {
         Ok(c) => c,
         Err(errors) => {
             for e in &errors {
@@ -285,7 +371,7 @@ fn cmd_eval(
             return EXIT_INPUT;
         }
     };
-    let decision = match evaluate(&p, &case, &Options { explain }) {
+    let decision = match evaluate(p, &case, &Options { explain }) {
         Ok(d) => d,
         Err(e) => {
             let mut d = rulebook::diagnostic::Diagnostic::error(e.code, e.span, e.to_string())
@@ -353,32 +439,27 @@ fn cmd_eval(
 }
 
 fn cmd_test(paths: &[PathBuf]) -> u8 {
-    let files = match collect(paths) {
-        Ok(f) => f,
+    let loaded = match collect(paths).and_then(|f| load_files(&f)) {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_IO;
         }
     };
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
-    for f in &files {
-        let text = match read(f) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_IO;
-            }
+    for &i in &loaded.requested {
+        let (Some(src), Some(version)) = (loaded.sources.get(i), loaded.versions.get(i)) else {
+            continue;
         };
-        let checked = check(&text);
-        let name = f.display().to_string();
-        let Some(p) = checked.program else {
-            let errors: Vec<_> = checked
-                .diagnostics
-                .iter()
+        let name = &src.name;
+        let program = version.program().filter(|_| !loaded.has_errors(i));
+        let Some(p) = program else {
+            let errors: Vec<_> = loaded
+                .diagnostics(i)
+                .into_iter()
                 .filter(|d| d.is_error())
-                .cloned()
                 .collect();
-            eprint!("{}", render_diagnostics(&name, &text, &errors, color()));
+            eprint!("{}", render_diagnostics(name, &src.text, &errors, color()));
             println!(
                 "{name}: does not check ({} error(s)); its examples were not run",
                 errors.len()
@@ -386,15 +467,21 @@ fn cmd_test(paths: &[PathBuf]) -> u8 {
             broken += 1;
             continue;
         };
-        let index = rulebook::diagnostic::LineIndex::new(&text);
-        for r in rulebook::examples::run_examples(&p) {
-            let (line, _) = index.position(&text, r.span.start);
+        // Example spans point into the written-out text of an amendment.
+        let index = rulebook::diagnostic::LineIndex::new(&version.text);
+        for r in rulebook::examples::run_examples(p) {
+            let (line, _) = index.position(&version.text, r.span.start);
+            let place = if version.origin.is_empty() {
+                format!("{name}:{}", line + 1)
+            } else {
+                name.clone()
+            };
             if r.passed() {
                 passed += 1;
-                println!("ok    {name}:{} {}", line + 1, r.name);
+                println!("ok    {place} {}", r.name);
             } else {
                 failed += 1;
-                println!("FAIL  {name}:{} {}", line + 1, r.name);
+                println!("FAIL  {place} {}", r.name);
                 for msg in &r.failures {
                     println!("        {msg}");
                 }

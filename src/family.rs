@@ -1,0 +1,475 @@
+//! Programmes as families of yearly versions: amendments, validity-period
+//! checks and choosing the version in force on a decision date.
+//!
+//! A version that says `amends V` inherits every item of version V of the
+//! same programme except its header and examples; an item it writes again
+//! (by kind and name) replaces the inherited one, and `remove a, b` drops
+//! inherited items. The result is the fully written-out text, checked like
+//! any other rulebook, so an amendment behaves exactly as the copy it stands
+//! for.
+
+use crate::check::{check, Checked};
+use crate::diagnostic::{Diagnostic, Span};
+use crate::ir::Program;
+use crate::syntax::split_blocks;
+use chrono::NaiveDate;
+use std::collections::HashSet;
+
+/// One rulebook file as read.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// A checked version. For an amendment, `text` is the written-out text the
+/// diagnostics' spans refer to, and `origin` maps it back to the files.
+pub struct Version {
+    pub name: String,
+    pub text: String,
+    pub checked: Checked,
+    /// For each written-out block: its span in `text`, and where it came
+    /// from (the amending file itself, or the named base version).
+    pub origin: Vec<(Span, Origin)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    Own { offset: usize },
+    Inherited { from: String },
+}
+
+impl Version {
+    pub fn program(&self) -> Option<&Program> {
+        self.checked.program.as_ref()
+    }
+    /// Diagnostics with spans in the file's own text. A finding inside an
+    /// inherited item is reported at the `amends` clause, naming the base.
+    pub fn own_diagnostics(&self, own_text: &str) -> Vec<Diagnostic> {
+        if self.origin.is_empty() {
+            return self.checked.diagnostics.clone();
+        }
+        let amends_at = own_text
+            .find("amends")
+            .map(|i| Span::new(i, i + 6))
+            .unwrap_or_default();
+        let place = |s: Span| -> Option<Span> {
+            self.origin.iter().find_map(|(seg, origin)| match origin {
+                Origin::Own { offset } if s.start >= seg.start && s.start <= seg.end => {
+                    Some(Span::new(
+                        s.start - seg.start + offset,
+                        s.end.min(seg.end) - seg.start + offset,
+                    ))
+                }
+                _ => None,
+            })
+        };
+        self.checked
+            .diagnostics
+            .iter()
+            .map(|d| match place(d.span) {
+                Some(span) => {
+                    let mut d = d.clone();
+                    d.span = span;
+                    d.related.retain_mut(|l| match place(l.span) {
+                        Some(s) => {
+                            l.span = s;
+                            true
+                        }
+                        None => false,
+                    });
+                    d
+                }
+                None => {
+                    let from = self
+                        .origin
+                        .iter()
+                        .find_map(|(seg, o)| match o {
+                            Origin::Inherited { from }
+                                if d.span.start >= seg.start && d.span.start <= seg.end =>
+                            {
+                                Some(from.clone())
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    let mut d = d.clone();
+                    d.message = format!("in an item inherited from version {from}: {}", d.message);
+                    d.span = amends_at;
+                    d.related.clear();
+                    d
+                }
+            })
+            .collect()
+    }
+}
+
+struct Head {
+    id: String,
+    version: String,
+    amends: Option<(String, Span)>,
+}
+
+fn head(text: &str) -> Option<Head> {
+    let (file, _) = crate::syntax::parse(text);
+    let h = file.header?;
+    Some(Head {
+        id: h.id.name,
+        version: h.version.map(|v| v.name).unwrap_or_default(),
+        amends: h.amends.map(|a| (a.name, a.span)),
+    })
+}
+
+/// The keyword and name that identify a block (`output fee`, `eligibility`).
+fn block_key(block: &str) -> (String, String) {
+    let mut words = block
+        .lines()
+        .find(|l| crate::syntax::starts_item(l))
+        .unwrap_or("")
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .filter(|w| !w.is_empty());
+    let kw = words.next().unwrap_or("").to_string();
+    let name = match kw.as_str() {
+        "eligibility" | "rulebook" | "example" | "remove" => String::new(),
+        _ => words.next().unwrap_or("").to_string(),
+    };
+    (kw, name)
+}
+
+fn removed_names(block: &str) -> Vec<(String, usize)> {
+    let code = crate::format::code_part(block.trim_start());
+    let rest = code.strip_prefix("remove").unwrap_or("");
+    let offset = block.len() - block.trim_start().len() + 6;
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for part in rest.split(',') {
+        let lead = part.len() - part.trim_start().len();
+        let name = part.trim();
+        if !name.is_empty() {
+            out.push((name.to_string(), offset + pos + lead));
+        }
+        pos += part.len() + 1;
+    }
+    out
+}
+
+/// Writes out an amendment: the base's items, replaced, removed and added
+/// to as the amending text says.
+pub fn merge(
+    base_text: &str,
+    base_version: &str,
+    amending: &str,
+) -> Result<(String, Vec<(Span, Origin)>), Vec<Diagnostic>> {
+    let (base_blocks, _) = split_blocks(base_text);
+    let (own_blocks, stray) = split_blocks(amending);
+    let mut errors = Vec::new();
+    let text_of = |t: &str, s: usize, e: usize| t.get(s..e).unwrap_or("").to_string();
+    let mut restated: HashSet<(String, String)> = HashSet::new();
+    let mut removed: Vec<(String, Span)> = Vec::new();
+    for b in &own_blocks {
+        let t = text_of(amending, b.item_start, b.end);
+        let key = block_key(&t);
+        if key.0 == "remove" {
+            for (name, at) in removed_names(&t) {
+                removed.push((
+                    name.clone(),
+                    Span::new(b.item_start + at, b.item_start + at + name.len()),
+                ));
+            }
+        } else {
+            restated.insert(key);
+        }
+    }
+    let base_names: HashSet<String> = base_blocks
+        .iter()
+        .map(|b| block_key(&text_of(base_text, b.item_start, b.end)).1)
+        .collect();
+    for (name, span) in &removed {
+        if !base_names.contains(name) {
+            errors.push(
+                Diagnostic::error(
+                    "invalid-amendment",
+                    *span,
+                    format!("version {base_version} has no item `{name}` to remove"),
+                )
+                .with_help("remove only names the amended version defines"),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let removed: HashSet<String> = removed.into_iter().map(|r| r.0).collect();
+    let mut out = String::new();
+    let mut origin = Vec::new();
+    let mut push = |out: &mut String, t: &str, o: Origin| {
+        let start = out.len();
+        out.push_str(t);
+        if !t.ends_with('\n') {
+            out.push('\n');
+        }
+        origin.push((Span::new(start, out.len()), o));
+    };
+    if let Some(s) = stray {
+        // Text before the header is left where the checker will report it.
+        push(
+            &mut out,
+            &text_of(amending, 0, s.end),
+            Origin::Own { offset: 0 },
+        );
+    }
+    let (headers, rest): (Vec<_>, Vec<_>) = own_blocks
+        .iter()
+        .partition(|b| block_key(&text_of(amending, b.item_start, b.end)).0 == "rulebook");
+    for b in &headers {
+        push(
+            &mut out,
+            &text_of(amending, b.start, b.end),
+            Origin::Own { offset: b.start },
+        );
+    }
+    for b in &base_blocks {
+        let t = text_of(base_text, b.start, b.end);
+        let key = block_key(&text_of(base_text, b.item_start, b.end));
+        if matches!(key.0.as_str(), "rulebook" | "example" | "remove")
+            || restated.contains(&key)
+            || removed.contains(&key.1)
+        {
+            continue;
+        }
+        push(
+            &mut out,
+            &t,
+            Origin::Inherited {
+                from: base_version.to_string(),
+            },
+        );
+    }
+    for b in rest {
+        let t = text_of(amending, b.start, b.end);
+        if block_key(&text_of(amending, b.item_start, b.end)).0 == "remove" {
+            continue;
+        }
+        push(&mut out, &t, Origin::Own { offset: b.start });
+    }
+    Ok((out, origin))
+}
+
+/// Checks a set of rulebook files together: amendments are written out
+/// against their base versions, and each programme's versions are checked
+/// for overlapping and missing periods. Returns one version per source, in
+/// order, and the version-level findings by source index.
+pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
+    let heads: Vec<Option<Head>> = sources.iter().map(|s| head(&s.text)).collect();
+    let mut texts: Vec<Option<(String, Vec<(Span, Origin)>)>> = vec![None; sources.len()];
+    let mut findings: Vec<(usize, Diagnostic)> = Vec::new();
+    // Write out amendments; a chain (2020 amends 2019 amends 2018) is
+    // resolved by repeating until nothing changes.
+    for _ in 0..sources.len() {
+        let mut progress = false;
+        for (i, h) in heads.iter().enumerate() {
+            let (Some(h), None) = (h, &texts[i]) else {
+                continue;
+            };
+            let Some((base_v, span)) = &h.amends else {
+                texts[i] = Some((sources[i].text.clone(), Vec::new()));
+                progress = true;
+                continue;
+            };
+            let base = heads.iter().position(|b| {
+                b.as_ref()
+                    .is_some_and(|b| b.id == h.id && b.version == *base_v)
+            });
+            match base {
+                None => {
+                    findings.push((
+                        i,
+                        Diagnostic::error("invalid-amendment", *span, format!("there is no version {base_v} of `{}` to amend", h.id))
+                            .with_help("check the version name, and check this file together with the folder that holds the amended version"),
+                    ));
+                    texts[i] = Some((sources[i].text.clone(), Vec::new()));
+                    progress = true;
+                }
+                Some(b) if b == i => {
+                    findings.push((
+                        i,
+                        Diagnostic::error(
+                            "invalid-amendment",
+                            *span,
+                            "a version cannot amend itself",
+                        )
+                        .with_help("name the previous version"),
+                    ));
+                    texts[i] = Some((sources[i].text.clone(), Vec::new()));
+                    progress = true;
+                }
+                Some(b) => {
+                    let Some((base_text, _)) = &texts[b] else {
+                        continue;
+                    };
+                    match merge(base_text, base_v, &sources[i].text) {
+                        Ok(m) => texts[i] = Some(m),
+                        Err(errs) => {
+                            findings.extend(errs.into_iter().map(|e| (i, e)));
+                            texts[i] = Some((sources[i].text.clone(), Vec::new()));
+                        }
+                    }
+                    progress = true;
+                }
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    let versions: Vec<Version> = sources
+        .iter()
+        .zip(texts)
+        .enumerate()
+        .map(|(i, (s, t))| {
+            let (text, origin) = t.unwrap_or_else(|| {
+                findings.push((
+                    i,
+                    Diagnostic::error(
+                        "invalid-amendment",
+                        Span::default(),
+                        "the versions amend each other in a circle",
+                    )
+                    .with_help("each version may amend only an earlier one"),
+                ));
+                (s.text.clone(), Vec::new())
+            });
+            let checked = check(&text);
+            Version {
+                name: s.name.clone(),
+                text,
+                checked,
+                origin,
+            }
+        })
+        .collect();
+    findings.extend(check_periods(&versions));
+    (versions, findings)
+}
+
+/// Overlapping periods and clashing version names are errors; a gap
+/// between consecutive versions is a warning.
+fn check_periods(versions: &[Version]) -> Vec<(usize, Diagnostic)> {
+    let mut out = Vec::new();
+    let mut by_id: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, v) in versions.iter().enumerate() {
+        let p = &v.checked.partial;
+        if p.id.is_empty() || p.version.is_empty() {
+            continue;
+        }
+        match by_id.iter_mut().find(|(id, _)| *id == p.id) {
+            Some((_, list)) => list.push(i),
+            None => by_id.push((p.id.clone(), vec![i])),
+        }
+    }
+    for (id, mut list) in by_id {
+        list.sort_by_key(|i| versions[*i].checked.partial.in_force_from);
+        for (n, &i) in list.iter().enumerate() {
+            let p = &versions[i].checked.partial;
+            for &j in list.iter().take(n) {
+                let q = &versions[j].checked.partial;
+                if q.version == p.version {
+                    out.push((
+                        i,
+                        Diagnostic::error(
+                            "version-overlap",
+                            p.header_span,
+                            format!(
+                                "`{id}` has two versions named {} (also {})",
+                                p.version, versions[j].name
+                            ),
+                        )
+                        .with_help("give each yearly version its own name"),
+                    ));
+                } else if q.in_force_to.is_none_or(|to| to >= p.in_force_from) {
+                    out.push((
+                        i,
+                        Diagnostic::error(
+                            "version-overlap",
+                            p.in_force_span,
+                            format!(
+                                "version {} of `{id}` is in force on {}, and so is version {} ({})",
+                                p.version, p.in_force_from, q.version, versions[j].name
+                            ),
+                        )
+                        .with_help("end the earlier version the day before this one starts"),
+                    ));
+                }
+            }
+            if let Some(&prev) = n.checked_sub(1).and_then(|k| list.get(k)) {
+                let q = &versions[prev].checked.partial;
+                if let Some(to) = q.in_force_to {
+                    if to.succ_opt().is_some_and(|next| next < p.in_force_from) {
+                        out.push((
+                            i,
+                            Diagnostic::warning(
+                                "version-gap",
+                                p.in_force_span,
+                                format!(
+                                    "no version of `{id}` is in force from {} to {}",
+                                    to.succ_opt().unwrap_or(to),
+                                    p.in_force_from.pred_opt().unwrap_or(p.in_force_from)
+                                ),
+                            )
+                            .with_help(format!("version {} ends on {to}; start this one the day after, if nothing was meant to apply in between", q.version)),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The version of a programme in force on a date, or a message listing the
+/// periods that exist.
+pub fn select<'a>(
+    programs: &[&'a Program],
+    id: Option<&str>,
+    date: NaiveDate,
+) -> Result<&'a Program, String> {
+    let ids: Vec<&str> = {
+        let mut v: Vec<&str> = programs.iter().map(|p| p.id.as_str()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let id = match (id, ids.as_slice()) {
+        (Some(id), _) => id,
+        (None, [one]) => one,
+        (None, []) => return Err("no rulebook was found".into()),
+        (None, many) => {
+            return Err(format!(
+                "several programmes are here ({}); say which one",
+                many.join(", ")
+            ))
+        }
+    };
+    let family: Vec<&&Program> = programs.iter().filter(|p| p.id == id).collect();
+    if family.is_empty() {
+        return Err(format!(
+            "there is no programme `{id}`; the programmes are {}",
+            ids.join(", ")
+        ));
+    }
+    if let Some(p) = family.iter().find(|p| p.in_force_on(date)) {
+        return Ok(p);
+    }
+    let mut periods: Vec<String> = family
+        .iter()
+        .map(|p| match p.in_force_to {
+            Some(to) => format!("{} from {} to {to}", p.version, p.in_force_from),
+            None => format!("{} from {}", p.version, p.in_force_from),
+        })
+        .collect();
+    periods.sort();
+    Err(format!(
+        "no version of `{id}` is in force on {date}; the versions are: {}",
+        periods.join("; ")
+    ))
+}
