@@ -15,6 +15,9 @@ use crate::syntax::split_blocks;
 use chrono::NaiveDate;
 use std::collections::HashSet;
 
+/// Written-out text and where each of its blocks came from.
+pub type WrittenOut = (String, Vec<(Span, Origin)>);
+
 /// One rulebook file as read.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -159,7 +162,7 @@ pub fn merge(
     base_text: &str,
     base_version: &str,
     amending: &str,
-) -> Result<(String, Vec<(Span, Origin)>), Vec<Diagnostic>> {
+) -> Result<WrittenOut, Vec<Diagnostic>> {
     let (base_blocks, _) = split_blocks(base_text);
     let (own_blocks, stray) = split_blocks(amending);
     let mut errors = Vec::new();
@@ -261,7 +264,7 @@ pub fn merge(
 /// order, and the version-level findings by source index.
 pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
     let heads: Vec<Option<Head>> = sources.iter().map(|s| head(&s.text)).collect();
-    let mut texts: Vec<Option<(String, Vec<(Span, Origin)>)>> = vec![None; sources.len()];
+    let mut texts: Vec<Option<WrittenOut>> = vec![None; sources.len()];
     let mut findings: Vec<(usize, Diagnostic)> = Vec::new();
     // Write out amendments; a chain (2020 amends 2019 amends 2018) is
     // resolved by repeating until nothing changes.
