@@ -381,7 +381,7 @@ fn cmd_eval(
             }
             eprint!(
                 "{}",
-                render_diagnostics(&path.display().to_string(), &text, &[d], color())
+                render_diagnostics(&src.name, &version.text, &[d], color())
             );
             return EXIT_EVAL;
         }
@@ -389,7 +389,7 @@ fn cmd_eval(
     if format == OutputFormat::Json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&decision_json(&p, &case, &decision)).unwrap_or_default()
+            serde_json::to_string_pretty(&decision_json(p, &case, &decision)).unwrap_or_default()
         );
         return 0;
     }
