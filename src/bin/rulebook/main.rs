@@ -5,6 +5,8 @@
 //! formatted; 2 the command line is wrong; 3 the case file is invalid;
 //! 4 evaluation failed; 5 a file could not be read or written.
 
+mod impact;
+
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use rulebook::eval::{decision_json, evaluate, Options};
@@ -16,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const EXIT_FAILED: u8 = 1;
-const EXIT_INPUT: u8 = 3;
+pub(crate) const EXIT_INPUT: u8 = 3;
 const EXIT_EVAL: u8 = 4;
-const EXIT_IO: u8 = 5;
+pub(crate) const EXIT_IO: u8 = 5;
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +37,14 @@ struct Cli {
 enum OutputFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+    Html,
 }
 
 #[derive(Subcommand)]
@@ -70,6 +80,23 @@ enum Command {
         /// Rulebook files or folders (default: rulebooks/).
         paths: Vec<PathBuf>,
     },
+    /// Compare two versions of a rulebook by meaning; with --cases, also
+    /// run a population through both and report whom the change affects.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
+        /// Cases to run through both versions: JSON Lines (.jsonl) or CSV (.csv).
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// The decision date for cases that do not give their own.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        /// How many of the largest changes to show.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
     /// Format rulebooks in place.
     Fmt {
         /// Rulebook files or folders (default: rulebooks/).
@@ -102,6 +129,14 @@ fn main() -> ExitCode {
         } => cmd_eval(&rulebook, &input, date, format, explain),
         Command::Test { paths } => cmd_test(&paths),
         Command::Fmt { paths, check } => cmd_fmt(&paths, check),
+        Command::Diff {
+            old,
+            new,
+            format,
+            cases,
+            date,
+            top,
+        } => cmd_diff(&old, &new, format, cases.as_deref(), date, top),
     };
     ExitCode::from(code)
 }
@@ -546,4 +581,101 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let tmp = path.with_extension("rulebook.tmp");
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
+}
+
+fn cmd_diff(
+    old: &Path,
+    new: &Path,
+    format: DiffFormat,
+    cases: Option<&Path>,
+    date: Option<NaiveDate>,
+    top: usize,
+) -> u8 {
+    for p in [old, new] {
+        if !p.is_file() {
+            eprintln!("error: {}: no such rulebook file", p.display());
+            return EXIT_IO;
+        }
+    }
+    let loaded = match load_files(&[old.to_path_buf(), new.to_path_buf()]) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_IO;
+        }
+    };
+    let mut sides = Vec::new();
+    for i in [0, 1] {
+        let (Some(src), Some(v)) = (loaded.sources.get(i), loaded.versions.get(i)) else {
+            return EXIT_FAILED;
+        };
+        match v.program().filter(|_| !loaded.has_errors(i)) {
+            Some(p) => sides.push(rulebook::diff::Side {
+                text: &v.text,
+                checked: &v.checked,
+                program: p,
+            }),
+            None => {
+                let errors: Vec<_> = loaded
+                    .diagnostics(i)
+                    .into_iter()
+                    .filter(|d| d.is_error())
+                    .collect();
+                eprint!(
+                    "{}",
+                    render_diagnostics(&src.name, &src.text, &errors, color())
+                );
+                eprintln!(
+                    "error: {} has errors; fix them first (see `rulebook check`)",
+                    src.name
+                );
+                return EXIT_FAILED;
+            }
+        }
+    }
+    let (Some(a), Some(b)) = (sides.first(), sides.get(1)) else {
+        return EXIT_FAILED;
+    };
+    let d = rulebook::diff::diff(a, b);
+    let impact = match cases {
+        None => None,
+        Some(path) => match impact::run(a.program, b.program, path, date, top) {
+            Ok(i) => Some(i),
+            Err((code, msg)) => {
+                eprintln!("error: {msg}");
+                return code;
+            }
+        },
+    };
+    let out = match format {
+        DiffFormat::Text => {
+            let mut s = rulebook::diff::to_text(&d);
+            if let Some(i) = &impact {
+                s.push('\n');
+                s.push_str(&rulebook::impact::to_text(i));
+            }
+            s
+        }
+        DiffFormat::Markdown => {
+            let mut s = rulebook::diff::to_markdown(&d);
+            if let Some(i) = &impact {
+                s.push('\n');
+                s.push_str(&rulebook::impact::to_markdown(i));
+            }
+            s
+        }
+        DiffFormat::Json => {
+            let mut v = rulebook::diff::to_json(&d);
+            if let (Some(i), Some(map)) = (&impact, v.as_object_mut()) {
+                map.insert("impact".into(), serde_json::json!(i));
+            }
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+        DiffFormat::Html => rulebook::diff::to_html(
+            &d,
+            impact.as_ref().map(rulebook::impact::to_html).as_deref(),
+        ),
+    };
+    print!("{out}");
+    0
 }

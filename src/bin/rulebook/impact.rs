@@ -1,0 +1,189 @@
+//! Streaming a population of cases (JSON Lines or CSV) through two versions,
+//! on both cores, with a progress line on a terminal.
+
+use crate::{EXIT_INPUT, EXIT_IO};
+use chrono::NaiveDate;
+use rulebook::impact::{Accumulator, Impact};
+use rulebook::ir::Program;
+use rulebook::value::Type;
+use serde_json::Value as J;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::Path;
+
+const BATCH: usize = 8192;
+
+/// The declared type at a dotted input path such as `household.size`.
+fn type_at(p: &Program, path: &str) -> Option<Type> {
+    let mut parts = path.split('.');
+    let first = parts.next()?;
+    let mut ty = p.inputs.iter().find(|i| i.name == first)?.ty.clone();
+    for part in parts {
+        let Type::Record(r) = ty else { return None };
+        ty = p
+            .records
+            .get(r as usize)?
+            .fields
+            .iter()
+            .find(|f| f.name == part)?
+            .ty
+            .clone();
+    }
+    Some(ty)
+}
+
+/// A CSV row as a case record: columns are dotted input paths; each cell
+/// becomes the JSON its declared type expects.
+fn csv_case(p: &Program, header: &[String], row: &csv::StringRecord) -> J {
+    let mut root = serde_json::Map::new();
+    for (name, cell) in header.iter().zip(row.iter()) {
+        let value = match type_at(p, name) {
+            Some(Type::Integer) => cell
+                .trim()
+                .parse::<i64>()
+                .map(J::from)
+                .unwrap_or_else(|_| J::String(cell.to_string())),
+            Some(Type::Bool) => match cell.trim() {
+                "true" => J::Bool(true),
+                "false" => J::Bool(false),
+                other => J::String(other.to_string()),
+            },
+            _ => J::String(cell.to_string()),
+        };
+        let parts: Vec<&str> = name.split('.').collect();
+        insert_path(&mut root, &parts, value);
+    }
+    J::Object(root)
+}
+
+fn insert_path(map: &mut serde_json::Map<String, J>, parts: &[&str], value: J) {
+    match parts {
+        [] => {}
+        [last] => {
+            map.insert(last.to_string(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = map
+                .entry(first.to_string())
+                .or_insert_with(|| J::Object(serde_json::Map::new()));
+            if !entry.is_object() {
+                *entry = J::Object(serde_json::Map::new());
+            }
+            if let J::Object(m) = entry {
+                insert_path(m, rest, value);
+            }
+        }
+    }
+}
+
+enum Item {
+    Case(u64, J),
+    Unreadable(u64, String),
+}
+
+fn process<'p>(
+    acc: &mut Accumulator<'p>,
+    old: &'p Program,
+    new: &'p Program,
+    date: Option<NaiveDate>,
+    top: usize,
+    batch: &[Item],
+) {
+    let half = batch.len().div_ceil(2);
+    let (a, b) = batch.split_at(half);
+    let run = |items: &[Item]| {
+        let mut local = Accumulator::new(old, new, date, top);
+        for item in items {
+            match item {
+                Item::Case(line, doc) => local.add(*line, doc),
+                Item::Unreadable(line, msg) => local.add_unreadable(*line, msg.clone()),
+            }
+        }
+        local
+    };
+    let (ra, rb) = std::thread::scope(|s| {
+        let h = s.spawn(|| run(b));
+        let ra = run(a);
+        (ra, h.join().ok())
+    });
+    acc.merge(ra);
+    if let Some(rb) = rb {
+        acc.merge(rb);
+    }
+}
+
+pub fn run<'p>(
+    old: &'p Program,
+    new: &'p Program,
+    path: &Path,
+    date: Option<NaiveDate>,
+    top: usize,
+) -> Result<Impact, (u8, String)> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| (EXIT_IO, format!("cannot read {}: {e}", path.display())))?;
+    let reader = BufReader::with_capacity(1 << 20, file);
+    let progress = std::io::stderr().is_terminal();
+    let mut acc = Accumulator::new(old, new, date, top);
+    let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
+    let flush = |acc: &mut Accumulator<'p>, batch: &mut Vec<Item>| {
+        process(acc, old, new, date, top, batch);
+        batch.clear();
+        if progress {
+            eprint!("\r{} cases", acc.cases());
+            let _ = std::io::stderr().flush();
+        }
+    };
+    if path.extension().is_some_and(|e| e == "csv") {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(reader);
+        let header: Vec<String> = rdr
+            .headers()
+            .map_err(|e| {
+                (
+                    EXIT_INPUT,
+                    format!("{}: cannot read the CSV header: {e}", path.display()),
+                )
+            })?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        for unknown in header.iter().filter(|h| {
+            *h != "decision_date" && type_at(new, h).is_none() && type_at(old, h).is_none()
+        }) {
+            return Err((EXIT_INPUT, format!("{}: column `{unknown}` is not an input path of either version (write columns as input.field)", path.display())));
+        }
+        for (n, row) in rdr.records().enumerate() {
+            let line = n as u64 + 2;
+            batch.push(match row {
+                Ok(r) => Item::Case(line, csv_case(new, &header, &r)),
+                Err(e) => Item::Unreadable(line, format!("not a CSV row: {e}")),
+            });
+            if batch.len() == BATCH {
+                flush(&mut acc, &mut batch);
+            }
+        }
+    } else {
+        for (n, line) in reader.lines().enumerate() {
+            let line_no = n as u64 + 1;
+            let text =
+                line.map_err(|e| (EXIT_IO, format!("cannot read {}: {e}", path.display())))?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            batch.push(match serde_json::from_str::<J>(&text) {
+                Ok(doc) => Item::Case(line_no, doc),
+                Err(e) => Item::Unreadable(line_no, format!("not JSON: {e}")),
+            });
+            if batch.len() == BATCH {
+                flush(&mut acc, &mut batch);
+            }
+        }
+    }
+    if !batch.is_empty() {
+        flush(&mut acc, &mut batch);
+    }
+    if progress {
+        eprintln!();
+    }
+    Ok(acc.finish())
+}
