@@ -147,10 +147,13 @@ pub fn run<'p>(
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
-        for unknown in header.iter().filter(|h| {
+        if let Some(unknown) = header.iter().find(|h| {
             *h != "decision_date" && type_at(new, h).is_none() && type_at(old, h).is_none()
         }) {
-            return Err((EXIT_INPUT, format!("{}: column `{unknown}` is not an input path of either version (write columns as input.field)", path.display())));
+            return Err((
+                EXIT_INPUT,
+                format!("{}: column `{unknown}` is not an input path of either version (write columns as input.field)", path.display()),
+            ));
         }
         for (n, row) in rdr.records().enumerate() {
             let line = n as u64 + 2;
