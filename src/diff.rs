@@ -614,9 +614,67 @@ fn item_change(
             let summary = details.first().cloned().unwrap_or_else(|| "changed".into());
             push(summary, Some(o), Some(n), details);
         }
+        (ItemKind::Input(ia), ItemKind::Input(ib)) => {
+            let fields = |i: &ast::InputDef| -> Vec<(String, String)> {
+                match &i.shape {
+                    ast::InputShape::Record(fs) => fs
+                        .iter()
+                        .map(|f| (f.name.name.clone(), meaning(&f.ty)))
+                        .collect(),
+                    ast::InputShape::Value(t) => vec![(String::new(), meaning(t))],
+                }
+            };
+            let text_of = |t: &str, i: &ast::InputDef, name: &str| -> String {
+                match &i.shape {
+                    ast::InputShape::Record(fs) => fs
+                        .iter()
+                        .find(|f| f.name.name == name)
+                        .map(|f| format!("{}: {}", name, slice(t, f.ty.span())))
+                        .unwrap_or_default(),
+                    ast::InputShape::Value(ty) => slice(t, ty.span()),
+                }
+            };
+            let (fa, fb) = (fields(ia), fields(ib));
+            let mut details = Vec::new();
+            for (n, t) in &fa {
+                match fb.iter().find(|(m, _)| m == n) {
+                    None => details.push(format!("field removed: {}", text_of(old.text, ia, n))),
+                    Some((_, t2)) if t2 != t => details.push(format!(
+                        "field changed: {} → {}",
+                        text_of(old.text, ia, n),
+                        text_of(new.text, ib, n)
+                    )),
+                    _ => {}
+                }
+            }
+            for (n, _) in &fb {
+                if !fa.iter().any(|(m, _)| m == n) {
+                    details.push(format!("field added: {}", text_of(new.text, ib, n)));
+                }
+            }
+            if details.is_empty() {
+                details.push("descriptions or field order changed".into());
+            }
+            push(
+                details.first().cloned().unwrap_or_default(),
+                None,
+                None,
+                details,
+            );
+        }
         _ => {
-            let (o, n) = (slice(old.text, a.span), slice(new.text, b.span));
-            push("definition changed".into(), Some(o), Some(n), Vec::new());
+            let (o, n) = (first_line(old.text, a.span), first_line(new.text, b.span));
+            let summary = if std::mem::discriminant(&a.kind) == std::mem::discriminant(&b.kind) {
+                "definition changed".to_string()
+            } else {
+                format!("was `{o}`, now `{n}`")
+            };
+            push(
+                summary,
+                Some(slice(old.text, a.span)),
+                Some(slice(new.text, b.span)),
+                Vec::new(),
+            );
         }
     }
 }

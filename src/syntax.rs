@@ -1127,7 +1127,13 @@ impl<'a> Builder<'a> {
             }
             Rule::primary => {
                 let inner = p.into_inner().next()?;
-                self.expr(inner)
+                let parenthesized = inner.as_rule() == Rule::expr;
+                let mut e = self.expr(inner)?;
+                if parenthesized {
+                    // The parentheses belong to the written formula.
+                    e.span = span;
+                }
+                Some(e)
             }
             Rule::literal => {
                 let lit = self.literal(p);

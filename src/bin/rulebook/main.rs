@@ -209,6 +209,24 @@ impl Loaded {
     fn has_errors(&self, i: usize) -> bool {
         self.diagnostics(i).iter().any(|d| d.is_error())
     }
+    /// Errors of the file itself, leaving out findings about how it sits
+    /// among other versions (a diff compares any two versions).
+    fn own_errors(&self, i: usize) -> Vec<rulebook::diagnostic::Diagnostic> {
+        let own = self.sources.get(i).map(|s| s.text.as_str()).unwrap_or("");
+        let mut d = self
+            .versions
+            .get(i)
+            .map(|v| v.own_diagnostics(own))
+            .unwrap_or_default();
+        d.extend(
+            self.findings
+                .iter()
+                .filter(|(j, d)| *j == i && !d.code.starts_with("version-"))
+                .map(|(_, d)| d.clone()),
+        );
+        d.retain(|d| d.is_error());
+        d
+    }
 }
 
 fn load_files(files: &[PathBuf]) -> Result<Loaded, String> {
@@ -609,7 +627,7 @@ fn cmd_diff(
         let (Some(src), Some(v)) = (loaded.sources.get(i), loaded.versions.get(i)) else {
             return EXIT_FAILED;
         };
-        match v.program().filter(|_| !loaded.has_errors(i)) {
+        match v.program().filter(|_| loaded.own_errors(i).is_empty()) {
             Some(p) => sides.push(rulebook::diff::Side {
                 text: &v.text,
                 checked: &v.checked,
