@@ -1,0 +1,132 @@
+//! The HTML diff report opened in a real headless Chromium: it renders, shows
+//! the summary and the histogram, and logs no console errors.
+//!
+//! Needs Chromium (Debian package `chromium`); `.ci/run` installs it and runs
+//! this test with `cargo test --test browser -- --ignored`.
+
+use rulebook::diff::{diff, to_html, Side};
+use rulebook::family::{self, Source};
+use rulebook::impact::Accumulator;
+use std::path::Path;
+use std::process::Command;
+
+fn chromium() -> String {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|c| c.to_string())
+        .expect("Chromium is not installed: run `apt-get install chromium` (as .ci/run does)")
+}
+
+fn report() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sources: Vec<Source> = [
+        "rulebooks/helsinki-home-care/2021.rulebook",
+        "rulebooks/helsinki-home-care/2022-23.rulebook",
+    ]
+    .iter()
+    .map(|f| Source {
+        name: f.to_string(),
+        text: std::fs::read_to_string(root.join(f)).unwrap(),
+    })
+    .collect();
+    let (versions, _) = family::load(&sources);
+    let side = |i: usize| Side {
+        text: &versions[i].text,
+        checked: &versions[i].checked,
+        program: versions[i].program().unwrap(),
+    };
+    let (a, b) = (side(0), side(1));
+    let d = diff(&a, &b);
+    let mut acc = Accumulator::new(a.program, b.program, None, 5);
+    for i in 0..500u64 {
+        let case = serde_json::json!({
+            "decision_date": "2021-06-01",
+            "household": { "gross_monthly_income": format!("{}.00", 400 + (i * 37) % 4000), "size": 1 + i % 8 },
+            "service": { "hourly_price": "40.00", "hours_per_month": 10 + i % 30 },
+        });
+        acc.add(i + 1, &case);
+    }
+    let impact = acc.finish();
+    to_html(&d, Some(&rulebook::impact::to_html(&impact)))
+}
+
+#[test]
+#[ignore = "needs Chromium; .ci/run installs it and runs this test"]
+fn html_report_renders_in_chromium_without_console_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, report()).unwrap();
+    let url = format!("file://{}", page.display());
+    let profile = dir.path().join("profile");
+    let base = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+    let out = Command::new(chromium())
+        .args(base)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--virtual-time-budget=2000", "--dump-dom", &url])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {log}");
+    assert!(
+        dom.contains("helsinki.home_care: 2021 → 2022-23"),
+        "no title in the rendered page:\n{dom}"
+    );
+    assert!(
+        dom.contains("500 cases, 0 could not be evaluated"),
+        "no impact summary in the rendered page"
+    );
+    assert!(
+        dom.contains("<svg class=\"histogram\"") && dom.contains("<rect"),
+        "no histogram in the rendered page"
+    );
+    assert!(
+        dom.contains("row size 1: 588 € → 598 €"),
+        "no table change in the rendered page"
+    );
+    let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    // A screenshot proves the page lays out; it is kept for people to look at.
+    let shot = dir.path().join("report.png");
+    let out = Command::new(chromium())
+        .args(base)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args([
+            "--window-size=1200,1600",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "screenshot of {} bytes",
+        png.len()
+    );
+    if let Ok(keep) = std::env::var("RULEBOOK_KEEP_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+}
