@@ -227,3 +227,112 @@ fn fmt_check_then_fix() {
     let out = rulebook(&["fmt", "--check", &rb]);
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn eval_on_a_folder_picks_the_version_in_force() {
+    let out = rulebook(&[
+        "eval",
+        "rulebooks/helsinki-home-care",
+        "--input",
+        CASE,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2021");
+    let out = rulebook(&[
+        "eval",
+        "rulebooks/helsinki-home-care",
+        "--input",
+        CASE,
+        "--date",
+        "2030-01-01",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no version of `helsinki.home_care` is in force on 2030-01-01"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn diff_with_cases_from_jsonl_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = write(
+        dir.path(),
+        "cases.jsonl",
+        "{\"household\":{\"gross_monthly_income\":\"900.00\",\"size\":1},\"service\":{\"hourly_price\":\"40.00\",\"hours_per_month\":20}}\n\
+         not json\n\
+         {\"household\":{\"gross_monthly_income\":\"2000.00\",\"size\":2},\"service\":{\"hourly_price\":\"40.00\",\"hours_per_month\":10}}\n",
+    );
+    let old = "rulebooks/helsinki-home-care/2021.rulebook";
+    let new = "rulebooks/helsinki-home-care/2022-23.rulebook";
+    let out = rulebook(&[
+        "diff",
+        old,
+        new,
+        "--cases",
+        &jsonl,
+        "--date",
+        "2021-06-01",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["impact"]["cases"], 3);
+    assert_eq!(v["impact"]["failed"], 1);
+    assert_eq!(v["impact"]["failures"][0]["line"], 2);
+    // 900 € for one person: 32.18 € (2021 limit 588 €) → 32.24 € (2022 limit 598 €).
+    let hv = v["impact"]["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["output"] == "hourly_value")
+        .unwrap()
+        .clone();
+    assert_eq!(hv["changed"], 2);
+    assert_eq!(hv["change"]["max"], "0.07 €");
+    let csv = write(
+        dir.path(),
+        "cases.csv",
+        "decision_date,household.gross_monthly_income,household.size,service.hourly_price,service.hours_per_month\n\
+         2021-06-01,900.00,1,40.00,20\n\
+         2021-06-01,2000.00,2,40.00,10\n",
+    );
+    let out = rulebook(&["diff", old, new, "--cases", &csv, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let w: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(w["impact"]["cases"], 2);
+    assert_eq!(w["impact"]["failed"], 0);
+    assert_eq!(w["impact"]["outputs"], v["impact"]["outputs"]);
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "household.incme,household.size\n1,1\n",
+    );
+    let out = rulebook(&["diff", old, new, "--cases", &bad]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("column `household.incme`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn diff_html_is_one_self_contained_file() {
+    let out = rulebook(&[
+        "diff",
+        "rulebooks/dental-client-fees/2018-21.rulebook",
+        "rulebooks/dental-client-fees/2022-23.rulebook",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let html = text(&out.stdout);
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<style>"));
+    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
+}
