@@ -18,6 +18,7 @@ pub mod impact;
 pub mod input;
 pub mod ir;
 pub mod render;
+pub mod schema;
 pub mod syntax;
 pub mod tables;
 pub mod value;

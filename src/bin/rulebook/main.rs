@@ -5,7 +5,9 @@
 //! formatted; 2 the command line is wrong; 3 the case file is invalid;
 //! 4 evaluation failed; 5 a file could not be read or written.
 
+mod decision_log;
 mod impact;
+mod serve;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -17,7 +19,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const EXIT_FAILED: u8 = 1;
+pub(crate) const EXIT_FAILED: u8 = 1;
 pub(crate) const EXIT_INPUT: u8 = 3;
 const EXIT_EVAL: u8 = 4;
 pub(crate) const EXIT_IO: u8 = 5;
@@ -97,6 +99,49 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         top: usize,
     },
+    /// Serve decisions over HTTP (see docs/http-api.md).
+    Serve {
+        /// The folder of rulebooks to serve.
+        #[arg(long, default_value = "rulebooks")]
+        rulebooks: PathBuf,
+        /// The address to listen on; loopback by default.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// The SQLite file of the decision log.
+        #[arg(long, default_value = "decisions.sqlite")]
+        db: PathBuf,
+        /// Do not log decisions.
+        #[arg(long)]
+        no_log: bool,
+        /// The largest request body, in bytes.
+        #[arg(long, default_value_t = 1 << 20)]
+        max_body: usize,
+        /// The most cases in one batch request.
+        #[arg(long, default_value_t = 1000)]
+        max_batch: usize,
+        /// How often to look for changed rulebook files, in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        reload_interval_ms: u64,
+        /// Log lines as JSON instead of text.
+        #[arg(long)]
+        log_json: bool,
+    },
+    /// Re-evaluate a logged decision under its own version and another.
+    Replay {
+        /// The decision id.
+        id: String,
+        #[arg(long, default_value = "decisions.sqlite")]
+        db: PathBuf,
+        #[arg(long, default_value = "rulebooks")]
+        rulebooks: PathBuf,
+        /// Another version to compare with (default: the newest version).
+        #[arg(long)]
+        against: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+    },
+    /// Print the HTTP API's OpenAPI document.
+    Openapi,
     /// Format rulebooks in place.
     Fmt {
         /// Rulebook files or folders (default: rulebooks/).
@@ -129,6 +174,37 @@ fn main() -> ExitCode {
         } => cmd_eval(&rulebook, &input, date, format, explain),
         Command::Test { paths } => cmd_test(&paths),
         Command::Fmt { paths, check } => cmd_fmt(&paths, check),
+        Command::Serve {
+            rulebooks,
+            addr,
+            db,
+            no_log,
+            max_body,
+            max_batch,
+            reload_interval_ms,
+            log_json,
+        } => {
+            init_tracing(log_json);
+            serve::run(serve::Config {
+                rulebooks,
+                addr,
+                db: (!no_log).then_some(db),
+                max_body,
+                max_batch,
+                reload_interval: std::time::Duration::from_millis(reload_interval_ms.max(50)),
+            })
+        }
+        Command::Replay {
+            id,
+            db,
+            rulebooks,
+            against,
+            format,
+        } => cmd_replay(&id, &db, &rulebooks, against.as_deref(), format),
+        Command::Openapi => {
+            print!("{}", serve::openapi_json());
+            0
+        }
         Command::Diff {
             old,
             new,
@@ -696,4 +772,221 @@ fn cmd_diff(
     };
     print!("{out}");
     0
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RULEBOOK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn cmd_replay(
+    id: &str,
+    db: &Path,
+    rulebooks: &Path,
+    against: Option<&str>,
+    format: OutputFormat,
+) -> u8 {
+    let conn = match decision_log::open_read_only(db) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_IO;
+        }
+    };
+    let record = match decision_log::read_record(&conn, id) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            eprintln!("error: there is no decision `{id}` in {}", db.display());
+            return EXIT_FAILED;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_IO;
+        }
+    };
+    let catalog = match serve::load_catalog(rulebooks) {
+        Ok(c) => c,
+        Err(report) => {
+            eprint!("{report}");
+            eprintln!(
+                "error: the rulebooks in {} do not check",
+                rulebooks.display()
+            );
+            return EXIT_FAILED;
+        }
+    };
+    let family: Vec<&serve::Entry> = catalog
+        .entries
+        .iter()
+        .filter(|e| e.program.id == record.programme)
+        .collect();
+    let Some(own) = family.iter().find(|e| e.program.version == record.version) else {
+        eprintln!(
+            "error: version {} of `{}` is no longer in {}",
+            record.version,
+            record.programme,
+            rulebooks.display()
+        );
+        return EXIT_FAILED;
+    };
+    let other = match against {
+        Some(v) => match family.iter().find(|e| e.program.version == v) {
+            Some(e) => *e,
+            None => {
+                eprintln!("error: `{}` has no version {v}", record.programme);
+                return EXIT_FAILED;
+            }
+        },
+        None => match family.iter().max_by_key(|e| e.program.in_force_from) {
+            Some(e) => *e,
+            None => return EXIT_FAILED,
+        },
+    };
+    let Ok(date) = NaiveDate::parse_from_str(&record.decision_date, "%Y-%m-%d") else {
+        eprintln!(
+            "error: the logged decision date {:?} is not a date",
+            record.decision_date
+        );
+        return EXIT_FAILED;
+    };
+    let run = |e: &serve::Entry| -> Result<serde_json::Value, String> {
+        let case = decode_case(&e.program, &record.inputs, Some(date)).map_err(|es| {
+            es.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        let d =
+            evaluate(&e.program, &case, &Options { explain: false }).map_err(|x| x.to_string())?;
+        Ok(decision_json(&e.program, &case, &d))
+    };
+    let same_text = own.hash == record.rulebook_hash;
+    let again = run(own);
+    let compared = run(other);
+    let strip = |v: &serde_json::Value| json_decision_core(v);
+    let reproduced = again
+        .as_ref()
+        .map(|a| strip(a) == strip(&record.decision))
+        .unwrap_or(false);
+    let differences = match (&again, &compared) {
+        (Ok(a), Ok(b)) => decision_differences(a, b),
+        _ => Vec::new(),
+    };
+    if format == OutputFormat::Json {
+        let out = serde_json::json!({
+            "decision_id": record.decision_id,
+            "programme": record.programme,
+            "logged_version": record.version,
+            "rulebook_text_unchanged": same_text,
+            "reproduced": reproduced,
+            "logged": record.decision,
+            "replayed": again.as_ref().ok(),
+            "replay_error": again.as_ref().err(),
+            "against_version": other.program.version,
+            "against": compared.as_ref().ok(),
+            "against_error": compared.as_ref().err(),
+            "differences": differences,
+        });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return 0;
+    }
+    println!(
+        "decision {} of {} {} on {} (served {})",
+        record.decision_id,
+        record.programme,
+        record.version,
+        record.decision_date,
+        record.served_at
+    );
+    if !same_text {
+        println!("note: the text of version {} has changed since the decision was served (hash {} then, {} now)", record.version, record.rulebook_hash, own.hash);
+    }
+    match &again {
+        Ok(_) if reproduced => println!(
+            "under its own version {}: the same decision",
+            record.version
+        ),
+        Ok(a) => {
+            println!(
+                "under its own version {}: a different decision",
+                record.version
+            );
+            for d in decision_differences(&record.decision, a) {
+                println!("  {d}");
+            }
+        }
+        Err(e) => println!(
+            "under its own version {}: evaluation failed: {e}",
+            record.version
+        ),
+    }
+    match &compared {
+        Ok(_) if differences.is_empty() => {
+            println!("under version {}: the same decision", other.program.version)
+        }
+        Ok(_) => {
+            println!("under version {}:", other.program.version);
+            for d in &differences {
+                println!("  {d}");
+            }
+        }
+        Err(e) => println!(
+            "under version {}: evaluation failed: {e}",
+            other.program.version
+        ),
+    }
+    0
+}
+
+/// The parts of a decision that replay compares.
+fn json_decision_core(v: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "eligible": v.get("eligible"),
+        "failed_criteria": v.get("failed_criteria"),
+        "outputs": v.get("outputs"),
+    })
+}
+
+fn decision_differences(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if a.get("eligible") != b.get("eligible") {
+        out.push(format!("eligible: {} → {}", a["eligible"], b["eligible"]));
+    }
+    if a.get("failed_criteria") != b.get("failed_criteria") {
+        out.push(format!(
+            "failed criteria: {} → {}",
+            a["failed_criteria"], b["failed_criteria"]
+        ));
+    }
+    let empty = serde_json::Map::new();
+    let (oa, ob) = (
+        a.get("outputs")
+            .and_then(|o| o.as_object())
+            .unwrap_or(&empty),
+        b.get("outputs")
+            .and_then(|o| o.as_object())
+            .unwrap_or(&empty),
+    );
+    let mut names: Vec<&String> = oa.keys().chain(ob.keys()).collect();
+    names.sort();
+    names.dedup();
+    for n in names {
+        let (x, y) = (oa.get(n), ob.get(n));
+        if x != y {
+            let show = |v: Option<&serde_json::Value>| {
+                v.map(|v| v.to_string()).unwrap_or_else(|| "(none)".into())
+            };
+            out.push(format!("{n}: {} → {}", show(x), show(y)));
+        }
+    }
+    out
 }

@@ -1,0 +1,197 @@
+//! The decision log: every decision served, in an embedded SQLite database.
+//!
+//! One writer thread takes decisions from a channel and writes them in
+//! batches, one transaction each, in WAL mode with `synchronous = FULL`, so
+//! a commit is on disk when it returns. A request waits for the commit of
+//! its batch before it is answered: a decision a client has seen survives
+//! `kill -9` (group commit keeps that cheap under load).
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Record {
+    pub decision_id: String,
+    /// When the decision was served (UTC, RFC 3339).
+    pub served_at: String,
+    pub programme: String,
+    pub version: String,
+    /// SHA-256 of the version's rulebook text (written out, for amendments).
+    pub rulebook_hash: String,
+    pub decision_date: String,
+    /// The inputs as the client sent them.
+    #[schema(value_type = Object)]
+    pub inputs: serde_json::Value,
+    /// The decision as served.
+    #[schema(value_type = Object)]
+    pub decision: serde_json::Value,
+}
+
+type Ack = oneshot::Sender<Result<(), String>>;
+
+enum Msg {
+    Write(Box<Record>, Ack),
+}
+
+const MAX_BATCH: usize = 2048;
+
+pub struct DecisionLog {
+    tx: Mutex<Option<mpsc::Sender<Msg>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    reader: Mutex<Connection>,
+    pub path: PathBuf,
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS decisions (
+            id TEXT PRIMARY KEY,
+            served_at TEXT NOT NULL,
+            programme TEXT NOT NULL,
+            version TEXT NOT NULL,
+            rulebook_hash TEXT NOT NULL,
+            decision_date TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            decision TEXT NOT NULL
+        ) STRICT;",
+    )?;
+    Ok(conn)
+}
+
+fn write_batch(conn: &mut Connection, batch: &[(Box<Record>, Ack)]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO decisions (id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (r, _) in batch {
+            stmt.execute(params![
+                r.decision_id,
+                r.served_at,
+                r.programme,
+                r.version,
+                r.rulebook_hash,
+                r.decision_date,
+                r.inputs.to_string(),
+                r.decision.to_string()
+            ])?;
+        }
+    }
+    tx.commit()
+}
+
+impl DecisionLog {
+    pub fn open(path: &Path) -> Result<DecisionLog, String> {
+        let mut conn = open(path)
+            .map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))?;
+        let reader = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))?;
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let writer = std::thread::Builder::new()
+            .name("decision-log".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch: Vec<(Box<Record>, Ack)> = Vec::new();
+                    let Msg::Write(r, ack) = first;
+                    batch.push((r, ack));
+                    while batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(Msg::Write(r, ack)) => batch.push((r, ack)),
+                            Err(_) => break,
+                        }
+                    }
+                    let result = write_batch(&mut conn, &batch).map_err(|e| e.to_string());
+                    if let Err(e) = &result {
+                        tracing::error!(error = %e, decisions = batch.len(), "writing to the decision log failed");
+                    }
+                    for (_, ack) in batch {
+                        let _ = ack.send(result.clone());
+                    }
+                }
+                // The channel closed: every queued decision was written.
+                let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+            })
+            .map_err(|e| format!("cannot start the decision log writer: {e}"))?;
+        Ok(DecisionLog {
+            tx: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            reader: Mutex::new(reader),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Queues a decision and waits until it is committed to disk.
+    pub async fn write(&self, record: Record) -> Result<(), String> {
+        let (ack, done) = oneshot::channel();
+        {
+            let guard = self
+                .tx
+                .lock()
+                .map_err(|_| "the decision log is unavailable".to_string())?;
+            let tx = guard.as_ref().ok_or("the decision log is closed")?;
+            tx.send(Msg::Write(Box::new(record), ack))
+                .map_err(|_| "the decision log writer stopped".to_string())?;
+        }
+        done.await
+            .map_err(|_| "the decision log writer stopped".to_string())?
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<Record>, String> {
+        let conn = self
+            .reader
+            .lock()
+            .map_err(|_| "the decision log is unavailable".to_string())?;
+        read_record(&conn, id)
+    }
+
+    /// Stops taking decisions, writes what is queued and closes the file.
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Some(h) = self.writer.lock().ok().and_then(|mut w| w.take()) {
+            let _ = h.join();
+        }
+    }
+}
+
+pub fn read_record(conn: &Connection, id: &str) -> Result<Option<Record>, String> {
+    conn.query_row(
+        "SELECT id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision FROM decisions WHERE id = ?1",
+        params![id],
+        |row| {
+            let inputs: String = row.get(6)?;
+            let decision: String = row.get(7)?;
+            Ok(Record {
+                decision_id: row.get(0)?,
+                served_at: row.get(1)?,
+                programme: row.get(2)?,
+                version: row.get(3)?,
+                rulebook_hash: row.get(4)?,
+                decision_date: row.get(5)?,
+                inputs: serde_json::from_str(&inputs).unwrap_or(serde_json::Value::Null),
+                decision: serde_json::from_str(&decision).unwrap_or(serde_json::Value::Null),
+            })
+        },
+    )
+    .optional()
+    .map_err(|e| format!("reading the decision log failed: {e}"))
+}
+
+/// Opens a decision log file for reading only (for `rulebook replay`).
+pub fn open_read_only(path: &Path) -> Result<Connection, String> {
+    if !path.exists() {
+        return Err(format!("{}: no such decision log", path.display()));
+    }
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}

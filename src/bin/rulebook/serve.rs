@@ -1,0 +1,1123 @@
+//! `rulebook serve`: the decision service, a thin HTTP layer (axum on
+//! tokio) over the core. See docs/http-api.md and docs/openapi.json.
+
+use crate::decision_log::{DecisionLog, Record};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{MatchedPath, Path as UrlPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::NaiveDate;
+use futures_util::StreamExt;
+use rulebook::eval::{decision_json, evaluate, Options};
+use rulebook::family::{self, Source};
+use rulebook::input::decode_case;
+use rulebook::ir::Program;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as J};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+use utoipa::{OpenApi, ToSchema};
+
+// ---- the loaded rulebooks -------------------------------------------------
+
+pub struct Entry {
+    pub program: Program,
+    pub hash: String,
+}
+
+/// Every checked version, swapped in whole on reload.
+pub struct Catalog {
+    pub entries: Vec<Entry>,
+    fingerprint: Vec<(PathBuf, SystemTime, u64)>,
+}
+
+impl Catalog {
+    fn versions<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries.iter().filter(move |e| e.program.id == id)
+    }
+}
+
+fn rulebook_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let entries =
+            std::fs::read_dir(&d).map_err(|e| format!("cannot read {}: {e}", d.display()))?;
+        for e in entries {
+            let p = e.map_err(|e| e.to_string())?.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rulebook") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn fingerprint(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
+    rulebook_files(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| {
+            let m = std::fs::metadata(&p).ok()?;
+            Some((p, m.modified().ok()?, m.len()))
+        })
+        .collect()
+}
+
+/// Loads and checks every rulebook below `dir`; any error refuses the set,
+/// with the rendered diagnostics as the reason.
+pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
+    let fp = fingerprint(dir);
+    let files = rulebook_files(dir)?;
+    if files.is_empty() {
+        return Err(format!("no .rulebook files below {}", dir.display()));
+    }
+    let mut sources = Vec::new();
+    for f in &files {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        sources.push(Source {
+            name: f.display().to_string(),
+            text,
+        });
+    }
+    let (versions, findings) = family::load(&sources);
+    let mut report = String::new();
+    let mut entries = Vec::new();
+    for (i, (src, v)) in sources.iter().zip(versions).enumerate() {
+        let mut diags: Vec<_> = v
+            .own_diagnostics(&src.text)
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        diags.extend(
+            findings
+                .iter()
+                .filter(|(j, d)| *j == i && d.is_error())
+                .map(|(_, d)| d.clone()),
+        );
+        if !diags.is_empty() {
+            report.push_str(&rulebook::render::render_diagnostics(
+                &src.name, &src.text, &diags, false,
+            ));
+            continue;
+        }
+        let hash = format!("{:x}", Sha256::digest(v.text.as_bytes()));
+        if let Some(p) = v.checked.program {
+            entries.push(Entry { program: p, hash });
+        }
+    }
+    if !report.is_empty() {
+        return Err(report);
+    }
+    Ok(Catalog {
+        entries,
+        fingerprint: fp,
+    })
+}
+
+// ---- metrics ----------------------------------------------------------------
+
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<HashMap<(String, String, u16), u64>>,
+    latency: Mutex<HashMap<String, Histogram>>,
+    decisions: Mutex<HashMap<(String, String), u64>>,
+    reloads: AtomicU64,
+    rejected_reloads: AtomicU64,
+}
+
+impl Metrics {
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((method.to_string(), route.to_string(), status))
+                .or_insert(0) += 1;
+        }
+        if let Ok(mut l) = self.latency.lock() {
+            let h = l.entry(route.to_string()).or_default();
+            for (i, b) in BUCKETS.iter().enumerate() {
+                if seconds <= *b {
+                    if let Some(c) = h.counts.get_mut(i) {
+                        *c += 1;
+                    }
+                }
+            }
+            h.count += 1;
+            h.sum += seconds;
+        }
+    }
+    fn decided(&self, programme: &str, version: &str) {
+        if let Ok(mut d) = self.decisions.lock() {
+            *d.entry((programme.to_string(), version.to_string()))
+                .or_insert(0) += 1;
+        }
+    }
+    fn render(&self) -> String {
+        let mut s = String::new();
+        s.push_str("# HELP rulebook_http_requests_total HTTP requests by method, route and status.\n# TYPE rulebook_http_requests_total counter\n");
+        if let Ok(m) = self.requests.lock() {
+            let mut rows: Vec<_> = m.iter().collect();
+            rows.sort();
+            for ((method, route, status), n) in rows {
+                s.push_str(&format!("rulebook_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}\n"));
+            }
+        }
+        s.push_str("# HELP rulebook_http_request_duration_seconds Time to answer a request.\n# TYPE rulebook_http_request_duration_seconds histogram\n");
+        if let Ok(l) = self.latency.lock() {
+            let mut rows: Vec<_> = l.iter().collect();
+            rows.sort_by(|a, b| a.0.cmp(b.0));
+            for (route, h) in rows {
+                for (i, b) in BUCKETS.iter().enumerate() {
+                    s.push_str(&format!(
+                        "rulebook_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {}\n",
+                        h.counts.get(i).copied().unwrap_or(0)
+                    ));
+                }
+                s.push_str(&format!("rulebook_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}\n", h.count));
+                s.push_str(&format!(
+                    "rulebook_http_request_duration_seconds_sum{{route=\"{route}\"}} {}\n",
+                    h.sum
+                ));
+                s.push_str(&format!(
+                    "rulebook_http_request_duration_seconds_count{{route=\"{route}\"}} {}\n",
+                    h.count
+                ));
+            }
+        }
+        s.push_str("# HELP rulebook_decisions_total Decisions served by programme and version.\n# TYPE rulebook_decisions_total counter\n");
+        if let Ok(d) = self.decisions.lock() {
+            let mut rows: Vec<_> = d.iter().collect();
+            rows.sort();
+            for ((p, v), n) in rows {
+                s.push_str(&format!(
+                    "rulebook_decisions_total{{programme=\"{p}\",version=\"{v}\"}} {n}\n"
+                ));
+            }
+        }
+        s.push_str(&format!(
+            "# HELP rulebook_reloads_total Rulebook sets swapped in.\n# TYPE rulebook_reloads_total counter\nrulebook_reloads_total {}\n\
+             # HELP rulebook_rejected_reloads_total Rulebook sets refused because they did not check.\n# TYPE rulebook_rejected_reloads_total counter\nrulebook_rejected_reloads_total {}\n",
+            self.reloads.load(Ordering::Relaxed),
+            self.rejected_reloads.load(Ordering::Relaxed)
+        ));
+        s
+    }
+}
+
+// ---- state --------------------------------------------------------------------
+
+pub struct Config {
+    pub rulebooks: PathBuf,
+    pub addr: SocketAddr,
+    pub db: Option<PathBuf>,
+    pub max_body: usize,
+    pub max_batch: usize,
+    pub reload_interval: Duration,
+}
+
+pub struct AppState {
+    catalog: RwLock<Arc<Catalog>>,
+    log: Option<DecisionLog>,
+    metrics: Metrics,
+    config: Config,
+    ids: AtomicU64,
+    id_prefix: String,
+}
+
+type Shared = Arc<AppState>;
+
+impl AppState {
+    fn catalog(&self) -> Arc<Catalog> {
+        match self.catalog.read() {
+            Ok(c) => c.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+    fn next_id(&self) -> String {
+        let n = self.ids.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n:08x}", self.id_prefix)
+    }
+    /// Reloads the rulebooks; a set that does not check is refused and the
+    /// old one keeps serving.
+    fn reload(&self, why: &str) {
+        match load_catalog(&self.config.rulebooks) {
+            Ok(c) => {
+                let versions = c.entries.len();
+                match self.catalog.write() {
+                    Ok(mut g) => *g = Arc::new(c),
+                    Err(p) => *p.into_inner() = Arc::new(c),
+                }
+                self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(why, versions, "rulebooks reloaded");
+            }
+            Err(report) => {
+                self.metrics
+                    .rejected_reloads
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(why, reason = %report, "the new rulebooks do not check; the old ones keep serving");
+            }
+        }
+    }
+}
+
+// ---- errors ---------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Where: a field path such as `inputs.household.size`, or `body`.
+    pub path: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiError {
+    /// A stable code: `malformed-json`, `invalid-request`, `invalid-inputs`,
+    /// `unknown-programme`, `unknown-version`, `no-version-in-force`,
+    /// `body-too-large`, `batch-too-large`, `evaluation-failed`,
+    /// `not-found`, `method-not-allowed`, `decision-log-unavailable`.
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ApiError,
+}
+
+pub struct Fail(StatusCode, ApiError);
+
+impl Fail {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Fail {
+        Fail(
+            status,
+            ApiError {
+                code: code.into(),
+                message: message.into(),
+                problems: Vec::new(),
+            },
+        )
+    }
+    fn with(mut self, path: &str, message: impl Into<String>, help: Option<String>) -> Fail {
+        self.1.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+            help,
+        });
+        self
+    }
+    fn json(&self) -> J {
+        json!({ "error": self.1 })
+    }
+}
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        let body = self.json();
+        (self.0, axum::Json(body)).into_response()
+    }
+}
+
+fn body_error(e: BytesRejection, limit: usize) -> Fail {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Fail::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            format!("the request body is larger than {limit} bytes"),
+        )
+        .with(
+            "body",
+            "too large",
+            Some(
+                "send fewer cases at once, use the streaming endpoint, or raise --max-body".into(),
+            ),
+        )
+    } else {
+        Fail::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+            format!("the request body could not be read: {e}"),
+        )
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, Fail> {
+    let v: J = serde_json::from_slice(bytes).map_err(|e| {
+        Fail::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            format!("the body is not valid JSON: {e}"),
+        )
+        .with(
+            &format!("body (line {}, column {})", e.line(), e.column()),
+            e.to_string(),
+            Some("send a JSON object, with Content-Type: application/json".into()),
+        )
+    })?;
+    serde_json::from_value(v).map_err(|e| {
+        let msg = e.to_string();
+        Fail::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+            format!("the request does not have the expected shape: {msg}"),
+        )
+        .with(
+            "body",
+            msg,
+            Some("see the request schemas in /v1/openapi.json".into()),
+        )
+    })
+}
+
+// ---- requests and answers -------------------------------------------------------
+
+/// One case to decide.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// The decision date (YYYY-MM-DD); it chooses the version in force.
+    pub decision_date: String,
+    /// A version name; overrides the choice by date.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// One entry per input of the rulebook, as in the version's `input_schema`.
+    #[schema(value_type = Object)]
+    pub inputs: J,
+    /// Include the explanation of every output.
+    #[serde(default)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    pub cases: Vec<DecisionRequest>,
+}
+
+/// A decision: eligibility, failed criteria, outputs and, if asked, the
+/// explanation; as `rulebook eval --format json`, plus its id in the log.
+#[derive(Serialize, ToSchema)]
+pub struct DecisionDoc {
+    pub decision_id: String,
+    pub rulebook: String,
+    pub version: String,
+    pub decision_date: String,
+    pub eligible: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub failed_criteria: J,
+    #[schema(value_type = Object)]
+    pub outputs: J,
+    #[schema(value_type = Option<Vec<Object>>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<J>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionDoc {
+    pub version: String,
+    pub in_force_from: String,
+    pub in_force_to: Option<String>,
+    pub title: Option<String>,
+    pub source: Option<String>,
+    pub amends: Option<String>,
+    pub rulebook_hash: String,
+    /// JSON Schema of `inputs` for this version.
+    #[schema(value_type = Object)]
+    pub input_schema: J,
+    pub outputs: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProgrammeDoc {
+    pub id: String,
+    pub versions: Vec<VersionDoc>,
+}
+
+fn version_doc(e: &Entry) -> VersionDoc {
+    let p = &e.program;
+    let mut schema = rulebook::schema::case_schema(p);
+    if let Some(props) = schema.get_mut("properties").and_then(|v| v.as_object_mut()) {
+        props.remove("decision_date");
+    }
+    VersionDoc {
+        version: p.version.clone(),
+        in_force_from: p.in_force_from.to_string(),
+        in_force_to: p.in_force_to.map(|d| d.to_string()),
+        title: p.title.clone(),
+        source: p.source.clone(),
+        amends: p.amends.clone(),
+        rulebook_hash: e.hash.clone(),
+        input_schema: schema,
+        outputs: p
+            .outputs
+            .iter()
+            .filter_map(|o| p.defs.get(*o as usize).map(|d| d.name.clone()))
+            .collect(),
+    }
+}
+
+fn programmes_of(c: &Catalog) -> Vec<ProgrammeDoc> {
+    let mut ids: Vec<&str> = c.entries.iter().map(|e| e.program.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| {
+            let mut versions: Vec<VersionDoc> = c.versions(id).map(version_doc).collect();
+            versions.sort_by(|a, b| a.in_force_from.cmp(&b.in_force_from));
+            ProgrammeDoc {
+                id: id.to_string(),
+                versions,
+            }
+        })
+        .collect()
+}
+
+// ---- handlers -------------------------------------------------------------------
+
+#[utoipa::path(get, path = "/v1/health", responses((status = 200, description = "The process is up")))]
+async fn health() -> impl IntoResponse {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+#[utoipa::path(get, path = "/v1/ready", responses((status = 200, description = "Rulebooks are loaded and decisions can be served")))]
+async fn ready(State(s): State<Shared>) -> impl IntoResponse {
+    let c = s.catalog();
+    axum::Json(json!({ "status": "ready", "versions": c.entries.len() }))
+}
+
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+async fn metrics(State(s): State<Shared>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+}
+
+#[utoipa::path(get, path = "/v1/programmes", responses((status = 200, body = Vec<ProgrammeDoc>)))]
+async fn list_programmes(State(s): State<Shared>) -> impl IntoResponse {
+    axum::Json(programmes_of(&s.catalog()))
+}
+
+#[utoipa::path(get, path = "/v1/programmes/{id}", params(("id" = String, Path, description = "Programme id")),
+    responses((status = 200, body = ProgrammeDoc), (status = 404, body = ErrorBody)))]
+async fn get_programme(
+    State(s): State<Shared>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<impl IntoResponse, Fail> {
+    let c = s.catalog();
+    programmes_of(&c)
+        .into_iter()
+        .find(|p| p.id == id)
+        .map(axum::Json)
+        .ok_or_else(|| unknown_programme(&c, &id))
+}
+
+fn unknown_programme(c: &Catalog, id: &str) -> Fail {
+    let ids: Vec<String> = programmes_of(c).into_iter().map(|p| p.id).collect();
+    let help = match rulebook::check::suggest(id, ids.iter().map(|s| s.as_str())) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("the programmes are {}", ids.join(", ")),
+    };
+    Fail::new(
+        StatusCode::NOT_FOUND,
+        "unknown-programme",
+        format!("there is no programme `{id}`"),
+    )
+    .with("programme", "unknown", Some(help))
+}
+
+/// Chooses the version and decides one case; the error is the HTTP answer.
+fn decide(
+    s: &AppState,
+    c: &Catalog,
+    id: &str,
+    req: &DecisionRequest,
+) -> Result<(DecisionDoc, Record), Fail> {
+    let date = NaiveDate::parse_from_str(req.decision_date.trim(), "%Y-%m-%d").map_err(|_| {
+        Fail::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+            "the decision date is not a date",
+        )
+        .with(
+            "decision_date",
+            format!(
+                "expected a date such as \"2021-03-01\", found {:?}",
+                req.decision_date
+            ),
+            None,
+        )
+    })?;
+    if c.versions(id).next().is_none() {
+        return Err(unknown_programme(c, id));
+    }
+    let entry = match &req.version {
+        Some(v) => c
+            .versions(id)
+            .find(|e| e.program.version == *v)
+            .ok_or_else(|| {
+                let names: Vec<String> =
+                    c.versions(id).map(|e| e.program.version.clone()).collect();
+                Fail::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown-version",
+                    format!("`{id}` has no version {v}"),
+                )
+                .with(
+                    "version",
+                    "unknown",
+                    Some(format!("the versions are {}", names.join(", "))),
+                )
+            })?,
+        None => {
+            let programs: Vec<&Program> = c.versions(id).map(|e| &e.program).collect();
+            let p = family::select(&programs, Some(id), date).map_err(|m| {
+                Fail::new(StatusCode::UNPROCESSABLE_ENTITY, "no-version-in-force", m).with(
+                    "decision_date",
+                    "no version in force",
+                    None,
+                )
+            })?;
+            c.versions(id)
+                .find(|e| std::ptr::eq(&e.program, p))
+                .ok_or_else(|| Fail::new(StatusCode::NOT_FOUND, "unknown-version", "no version"))?
+        }
+    };
+    let p = &entry.program;
+    let case = decode_case(p, &req.inputs, Some(date)).map_err(|errors| {
+        let mut f = Fail::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-inputs",
+            format!(
+                "{} problem(s) in the inputs for {} {}",
+                errors.len(),
+                p.id,
+                p.version
+            ),
+        );
+        for e in errors {
+            let path = if e.path.is_empty() {
+                "inputs".to_string()
+            } else {
+                format!("inputs.{}", e.path)
+            };
+            f = f.with(&path, e.message, e.help);
+        }
+        f
+    })?;
+    let d = evaluate(
+        p,
+        &case,
+        &Options {
+            explain: req.explain,
+        },
+    )
+    .map_err(|e| {
+        let mut f = Fail::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "evaluation-failed",
+            e.to_string(),
+        );
+        f.1.problems.push(Problem {
+            path: format!("rule {}", e.rule),
+            message: format!("[{}] {}", e.code, e.message),
+            help: e.help.clone(),
+        });
+        f
+    })?;
+    let j = decision_json(p, &case, &d);
+    let id_ = s.next_id();
+    let doc = DecisionDoc {
+        decision_id: id_.clone(),
+        rulebook: p.id.clone(),
+        version: p.version.clone(),
+        decision_date: case.decision_date.to_string(),
+        eligible: d.eligible,
+        failed_criteria: j.get("failed_criteria").cloned().unwrap_or(J::Null),
+        outputs: j.get("outputs").cloned().unwrap_or(J::Null),
+        explanation: j.get("explanation").cloned(),
+    };
+    let record = Record {
+        decision_id: id_,
+        served_at: chrono_now(),
+        programme: p.id.clone(),
+        version: p.version.clone(),
+        rulebook_hash: entry.hash.clone(),
+        decision_date: case.decision_date.to_string(),
+        inputs: req.inputs.clone(),
+        decision: j,
+    };
+    s.metrics.decided(&p.id, &p.version);
+    Ok((doc, record))
+}
+
+fn chrono_now() -> String {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp(now.as_secs() as i64, now.subsec_nanos())
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        .unwrap_or_default()
+}
+
+async fn log(s: &AppState, record: Record) -> Result<(), Fail> {
+    match &s.log {
+        None => Ok(()),
+        Some(l) => l.write(record).await.map_err(|e| {
+            tracing::error!(error = %e, "decision not logged");
+            Fail::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "decision-log-unavailable",
+                "the decision could not be logged; try again",
+            )
+        }),
+    }
+}
+
+#[utoipa::path(post, path = "/v1/programmes/{id}/decisions", params(("id" = String, Path, description = "Programme id")),
+    request_body = DecisionRequest,
+    responses((status = 200, body = DecisionDoc), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn post_decision(
+    State(s): State<Shared>,
+    UrlPath(id): UrlPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Fail> {
+    let body = body.map_err(|e| body_error(e, s.config.max_body))?;
+    let req: DecisionRequest = parse_json(&body)?;
+    let c = s.catalog();
+    let (doc, record) = decide(&s, &c, &id, &req)?;
+    log(&s, record).await?;
+    Ok(axum::Json(doc).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchAnswer {
+    /// One entry per case, in order: a decision, or `{ "error": ... }`.
+    #[schema(value_type = Vec<Object>)]
+    pub results: Vec<J>,
+}
+
+#[utoipa::path(post, path = "/v1/programmes/{id}/decisions/batch", params(("id" = String, Path, description = "Programme id")),
+    request_body = BatchRequest,
+    responses((status = 200, body = BatchAnswer), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_batch(
+    State(s): State<Shared>,
+    UrlPath(id): UrlPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Fail> {
+    let body = body.map_err(|e| body_error(e, s.config.max_body))?;
+    let req: BatchRequest = parse_json(&body)?;
+    if req.cases.len() > s.config.max_batch {
+        return Err(Fail::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "batch-too-large",
+            format!(
+                "the batch has {} cases; at most {} are accepted",
+                req.cases.len(),
+                s.config.max_batch
+            ),
+        )
+        .with(
+            "cases",
+            "too many",
+            Some("split the batch, or use the streaming endpoint .../decisions/stream".into()),
+        ));
+    }
+    let c = s.catalog();
+    if c.versions(&id).next().is_none() {
+        return Err(unknown_programme(&c, &id));
+    }
+    let mut results = Vec::with_capacity(req.cases.len());
+    let mut pending = Vec::new();
+    for case in &req.cases {
+        match decide(&s, &c, &id, case) {
+            Ok((doc, record)) => {
+                results.push(serde_json::to_value(&doc).unwrap_or(J::Null));
+                pending.push(record);
+            }
+            Err(f) => results.push(f.json()),
+        }
+    }
+    if let Some(l) = &s.log {
+        let writes: Vec<_> = pending.into_iter().map(|r| l.write(r)).collect();
+        for w in futures_util::future::join_all(writes).await {
+            w.map_err(|_| {
+                Fail::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "decision-log-unavailable",
+                    "the decisions could not be logged; try again",
+                )
+            })?;
+        }
+    }
+    Ok(axum::Json(BatchAnswer { results }).into_response())
+}
+
+#[utoipa::path(post, path = "/v1/programmes/{id}/decisions/stream", params(("id" = String, Path, description = "Programme id")),
+    request_body(content = String, content_type = "application/x-ndjson", description = "One DecisionRequest per line"),
+    responses((status = 200, content_type = "application/x-ndjson", description = "One line per case, in order: a decision with its `line`, or `{ \"line\": N, \"error\": ... }`")))]
+async fn post_stream(
+    State(s): State<Shared>,
+    UrlPath(id): UrlPath<String>,
+    body: Body,
+) -> Result<Response, Fail> {
+    let c = s.catalog();
+    if c.versions(&id).next().is_none() {
+        return Err(unknown_programme(&c, &id));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(64);
+    let state = s.clone();
+    tokio::spawn(async move {
+        let mut stream = body.into_data_stream();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut line_no: u64 = 0;
+        let max_line = state.config.max_body;
+        loop {
+            let chunk = stream.next().await;
+            let done = chunk.is_none();
+            match chunk {
+                Some(Ok(bytes)) => buf.extend_from_slice(&bytes),
+                Some(Err(e)) => {
+                    let _ = tx.send(Ok(Bytes::from(format!("{}\n", json!({ "error": { "code": "invalid-request", "message": e.to_string() } }))))).await;
+                    return;
+                }
+                None => {}
+            }
+            while let Some(pos) =
+                buf.iter()
+                    .position(|b| *b == b'\n')
+                    .or(if done && !buf.is_empty() {
+                        Some(buf.len())
+                    } else {
+                        None
+                    })
+            {
+                let line: Vec<u8> = buf.drain(..pos.min(buf.len())).collect();
+                if !buf.is_empty() {
+                    buf.remove(0);
+                }
+                line_no += 1;
+                if line.iter().all(|b| b.is_ascii_whitespace()) {
+                    continue;
+                }
+                let answer = match parse_json::<DecisionRequest>(&line)
+                    .and_then(|r| decide(&state, &c, &id, &r))
+                {
+                    Ok((doc, record)) => match log(&state, record).await {
+                        Ok(()) => {
+                            let mut v = serde_json::to_value(&doc).unwrap_or(J::Null);
+                            if let Some(m) = v.as_object_mut() {
+                                m.insert("line".into(), json!(line_no));
+                            }
+                            v
+                        }
+                        Err(f) => json!({ "line": line_no, "error": f.1 }),
+                    },
+                    Err(f) => json!({ "line": line_no, "error": f.1 }),
+                };
+                if tx
+                    .send(Ok(Bytes::from(format!("{answer}\n"))))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            if buf.len() > max_line {
+                let _ = tx
+                    .send(Ok(Bytes::from(format!(
+                        "{}\n",
+                        json!({ "line": line_no + 1, "error": { "code": "body-too-large", "message": format!("a line is longer than {max_line} bytes") } })
+                    ))))
+                    .await;
+                return;
+            }
+            if done {
+                return;
+            }
+        }
+    });
+    let stream =
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        )],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/v1/decisions/{id}", params(("id" = String, Path, description = "Decision id")),
+    responses((status = 200, body = Record), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn get_decision(
+    State(s): State<Shared>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, Fail> {
+    let Some(log) = &s.log else {
+        return Err(Fail::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "decisions are not logged by this service (it runs with --no-log)",
+        ));
+    };
+    let found = log.get(&id).map_err(|e| {
+        tracing::error!(error = %e, "reading the decision log failed");
+        Fail::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "decision-log-unavailable",
+            "the decision log could not be read; try again",
+        )
+    })?;
+    found.map(|r| axum::Json(r).into_response()).ok_or_else(|| {
+        Fail::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("there is no decision `{id}`"),
+        )
+    })
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "rulebook decision service",
+        description = "Eligibility, voucher values, self-fees and compensation from service-voucher rulebooks."
+    ),
+    paths(
+        health,
+        ready,
+        metrics,
+        list_programmes,
+        get_programme,
+        post_decision,
+        post_batch,
+        post_stream,
+        get_decision
+    ),
+    components(schemas(
+        DecisionRequest,
+        BatchRequest,
+        DecisionDoc,
+        BatchAnswer,
+        ProgrammeDoc,
+        VersionDoc,
+        ErrorBody,
+        ApiError,
+        Problem,
+        Record
+    ))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document, as served at /v1/openapi.json and checked in as docs/openapi.json.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default() + "\n"
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+async fn not_found() -> Fail {
+    Fail::new(StatusCode::NOT_FOUND, "not-found", "no such endpoint").with(
+        "path",
+        "unknown",
+        Some("the endpoints are listed in /v1/openapi.json".into()),
+    )
+}
+
+async fn not_allowed() -> Fail {
+    Fail::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this endpoint does not take that method",
+    )
+}
+
+async fn observe(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let took = start.elapsed();
+    s.metrics
+        .observe(&method, &route, status, took.as_secs_f64());
+    tracing::debug!(%method, %route, status, micros = took.as_micros() as u64, "request");
+    resp
+}
+
+pub fn router(state: Shared) -> Router {
+    let limit = state.config.max_body;
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/programmes", get(list_programmes))
+        .route("/v1/programmes/{id}", get(get_programme))
+        .route("/v1/programmes/{id}/decisions", post(post_decision))
+        .route("/v1/programmes/{id}/decisions/batch", post(post_batch))
+        .route("/v1/programmes/{id}/decisions/stream", post(post_stream))
+        .route("/v1/decisions/{id}", get(get_decision))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs the service until SIGINT or SIGTERM. Returns the exit code.
+pub fn run(config: Config) -> u8 {
+    let catalog = match load_catalog(&config.rulebooks) {
+        Ok(c) => c,
+        Err(report) => {
+            eprint!("{report}");
+            eprintln!(
+                "error: the rulebooks in {} do not check; the service does not start",
+                config.rulebooks.display()
+            );
+            return crate::EXIT_FAILED;
+        }
+    };
+    let log = match &config.db {
+        None => None,
+        Some(path) => match DecisionLog::open(path) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return crate::EXIT_IO;
+            }
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return crate::EXIT_IO;
+        }
+    };
+    let started = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let state = Arc::new(AppState {
+        catalog: RwLock::new(Arc::new(catalog)),
+        log,
+        metrics: Metrics::default(),
+        config,
+        ids: AtomicU64::new(0),
+        id_prefix: format!("{:x}{:05x}", started.as_secs(), started.subsec_micros()),
+    });
+    let code = runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(state.config.addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", state.config.addr);
+                return crate::EXIT_IO;
+            }
+        };
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!(%addr, versions = state.catalog().entries.len(), log = ?state.log.as_ref().map(|l| l.path.display().to_string()), "listening");
+        println!("listening on http://{addr}");
+        // Reload on SIGHUP and when a rulebook file changes.
+        #[cfg(unix)]
+        {
+            let s = state.clone();
+            tokio::spawn(async move {
+                let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+                while hup.recv().await.is_some() {
+                    let s2 = s.clone();
+                    let _ = tokio::task::spawn_blocking(move || s2.reload("SIGHUP")).await;
+                }
+            });
+        }
+        {
+            let s = state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(s.config.reload_interval);
+                // The files as last seen: a refused set is not retried until
+                // they change again.
+                let mut last = s.catalog().fingerprint.clone();
+                loop {
+                    tick.tick().await;
+                    let dir = s.config.rulebooks.clone();
+                    let now = tokio::task::spawn_blocking(move || fingerprint(&dir)).await.unwrap_or_default();
+                    if now != last {
+                        last = now;
+                        let s2 = s.clone();
+                        let _ = tokio::task::spawn_blocking(move || s2.reload("a rulebook file changed")).await;
+                    }
+                }
+            });
+        }
+        let app = router(state.clone());
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the server stopped");
+        }
+        0
+    });
+    if let Some(l) = &state.log {
+        l.close();
+        tracing::info!("decision log flushed and closed");
+    }
+    code
+}

@@ -1,0 +1,598 @@
+//! The decision service, started for real on a loopback port by the built
+//! binary, exercised over HTTP.
+
+use serde_json::{json, Value as J};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(rulebooks: &Path, db: Option<&Path>, extra: &[&str]) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rulebook"));
+    cmd.arg("serve")
+        .arg("--addr")
+        .arg("127.0.0.1:0")
+        .arg("--rulebooks")
+        .arg(rulebooks);
+    match db {
+        Some(db) => cmd.arg("--db").arg(db),
+        None => cmd.arg("--no-log"),
+    };
+    cmd.args(extra).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("the server starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    Server { child, base }
+}
+
+fn rulebooks() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("rulebooks")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(10))
+        .build()
+}
+
+/// Status and JSON body, for success and error answers alike.
+fn call(a: &ureq::Agent, method: &str, url: &str, body: Option<&str>) -> (u16, J) {
+    let req = a
+        .request(method, url)
+        .set("Content-Type", "application/json");
+    let res = match body {
+        Some(b) => req.send_string(b),
+        None => req.call(),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let text = resp.into_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(J::String(text)),
+    )
+}
+
+fn case_2021(income: &str) -> String {
+    json!({
+        "decision_date": "2021-03-01",
+        "inputs": {
+            "household": { "gross_monthly_income": income, "size": 1 },
+            "service": { "hourly_price": "40.00", "hours_per_month": 20 }
+        }
+    })
+    .to_string()
+}
+
+const HOME: &str = "/v1/programmes/helsinki.home_care";
+
+#[test]
+fn every_endpoint_and_error_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.sqlite");
+    let s = start(
+        &rulebooks(),
+        Some(&db),
+        &["--max-body", "4096", "--max-batch", "3"],
+    );
+    let a = agent();
+    let url = |p: &str| format!("{}{p}", s.base);
+
+    assert_eq!(
+        call(&a, "GET", &url("/v1/health"), None),
+        (200, json!({ "status": "ok" }))
+    );
+    let (st, ready) = call(&a, "GET", &url("/v1/ready"), None);
+    assert_eq!((st, &ready["status"]), (200, &json!("ready")));
+    let (st, list) = call(&a, "GET", &url("/v1/programmes"), None);
+    assert_eq!(st, 200);
+    assert!(list.as_array().unwrap().len() >= 7);
+    let (st, home) = call(&a, "GET", &url(HOME), None);
+    assert_eq!(st, 200);
+    let versions: Vec<&str> = home["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["2021", "2022-23", "2024-25"]);
+    assert_eq!(
+        home["versions"][0]["input_schema"]["properties"]["household"]["properties"]["size"]
+            ["maximum"],
+        8.0
+    );
+
+    // One decision, chosen by date, logged and read back.
+    let (st, d) = call(
+        &a,
+        "POST",
+        &url(&format!("{HOME}/decisions")),
+        Some(&case_2021("900.00")),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(
+        (d["version"].as_str(), d["outputs"]["hourly_value"].as_str()),
+        (Some("2021"), Some("32.18"))
+    );
+    let id = d["decision_id"].as_str().unwrap().to_string();
+    let (st, logged) = call(&a, "GET", &url(&format!("/v1/decisions/{id}")), None);
+    assert_eq!(st, 200);
+    assert_eq!(logged["decision"]["outputs"], d["outputs"]);
+    assert_eq!(
+        logged["inputs"]["household"]["gross_monthly_income"],
+        "900.00"
+    );
+    assert_eq!(logged["rulebook_hash"].as_str().unwrap().len(), 64);
+
+    // An explicit version and an explanation.
+    let mut req: J = serde_json::from_str(&case_2021("900.00")).unwrap();
+    req["version"] = json!("2022-23");
+    req["explain"] = json!(true);
+    let (st, d) = call(
+        &a,
+        "POST",
+        &url(&format!("{HOME}/decisions")),
+        Some(&req.to_string()),
+    );
+    assert_eq!(
+        (st, d["outputs"]["hourly_value"].as_str()),
+        (200, Some("32.24"))
+    );
+    assert!(d["explanation"][0]["steps"].as_array().unwrap().len() > 2);
+
+    // Error classes.
+    let expect = |method: &str, path: &str, body: Option<&str>, status: u16, code: &str| -> J {
+        let (st, e) = call(&a, method, &url(path), body);
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {e}"
+        );
+        e
+    };
+    let e = expect(
+        "POST",
+        &format!("{HOME}/decisions"),
+        Some("{\"decision_date\": "),
+        400,
+        "malformed-json",
+    );
+    assert!(e["error"]["problems"][0]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("body (line 1"));
+    expect(
+        "POST",
+        &format!("{HOME}/decisions"),
+        Some("[1, 2]"),
+        422,
+        "invalid-request",
+    );
+    expect(
+        "POST",
+        &format!("{HOME}/decisions"),
+        Some("{\"decision_date\": \"2021-03-01\", \"inputs\": {}, \"extra\": 1}"),
+        422,
+        "invalid-request",
+    );
+    let e = expect(
+        "POST",
+        &format!("{HOME}/decisions"),
+        Some(&case_2021("lots")),
+        422,
+        "invalid-inputs",
+    );
+    assert_eq!(
+        e["error"]["problems"][0]["path"],
+        "inputs.household.gross_monthly_income"
+    );
+    let e = expect(
+        "POST",
+        "/v1/programmes/helsinki.homecare/decisions",
+        Some(&case_2021("1")),
+        404,
+        "unknown-programme",
+    );
+    assert_eq!(
+        e["error"]["problems"][0]["help"],
+        "did you mean `helsinki.home_care`?"
+    );
+    let mut late: J = serde_json::from_str(&case_2021("1")).unwrap();
+    late["decision_date"] = json!("2030-01-01");
+    let e = expect(
+        "POST",
+        &format!("{HOME}/decisions"),
+        Some(&late.to_string()),
+        422,
+        "no-version-in-force",
+    );
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2021 from 2021-01-01 to 2021-12-31"));
+    late["decision_date"] = json!("2021-02-30");
+    expect(
+        "POST",
+        &format!("{HOME}/decisions"),
+        Some(&late.to_string()),
+        422,
+        "invalid-request",
+    );
+    late["decision_date"] = json!("2021-03-01");
+    late["version"] = json!("1999");
+    expect(
+        "POST",
+        &format!("{HOME}/decisions"),
+        Some(&late.to_string()),
+        404,
+        "unknown-version",
+    );
+    let big = format!(
+        "{{\"decision_date\": \"2021-03-01\", \"inputs\": {{\"pad\": \"{}\"}}}}",
+        "x".repeat(5000)
+    );
+    expect(
+        "POST",
+        &format!("{HOME}/decisions"),
+        Some(&big),
+        413,
+        "body-too-large",
+    );
+    let batch = |n: usize| {
+        json!({ "cases": (0..n).map(|_| serde_json::from_str::<J>(&case_2021("900")).unwrap()).collect::<Vec<_>>() }).to_string()
+    };
+    expect(
+        "POST",
+        &format!("{HOME}/decisions/batch"),
+        Some(&batch(4)),
+        422,
+        "batch-too-large",
+    );
+    expect("GET", "/v1/decisions/nope", None, 404, "not-found");
+    expect("DELETE", "/v1/health", None, 405, "method-not-allowed");
+    expect("GET", "/v2/anything", None, 404, "not-found");
+
+    // A batch: one answer per case, in order, errors in place.
+    let mut cases: J = serde_json::from_str(&batch(2)).unwrap();
+    cases["cases"][1]["inputs"] = json!({});
+    let (st, b) = call(
+        &a,
+        "POST",
+        &url(&format!("{HOME}/decisions/batch")),
+        Some(&cases.to_string()),
+    );
+    assert_eq!(st, 200);
+    assert_eq!(b["results"][0]["outputs"]["hourly_value"], "32.18");
+    assert_eq!(b["results"][1]["error"]["code"], "invalid-inputs");
+
+    // The stream: JSON Lines in, JSON Lines out.
+    let body = format!(
+        "{}\nnot json\n\n{}\n",
+        case_2021("900.00"),
+        case_2021("10000.00")
+    );
+    let resp = a
+        .post(&url(&format!("{HOME}/decisions/stream")))
+        .send_string(&body)
+        .unwrap();
+    assert_eq!(resp.header("content-type"), Some("application/x-ndjson"));
+    let lines: Vec<J> = resp
+        .into_string()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        (
+            lines[0]["line"].as_u64(),
+            lines[0]["outputs"]["hourly_value"].as_str()
+        ),
+        (Some(1), Some("32.18"))
+    );
+    assert_eq!(
+        (
+            lines[1]["line"].as_u64(),
+            lines[1]["error"]["code"].as_str()
+        ),
+        (Some(2), Some("malformed-json"))
+    );
+    assert_eq!(
+        (
+            lines[2]["line"].as_u64(),
+            lines[2]["outputs"]["hourly_value"].as_str()
+        ),
+        (Some(4), Some("7.00"))
+    );
+
+    // Metrics and the OpenAPI document.
+    let metrics = a
+        .get(&url("/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "rulebook_decisions_total{programme=\"helsinki.home_care\",version=\"2021\"} 4"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("rulebook_http_requests_total{method=\"POST\",route=\"/v1/programmes/{id}/decisions\",status=\"422\"}"));
+    assert!(metrics.contains("rulebook_http_request_duration_seconds_bucket{route=\"/v1/programmes/{id}/decisions\",le=\"+Inf\"}"));
+    let served = a
+        .get(&url("/v1/openapi.json"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let checked_in =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/openapi.json"))
+            .unwrap();
+    assert_eq!(
+        served, checked_in,
+        "docs/openapi.json is stale: run `rulebook openapi > docs/openapi.json`"
+    );
+}
+
+#[test]
+fn refuses_to_start_when_a_rulebook_does_not_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.rulebook"),
+        "rulebook t.bad \"Bad\"\n  version 1\n  in force 2021-01-01\n\noutput x: money = 1 + 1 €\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["serve", "--no-log", "--addr", "127.0.0.1:0", "--rulebooks"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unit-mismatch") && err.contains("does not start"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reload_swaps_rulebooks_without_failing_a_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let books = dir.path().join("rulebooks");
+    copy_dir(&rulebooks(), &books);
+    let s = start(&books, None, &["--reload-interval-ms", "100"]);
+    let url = format!("{}{HOME}/decisions", s.base);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, stop, ok, failed) = (url.clone(), stop.clone(), ok.clone(), failed.clone());
+            std::thread::spawn(move || {
+                let a = agent();
+                let mut seen = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let (st, d) = call(&a, "POST", &url, Some(&case_2021("100.00")));
+                    if st == 200 {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                        seen.push(
+                            d["outputs"]["hourly_value"]
+                                .as_str()
+                                .unwrap_or("")
+                                .to_string(),
+                        );
+                    } else {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+    let file = books.join("helsinki-home-care/2021.rulebook");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // A good change, picked up by the file watch.
+    std::fs::write(
+        &file,
+        original.replace(
+            "parameter max_value = 34.00 €",
+            "parameter max_value = 35.00 €",
+        ),
+    )
+    .unwrap();
+    let a = agent();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while call(&a, "POST", &url, Some(&case_2021("100.00"))).1["outputs"]["hourly_value"] != "35.00"
+    {
+        assert!(Instant::now() < deadline, "the change was not picked up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A broken change is refused, and the last good set keeps serving.
+    std::fs::write(
+        &file,
+        original.replace(
+            "parameter max_value = 34.00 €",
+            "parameter max_value = 35.00",
+        ),
+    )
+    .unwrap();
+    // SIGHUP asks for a reload at once, too.
+    Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        call(&a, "POST", &url, Some(&case_2021("100.00"))).1["outputs"]["hourly_value"],
+        "35.00"
+    );
+    let metrics = a
+        .get(&format!("{}/metrics", s.base))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        !metrics.contains("rulebook_rejected_reloads_total 0"),
+        "{metrics}"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let seen: Vec<String> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "requests failed during reloads"
+    );
+    assert!(ok.load(Ordering::Relaxed) > 50);
+    // Every answer came whole from one set or the other.
+    assert!(
+        seen.iter().all(|v| v == "34.00" || v == "35.00"),
+        "{:?}",
+        seen.iter()
+            .filter(|v| *v != "34.00" && *v != "35.00")
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn no_logged_decision_is_lost_to_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.sqlite");
+    let mut ids = Vec::new();
+    {
+        let s = start(&rulebooks(), Some(&db), &[]);
+        let url = format!("{}{HOME}/decisions", s.base);
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    let a = agent();
+                    (0..50)
+                        .map(|i| {
+                            let (st, d) = call(
+                                &a,
+                                "POST",
+                                &url,
+                                Some(&case_2021(&format!("{}.00", 500 + t * 100 + i))),
+                            );
+                            assert_eq!(st, 200);
+                            d["decision_id"].as_str().unwrap().to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            ids.extend(h.join().unwrap());
+        }
+        Command::new("kill")
+            .args(["-9", &s.child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+    assert_eq!(ids.len(), 200);
+    let s = start(&rulebooks(), Some(&db), &[]);
+    let a = agent();
+    for id in &ids {
+        let (st, _) = call(&a, "GET", &format!("{}/v1/decisions/{id}", s.base), None);
+        assert_eq!(st, 200, "decision {id} was lost");
+    }
+    drop(s);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM decisions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 200);
+}
+
+#[test]
+fn graceful_shutdown_flushes_the_log_and_replay_reproduces() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.sqlite");
+    let mut s = start(&rulebooks(), Some(&db), &[]);
+    let a = agent();
+    let (_, d) = call(
+        &a,
+        "POST",
+        &format!("{}{HOME}/decisions", s.base),
+        Some(&case_2021("900.00")),
+    );
+    let id = d["decision_id"].as_str().unwrap().to_string();
+    Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = s.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["replay", &id, "--db"])
+        .arg(&db)
+        .arg("--rulebooks")
+        .arg(rulebooks())
+        .args(["--against", "2022-23", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: J = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["reproduced"], true);
+    assert_eq!(r["rulebook_text_unchanged"], true);
+    // Differences are listed by output name.
+    assert_eq!(
+        r["differences"],
+        json!([
+            "city_pays: \"643.60\" → \"644.80\"",
+            "customer_pays: \"156.40\" → \"155.20\"",
+            "hourly_value: \"32.18\" → \"32.24\""
+        ])
+    );
+}
