@@ -13,7 +13,21 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// The result of checking one rulebook text.
+/// What a name written in the rulebook refers to, for editor tooling.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SymKey {
+    /// An input, parameter, `let`, output, function, table or scale.
+    Global(String),
+    /// An enum or record (or an input's record type).
+    Type(String),
+    Variant(String, String),
+    Field(String, String),
+    Criterion(String),
+}
+
 pub struct Checked {
+    /// Every resolved use of a name: where it is written and what it means.
+    pub uses: Vec<(Span, SymKey)>,
     /// The compiled rulebook; present when there are no errors.
     pub program: Option<Program>,
     /// The compiled rulebook even when it has errors, for editor tooling.
@@ -48,6 +62,7 @@ fn check_here(text: &str) -> Checked {
     c.run();
     diagnostics.append(&mut c.diags);
     diagnostics.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.code.cmp(b.code)));
+    let uses = std::mem::take(&mut c.uses);
     let partial = c.into_program();
     let program = if diagnostics.iter().any(|d| d.is_error()) {
         None
@@ -55,6 +70,7 @@ fn check_here(text: &str) -> Checked {
         Some(partial.clone())
     };
     Checked {
+        uses,
         program,
         partial,
         diagnostics,
@@ -123,6 +139,7 @@ struct Checker<'a> {
     table_spans: Vec<Span>,
     def_depth: usize,
     chain_reported: bool,
+    uses: Vec<(Span, SymKey)>,
 }
 
 /// How long a chain of definitions, each using the next, may be. It bounds
@@ -210,6 +227,7 @@ impl<'a> Checker<'a> {
             table_spans: Vec::new(),
             def_depth: 0,
             chain_reported: false,
+            uses: Vec::new(),
         }
     }
 
@@ -625,7 +643,9 @@ impl<'a> Checker<'a> {
                 let ty = if let Some(b) = Type::builtin(&name.name) {
                     b
                 } else if let Some((ty, _)) = self.type_names.get(&name.name) {
-                    ty.clone()
+                    let ty = ty.clone();
+                    self.uses.push((name.span, SymKey::Type(name.name.clone())));
+                    ty
                 } else {
                     let candidates: Vec<String> = BUILTIN_TYPES
                         .iter()
@@ -639,7 +659,7 @@ impl<'a> Checker<'a> {
                     )
                     .with_label("unknown type");
                     d = match suggest(&name.name, candidates.iter().map(|s| s.as_str())) {
-                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        Some(s) => d.did_you_mean(name.span, s),
                         None => d.with_help(format!(
                             "the built-in types are {}; enums and records are declared with `enum` and `record`",
                             BUILTIN_TYPES.join(", ")
@@ -823,7 +843,11 @@ impl<'a> Checker<'a> {
             (DataValue::Name(id), Type::Enum(e)) => {
                 let info = self.enums.get(*e as usize)?;
                 match info.variants.iter().position(|v| *v == id.name) {
-                    Some(i) => Some(Value::Enum(i as u32)),
+                    Some(i) => {
+                        self.uses
+                            .push((id.span, SymKey::Variant(info.name.clone(), id.name.clone())));
+                        Some(Value::Enum(i as u32))
+                    }
                     None => {
                         let ename = info.name.clone();
                         let mut d = Diagnostic::error(
@@ -834,7 +858,7 @@ impl<'a> Checker<'a> {
                         .with_label("unknown value");
                         let vs = info.variants.clone();
                         d = match suggest(&id.name, vs.iter().map(|s| s.as_str())) {
-                            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                            Some(s) => d.did_you_mean(id.span, s),
                             None => d.with_help(format!(
                                 "the values of `{ename}` are {}",
                                 vs.join(", ")
@@ -886,7 +910,13 @@ impl<'a> Checker<'a> {
                 for (name, v) in fields {
                     match info.fields.iter().position(|f| f.name == name.name) {
                         Some(i) => {
-                            let f = &info.fields[i];
+                            self.uses.push((
+                                name.span,
+                                SymKey::Field(info.name.clone(), name.name.clone()),
+                            ));
+                            let Some(f) = info.fields.get(i) else {
+                                continue;
+                            };
                             let val = self.const_value(v, &f.ty);
                             if let (Some(val), Some(b)) = (&val, &f.bounds) {
                                 if !b.contains(val) {
@@ -916,7 +946,7 @@ impl<'a> Checker<'a> {
                                 &name.name,
                                 info.fields.iter().map(|f| f.name.as_str()),
                             ) {
-                                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                                Some(s) => d.did_you_mean(name.span, s),
                                 None => d.with_help(format!(
                                     "the fields of `{}` are {}",
                                     info.name,
@@ -1414,7 +1444,22 @@ impl<'a> Checker<'a> {
             .with_help(format!(
                 "add a row for {}, widen a range, or use `hit first` with a last row of `-` cells",
                 show(&w)
-            )),
+            ))
+            .with_fix(
+                format!("add a row for {}", show(&w)),
+                Span::new(row_span(t.rows.len().saturating_sub(1)).end, row_span(t.rows.len().saturating_sub(1)).end),
+                {
+                    // The new row's result is left for the author: `TODO`
+                    // does not check until it is replaced.
+                    let cells: Vec<String> = t
+                        .params
+                        .iter()
+                        .zip(&w)
+                        .map(|((_, ty, _), v)| crate::value::render(v, ty, &NamesView(self)))
+                        .collect();
+                    format!("\n  | {} | TODO |", cells.join(" | "))
+                },
+            ),
             Finding::Overlap(a, b, w) => Diagnostic::error(
                 "table-overlap",
                 row_span(b),
@@ -1522,7 +1567,7 @@ impl<'a> Checker<'a> {
                 .with_label("unknown input");
                 let names: Vec<String> = self.inputs.iter().map(|i| i.name.clone()).collect();
                 d = match suggest(&name.name, names.iter().map(|s| s.as_str())) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d.did_you_mean(name.span, s),
                     None => d.with_help(format!("the inputs are {}", names.join(", "))),
                 };
                 self.err(d);
@@ -1532,6 +1577,8 @@ impl<'a> Checker<'a> {
             let Some(info) = self.inputs.get(idx) else {
                 continue;
             };
+            self.uses
+                .push((name.span, SymKey::Global(name.name.clone())));
             let (ty, bounds) = (info.ty.clone(), info.bounds.clone());
             let v = self.const_value(value, &ty);
             if let (Some(v), Some(b)) = (&v, &bounds) {
@@ -1584,7 +1631,9 @@ impl<'a> Checker<'a> {
                 ast::Expectation::Eligible(s) => expects.push(ExpectInfo::Eligible(true, None, *s)),
                 ast::Expectation::NotEligible(names, s) => {
                     for n in names {
-                        if !self.criteria.iter().any(|c| c.name == n.name) {
+                        if self.criteria.iter().any(|c| c.name == n.name) {
+                            self.uses.push((n.span, SymKey::Criterion(n.name.clone())));
+                        } else {
                             let mut d = Diagnostic::error(
                                 "invalid-example",
                                 n.span,
@@ -1632,7 +1681,7 @@ impl<'a> Checker<'a> {
                         )
                         .with_label("unknown output");
                         d = match suggest(&name.name, names.iter().map(|s| s.as_str())) {
-                            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                            Some(s) => d.did_you_mean(name.span, s),
                             None if self.globals.contains_key(&name.name) => d.with_help(format!(
                                 "`{}` is not an output; examples check outputs only",
                                 name.name
@@ -1643,6 +1692,8 @@ impl<'a> Checker<'a> {
                         ok = false;
                         continue;
                     };
+                    self.uses
+                        .push((name.span, SymKey::Global(name.name.clone())));
                     let ty = self.def_type(o);
                     match self.const_value(value, &ty) {
                         Some(v) => expects.push(ExpectInfo::Output(o, v, name.span)),
@@ -1692,7 +1743,7 @@ impl<'a> Checker<'a> {
             if let Some((Global::Def(i), _)) = self.globals.get(s) {
                 self.used.insert(Node::Def(*i));
             }
-            d = d.with_help(format!("did you mean `{s}`?"));
+            d = d.did_you_mean(span, s);
         } else if self.type_names.contains_key(name) {
             d = d.with_help(format!(
                 "`{name}` is a type; write one of its values, such as `{name}.Value`"
@@ -1723,6 +1774,7 @@ impl<'a> Checker<'a> {
                 if let A::Name(n) = &base.kind {
                     if let Some((Type::Enum(eid), _)) = self.type_names.get(n).cloned() {
                         if !self.globals.contains_key(n) && !self.locals.iter().any(|l| l.0 == *n) {
+                            self.uses.push((base.span, SymKey::Type(n.clone())));
                             return self.variant_of(eid, field);
                         }
                     }
@@ -1735,6 +1787,10 @@ impl<'a> Checker<'a> {
                         };
                         match info.fields.iter().position(|f| f.name == field.name) {
                             Some(i) => {
+                                self.uses.push((
+                                    field.span,
+                                    SymKey::Field(info.name.clone(), field.name.clone()),
+                                ));
                                 let ty = info
                                     .fields
                                     .get(i)
@@ -1753,7 +1809,7 @@ impl<'a> Checker<'a> {
                                 )
                                 .with_label("unknown field");
                                 d = match suggest(&field.name, fields.iter().map(|s| s.as_str())) {
-                                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                                    Some(s) => d.did_you_mean(field.span, s),
                                     None => d.with_help(format!(
                                         "the fields of `{rname}` are {}",
                                         fields.join(", ")
@@ -1938,6 +1994,12 @@ impl<'a> Checker<'a> {
                     .get(*eid as usize)
                     .and_then(|i| i.variants.iter().position(|v| v == n))
                 {
+                    let ename = self
+                        .enums
+                        .get(*eid as usize)
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default();
+                    self.uses.push((e.span, SymKey::Variant(ename, n.clone())));
                     return Expr {
                         kind: ExprKind::Const(Value::Enum(pos as u32)),
                         ty: want.clone(),
@@ -1954,11 +2016,17 @@ impl<'a> Checker<'a> {
             return error_expr(field.span);
         };
         match info.variants.iter().position(|v| *v == field.name) {
-            Some(i) => Expr {
-                kind: ExprKind::Const(Value::Enum(i as u32)),
-                ty: Type::Enum(eid),
-                span: field.span,
-            },
+            Some(i) => {
+                self.uses.push((
+                    field.span,
+                    SymKey::Variant(info.name.clone(), field.name.clone()),
+                ));
+                Expr {
+                    kind: ExprKind::Const(Value::Enum(i as u32)),
+                    ty: Type::Enum(eid),
+                    span: field.span,
+                }
+            }
             None => {
                 let name = info.name.clone();
                 let vs = info.variants.clone();
@@ -1968,7 +2036,7 @@ impl<'a> Checker<'a> {
                     format!("`{}` is not one of the values of `{name}`", field.name),
                 );
                 d = match suggest(&field.name, vs.iter().map(|s| s.as_str())) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d.did_you_mean(field.span, s),
                     None => d.with_help(format!("the values of `{name}` are {}", vs.join(", "))),
                 };
                 self.err(d);
@@ -1991,6 +2059,7 @@ impl<'a> Checker<'a> {
             };
         }
         if let Some((g, _)) = self.globals.get(n).copied() {
+            self.uses.push((span, SymKey::Global(n.to_string())));
             return match g {
                 Global::Input(i) => {
                     let ty = self
@@ -2031,11 +2100,18 @@ impl<'a> Checker<'a> {
         if let Some(vs) = self.variants.get(n).cloned() {
             match vs.as_slice() {
                 [(e, v)] => {
+                    let ename = self
+                        .enums
+                        .get(*e as usize)
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default();
+                    self.uses
+                        .push((span, SymKey::Variant(ename, n.to_string())));
                     return Expr {
                         kind: ExprKind::Const(Value::Enum(*v)),
                         ty: Type::Enum(*e),
                         span,
-                    }
+                    };
                 }
                 _ => {
                     let enums: Vec<String> = vs
@@ -2275,6 +2351,10 @@ impl<'a> Checker<'a> {
                 true
             }
         };
+        if global.is_some() {
+            self.uses
+                .push((name.span, SymKey::Global(name.name.clone())));
+        }
         match global {
             Some(Global::Func(f)) => {
                 let Some(info) = self.functions.get(f as usize).cloned() else {

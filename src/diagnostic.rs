@@ -50,6 +50,16 @@ pub struct Diagnostic {
     /// first definition of a duplicate).
     pub related: Vec<Label>,
     pub help: Option<String>,
+    /// A change that resolves the finding, for editors' quick fixes.
+    pub fix: Option<Fix>,
+}
+
+/// Replace `span` with `replacement` (an empty span inserts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub title: String,
+    pub span: Span,
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -62,7 +72,29 @@ impl Diagnostic {
             label: None,
             related: Vec::new(),
             help: None,
+            fix: None,
         }
+    }
+    pub fn with_fix(
+        mut self,
+        title: impl Into<String>,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Diagnostic {
+        self.fix = Some(Fix {
+            title: title.into(),
+            span,
+            replacement: replacement.into(),
+        });
+        self
+    }
+    /// A "did you mean" help line and the matching quick fix.
+    pub fn did_you_mean(self, span: Span, name: &str) -> Diagnostic {
+        self.with_help(format!("did you mean `{name}`?")).with_fix(
+            format!("replace with `{name}`"),
+            span,
+            name,
+        )
     }
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {

@@ -43,8 +43,37 @@ const SPACED_OPS: &[&str] = &[
     "->", ">=", "<=", "!=", "≥", "≤", "≠", "=", "<", ">", "+", "*", "×", "/",
 ];
 
+/// Whether the `-` at `i` is a subtraction written without spaces, such as
+/// `income-limit`: after a name or a closing bracket and before a name, a
+/// number or an opening bracket. Dates (`2021-01-01`) and version names
+/// (`version 2022-23`) keep their hyphens.
+fn binary_minus(chars: &[char], i: usize, header_line: bool) -> bool {
+    if header_line || chars.get(i) != Some(&'-') || chars.get(i + 1) == Some(&'-') {
+        return false;
+    }
+    let prev = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+    let next = chars.get(i + 1).copied();
+    let word_before = prev.is_some_and(|c| c.is_alphabetic() || c == '_' || c == ')' || c == ']');
+    let after = next.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '(');
+    // A name that ends in digits (`level2-1`) is still a name.
+    let name_before = word_before || {
+        let mut j = i;
+        while j > 0 && chars.get(j - 1).is_some_and(|c| c.is_ascii_digit()) {
+            j -= 1;
+        }
+        j < i
+            && j > 0
+            && chars
+                .get(j - 1)
+                .is_some_and(|c| c.is_alphabetic() || *c == '_')
+    };
+    name_before && after
+}
+
 /// Normalises spacing inside one line of code (no comment).
 pub fn normalize_code(code: &str) -> String {
+    let head = code.trim_start();
+    let header_line = head.starts_with("version") || head.starts_with("amends");
     let mut out = String::with_capacity(code.len());
     let chars: Vec<char> = code.chars().collect();
     let mut i = 0;
@@ -115,7 +144,11 @@ pub fn normalize_code(code: &str) -> String {
             .unwrap_or(&[])
             .iter()
             .collect();
-        if let Some(op) = SPACED_OPS.iter().find(|op| rest.starts_with(**op)) {
+        if let Some(op) = SPACED_OPS
+            .iter()
+            .find(|op| rest.starts_with(**op))
+            .or_else(|| binary_minus(&chars, i, header_line).then_some(&"-"))
+        {
             space = true;
             push_token(&mut out, &mut space, op);
             space = true;
@@ -132,6 +165,7 @@ pub fn normalize_code(code: &str) -> String {
                     .iter()
                     .collect();
                 SPACED_OPS.iter().any(|op| r.starts_with(*op))
+                    || (i > start && binary_minus(&chars, i, header_line))
             };
             if d.is_whitespace()
                 || matches!(d, '"' | ',' | ':' | '(' | ')' | '[' | ']' | '%' | '€')

@@ -5,6 +5,7 @@
 //! layers over it.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod analysis;
 pub mod ast;
 pub mod check;
 pub mod dates;

@@ -1,0 +1,814 @@
+//! The rulebook language server: a thin layer over `rulebook::analysis`.
+//!
+//! It keeps the open documents, re-analyses a document on every change and
+//! publishes the same diagnostics as `rulebook check`, plus one for each
+//! failing example. Every handler runs under `catch_unwind`, so a fault in
+//! one request answers that request with nothing and the server goes on.
+
+use rulebook::analysis::{analyze, Analysis, CompletionKind, SymbolKind as RSym, TokenKind};
+use rulebook::diagnostic::{Diagnostic as RDiag, Severity, Span};
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+/// Runs `f`, turning a panic into `None` so that one bad request cannot
+/// take the server down.
+fn guarded<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
+    catch_unwind(AssertUnwindSafe(f)).ok().flatten()
+}
+
+// ---- positions: LSP counts UTF-16 code units --------------------------------
+
+pub fn position(text: &str, offset: usize) -> Position {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let character: usize = before
+        .get(line_start..)
+        .unwrap_or("")
+        .chars()
+        .map(|c| c.len_utf16())
+        .sum();
+    Position::new(line as u32, character as u32)
+}
+
+pub fn offset(text: &str, pos: Position) -> usize {
+    let mut line_start = 0;
+    for _ in 0..pos.line {
+        match text.get(line_start..).and_then(|r| r.find('\n')) {
+            Some(i) => line_start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let mut units = 0u32;
+    for (i, c) in text.get(line_start..).unwrap_or("").char_indices() {
+        if units >= pos.character || c == '\n' {
+            return line_start + i;
+        }
+        units += c.len_utf16() as u32;
+    }
+    text.len()
+}
+
+fn range(text: &str, span: Span) -> Range {
+    Range::new(position(text, span.start), position(text, span.end))
+}
+
+// ---- documents --------------------------------------------------------------
+
+pub struct Document {
+    pub text: String,
+    pub analysis: Arc<Analysis>,
+}
+
+pub struct Backend {
+    client: Client,
+    docs: RwLock<HashMap<Uri, Arc<Document>>>,
+    root: RwLock<Option<PathBuf>>,
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Backend {
+        Backend {
+            client,
+            docs: RwLock::new(HashMap::new()),
+            root: RwLock::new(None),
+        }
+    }
+
+    fn doc(&self, uri: &Uri) -> Option<Arc<Document>> {
+        self.docs.read().ok()?.get(uri).cloned()
+    }
+
+    fn all_docs(&self) -> Vec<(Uri, Arc<Document>)> {
+        self.docs
+            .read()
+            .map(|d| d.iter().map(|(u, d)| (u.clone(), d.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    async fn update(&self, uri: Uri, text: String) {
+        let t = text.clone();
+        let analysis = tokio::task::spawn_blocking(move || guarded(|| Some(analyze(&t))))
+            .await
+            .ok()
+            .flatten();
+        let Some(analysis) = analysis else {
+            self.client
+                .log_message(MessageType::ERROR, "the rulebook could not be analysed")
+                .await;
+            return;
+        };
+        let doc = Arc::new(Document {
+            text,
+            analysis: Arc::new(analysis),
+        });
+        let diagnostics = guarded(|| Some(self.diagnostics(&uri, &doc))).unwrap_or_default();
+        if let Ok(mut d) = self.docs.write() {
+            d.insert(uri.clone(), doc);
+        }
+        self.client
+            .publish_diagnostics(uri, diagnostics, None)
+            .await;
+    }
+
+    /// The diagnostics of `rulebook check`, with a version that amends
+    /// another checked together with the files beside it, plus failing
+    /// examples.
+    fn diagnostics(&self, uri: &Uri, doc: &Document) -> Vec<Diagnostic> {
+        let text = &doc.text;
+        let a = &doc.analysis;
+        let amends = a
+            .checked
+            .ast
+            .header
+            .as_ref()
+            .is_some_and(|h| h.amends.is_some());
+        let mut own: Vec<RDiag> = a.checked.diagnostics.clone();
+        let mut example_results = a.examples.clone();
+        if amends {
+            if let Some(path) = uri.to_file_path() {
+                let mut sources = vec![rulebook::family::Source {
+                    name: path.display().to_string(),
+                    text: text.clone(),
+                }];
+                if let Some(dir) = path.parent() {
+                    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                        let p = e.path();
+                        if p != path.as_ref() && p.extension().is_some_and(|x| x == "rulebook") {
+                            if let Ok(t) = std::fs::read_to_string(&p) {
+                                sources.push(rulebook::family::Source {
+                                    name: p.display().to_string(),
+                                    text: t,
+                                });
+                            }
+                        }
+                    }
+                }
+                let (versions, findings) = rulebook::family::load(&sources);
+                if let Some(v) = versions.first() {
+                    own = v.own_diagnostics(text);
+                    own.extend(
+                        findings
+                            .into_iter()
+                            .filter(|(i, _)| *i == 0)
+                            .map(|(_, d)| d),
+                    );
+                    // Example spans point into the written-out text; show them at the header.
+                    example_results = v
+                        .program()
+                        .map(rulebook::examples::run_examples)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|mut r| {
+                            r.span = a
+                                .symbols
+                                .iter()
+                                .find(|s| s.kind == RSym::Example && s.name == r.name)
+                                .map(|s| s.name_span)
+                                .unwrap_or(r.span);
+                            r
+                        })
+                        .collect();
+                }
+            }
+        }
+        let mut out: Vec<Diagnostic> = own.iter().map(|d| to_lsp(uri, text, d)).collect();
+        for r in example_results.iter().filter(|r| !r.passed()) {
+            out.push(Diagnostic {
+                range: range(text, r.span),
+                severity: Some(DiagnosticSeverity::ERROR),
+                code: Some(NumberOrString::String("example-failed".into())),
+                source: Some("rulebook".into()),
+                message: format!("example {:?} fails: {}", r.name, r.failures.join("; ")),
+                ..Default::default()
+            });
+        }
+        out
+    }
+}
+
+fn to_lsp(uri: &Uri, text: &str, d: &RDiag) -> Diagnostic {
+    let mut message = d.message.clone();
+    if let Some(h) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(h);
+    }
+    Diagnostic {
+        range: range(text, d.span),
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        code: Some(NumberOrString::String(d.code.to_string())),
+        source: Some("rulebook".into()),
+        message,
+        related_information: if d.related.is_empty() {
+            None
+        } else {
+            Some(
+                d.related
+                    .iter()
+                    .map(|l| DiagnosticRelatedInformation {
+                        location: Location::new(uri.clone(), range(text, l.span)),
+                        message: l.message.clone(),
+                    })
+                    .collect(),
+            )
+        },
+        ..Default::default()
+    }
+}
+
+fn symbol_kind(k: RSym) -> SymbolKind {
+    match k {
+        RSym::Enum => SymbolKind::ENUM,
+        RSym::Variant => SymbolKind::ENUM_MEMBER,
+        RSym::Record => SymbolKind::STRUCT,
+        RSym::Field => SymbolKind::FIELD,
+        RSym::Input => SymbolKind::VARIABLE,
+        RSym::Parameter => SymbolKind::CONSTANT,
+        RSym::Let => SymbolKind::VARIABLE,
+        RSym::Output => SymbolKind::PROPERTY,
+        RSym::Function => SymbolKind::FUNCTION,
+        RSym::Table | RSym::Scale => SymbolKind::FUNCTION,
+        RSym::Criterion => SymbolKind::BOOLEAN,
+        RSym::Example => SymbolKind::EVENT,
+    }
+}
+
+pub const TOKEN_TYPES: &[SemanticTokenType] = &[
+    SemanticTokenType::KEYWORD,
+    SemanticTokenType::TYPE,
+    SemanticTokenType::ENUM_MEMBER,
+    SemanticTokenType::PROPERTY,
+    SemanticTokenType::VARIABLE,
+    SemanticTokenType::FUNCTION,
+    SemanticTokenType::NUMBER,
+    SemanticTokenType::STRING,
+    SemanticTokenType::COMMENT,
+    SemanticTokenType::OPERATOR,
+];
+
+fn token_index(k: TokenKind) -> u32 {
+    match k {
+        TokenKind::Keyword => 0,
+        TokenKind::Type => 1,
+        TokenKind::Variant => 2,
+        TokenKind::Field => 3,
+        TokenKind::Variable => 4,
+        TokenKind::Function => 5,
+        TokenKind::Number => 6,
+        TokenKind::String => 7,
+        TokenKind::Comment => 8,
+        TokenKind::Operator => 9,
+    }
+}
+
+fn full_edit(text: &str, new: String) -> TextEdit {
+    TextEdit::new(
+        Range::new(Position::new(0, 0), position(text, text.len())),
+        new,
+    )
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        #[allow(deprecated)]
+        let root = params
+            .workspace_folders
+            .as_ref()
+            .and_then(|f| f.first())
+            .and_then(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .or_else(|| {
+                params
+                    .root_uri
+                    .as_ref()
+                    .and_then(|u| u.to_file_path().map(|p| p.into_owned()))
+            });
+        if let Ok(mut r) = self.root.write() {
+            *r = root;
+        }
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "rulebook-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                    TextDocumentSyncKind::FULL,
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![".".into()]),
+                    ..Default::default()
+                }),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                document_range_formatting_provider: Some(OneOf::Left(true)),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: Some(false),
+                }),
+                code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                semantic_tokens_provider: Some(
+                    SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        SemanticTokensOptions {
+                            legend: SemanticTokensLegend {
+                                token_types: TOKEN_TYPES.to_vec(),
+                                token_modifiers: Vec::new(),
+                            },
+                            full: Some(SemanticTokensFullOptions::Bool(true)),
+                            range: None,
+                            ..Default::default()
+                        },
+                    ),
+                ),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        self.update(params.text_document.uri, params.text_document.text)
+            .await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        // Full synchronisation: the last change holds the whole text.
+        if let Some(change) = params.content_changes.into_iter().last() {
+            self.update(params.text_document.uri, change.text).await;
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        if let Ok(mut d) = self.docs.write() {
+            d.remove(&params.text_document.uri);
+        }
+        self.client
+            .publish_diagnostics(params.text_document.uri, Vec::new(), None)
+            .await;
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let p = params.text_document_position_params;
+        let Some(doc) = self.doc(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(guarded(|| {
+            let (span, md) = doc.analysis.hover(offset(&doc.text, p.position))?;
+            Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: md,
+                }),
+                range: Some(range(&doc.text, span)),
+            })
+        }))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let p = params.text_document_position_params;
+        let Some(doc) = self.doc(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(guarded(|| {
+            let span = doc.analysis.definition(offset(&doc.text, p.position))?;
+            Some(GotoDefinitionResponse::Scalar(Location::new(
+                p.text_document.uri.clone(),
+                range(&doc.text, span),
+            )))
+        }))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let p = params.text_document_position;
+        let Some(doc) = self.doc(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(guarded(|| {
+            let spans = doc.analysis.references(
+                offset(&doc.text, p.position),
+                params.context.include_declaration,
+            );
+            Some(
+                spans
+                    .into_iter()
+                    .map(|s| Location::new(p.text_document.uri.clone(), range(&doc.text, s)))
+                    .collect(),
+            )
+        }))
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let p = params.text_document_position;
+        let Some(doc) = self.doc(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        let at = offset(&doc.text, p.position);
+        let result = guarded(|| Some(doc.analysis.rename(at, &params.new_name)));
+        let edits = match result {
+            Some(Ok(e)) => e,
+            Some(Err(msg)) => return Err(tower_lsp_server::jsonrpc::Error::invalid_params(msg)),
+            None => return Ok(None),
+        };
+        let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+        changes.insert(
+            p.text_document.uri.clone(),
+            edits
+                .into_iter()
+                .map(|(s, t)| TextEdit::new(range(&doc.text, s), t))
+                .collect(),
+        );
+        // The same programme's other open versions (an amendment and the
+        // version it amends) share their definitions' names.
+        let key = doc.analysis.symbol_at(at).and_then(|s| s.key.clone());
+        let id = doc.analysis.checked.partial.id.clone();
+        if let Some(key @ rulebook::check::SymKey::Global(_)) = key {
+            for (uri, other) in self.all_docs() {
+                if uri == p.text_document.uri || other.analysis.checked.partial.id != id {
+                    continue;
+                }
+                let spans: Vec<Span> = other
+                    .analysis
+                    .symbols
+                    .iter()
+                    .filter(|s| s.key.as_ref() == Some(&key))
+                    .map(|s| s.name_span)
+                    .chain(
+                        other
+                            .analysis
+                            .checked
+                            .uses
+                            .iter()
+                            .filter(|(_, k)| *k == key)
+                            .map(|(s, _)| *s),
+                    )
+                    .collect();
+                if !spans.is_empty() {
+                    changes.insert(
+                        uri,
+                        spans
+                            .into_iter()
+                            .map(|s| TextEdit::new(range(&other.text, s), params.new_name.clone()))
+                            .collect(),
+                    );
+                }
+            }
+        }
+        Ok(Some(WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        }))
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let Some(doc) = self.doc(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(guarded(|| {
+            let a = &doc.analysis;
+            let mut top: Vec<DocumentSymbol> = Vec::new();
+            for s in &a.symbols {
+                #[allow(deprecated)]
+                let sym = DocumentSymbol {
+                    name: s.name.clone(),
+                    detail: Some(s.detail.lines().next().unwrap_or("").to_string()),
+                    kind: symbol_kind(s.kind),
+                    tags: None,
+                    deprecated: None,
+                    range: range(&doc.text, s.item_span),
+                    selection_range: range(&doc.text, s.name_span),
+                    children: None,
+                };
+                match (&s.container, s.kind) {
+                    (Some(c), RSym::Field | RSym::Variant) => {
+                        if let Some(parent) = top.iter_mut().rev().find(|t| t.name == *c) {
+                            parent.children.get_or_insert_with(Vec::new).push(sym);
+                            continue;
+                        }
+                        top.push(sym);
+                    }
+                    _ => top.push(sym),
+                }
+            }
+            Some(DocumentSymbolResponse::Nested(top))
+        }))
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        let query = params.query.to_lowercase();
+        let mut docs = self.all_docs();
+        // Rulebooks of the workspace that are not open are read from disk.
+        let root = self.root.read().ok().and_then(|r| r.clone());
+        if let Some(root) = root {
+            let mut dirs = vec![root];
+            while let Some(d) = dirs.pop() {
+                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                    let p = e.path();
+                    if p.is_dir() && !p.ends_with("target") && !p.ends_with("node_modules") {
+                        dirs.push(p);
+                    } else if p.extension().is_some_and(|x| x == "rulebook") {
+                        if let Some(uri) = Uri::from_file_path(&p) {
+                            if docs.iter().all(|(u, _)| *u != uri) {
+                                if let Ok(text) = std::fs::read_to_string(&p) {
+                                    if let Some(a) = guarded(|| Some(analyze(&text))) {
+                                        docs.push((
+                                            uri,
+                                            Arc::new(Document {
+                                                text,
+                                                analysis: Arc::new(a),
+                                            }),
+                                        ));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (uri, doc) in docs {
+            for s in &doc.analysis.symbols {
+                if s.kind == RSym::Example || !s.name.to_lowercase().contains(&query) {
+                    continue;
+                }
+                out.push(WorkspaceSymbol {
+                    name: s.name.clone(),
+                    kind: symbol_kind(s.kind),
+                    tags: None,
+                    container_name: Some(s.container.clone().unwrap_or_else(|| {
+                        let p = &doc.analysis.checked.partial;
+                        format!("{} {}", p.id, p.version)
+                    })),
+                    location: OneOf::Left(Location::new(
+                        uri.clone(),
+                        range(&doc.text, s.name_span),
+                    )),
+                    data: None,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Some(WorkspaceSymbolResponse::Nested(out)))
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let p = params.text_document_position;
+        let Some(doc) = self.doc(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(guarded(|| {
+            let items = doc
+                .analysis
+                .completions(offset(&doc.text, p.position))
+                .into_iter()
+                .map(|c| CompletionItem {
+                    label: c.label,
+                    kind: Some(match c.kind {
+                        CompletionKind::Keyword => CompletionItemKind::KEYWORD,
+                        CompletionKind::Snippet => CompletionItemKind::SNIPPET,
+                        CompletionKind::Value => CompletionItemKind::VARIABLE,
+                        CompletionKind::Function => CompletionItemKind::FUNCTION,
+                        CompletionKind::Field => CompletionItemKind::FIELD,
+                        CompletionKind::Variant => CompletionItemKind::ENUM_MEMBER,
+                        CompletionKind::Type => CompletionItemKind::CLASS,
+                        CompletionKind::Unit => CompletionItemKind::UNIT,
+                    }),
+                    detail: c.detail,
+                    insert_text: Some(c.insert),
+                    insert_text_format: Some(if c.snippet {
+                        InsertTextFormat::SNIPPET
+                    } else {
+                        InsertTextFormat::PLAIN_TEXT
+                    }),
+                    ..Default::default()
+                })
+                .collect();
+            Some(CompletionResponse::Array(items))
+        }))
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        let Some(doc) = self.doc(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(guarded(|| {
+            let formatted = rulebook::format::format(&doc.text);
+            Some(if formatted == doc.text {
+                Vec::new()
+            } else {
+                vec![full_edit(&doc.text, formatted)]
+            })
+        }))
+    }
+
+    async fn range_formatting(
+        &self,
+        params: DocumentRangeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        let Some(doc) = self.doc(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(guarded(|| {
+            let formatted = rulebook::format::format(&doc.text);
+            let (old, new): (Vec<&str>, Vec<&str>) =
+                (doc.text.lines().collect(), formatted.lines().collect());
+            if old.len() != new.len() {
+                // Blank lines were merged: the lines no longer correspond.
+                return Some(vec![full_edit(&doc.text, formatted)]);
+            }
+            let (first, last) = (
+                params.range.start.line as usize,
+                params.range.end.line as usize,
+            );
+            let mut edits = Vec::new();
+            for (i, (o, n)) in old
+                .iter()
+                .zip(&new)
+                .enumerate()
+                .filter(|(i, _)| *i >= first && *i <= last)
+            {
+                if o != n {
+                    let end: u32 = o.chars().map(|c| c.len_utf16() as u32).sum();
+                    edits.push(TextEdit::new(
+                        Range::new(Position::new(i as u32, 0), Position::new(i as u32, end)),
+                        n.to_string(),
+                    ));
+                }
+            }
+            Some(edits)
+        }))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let Some(doc) = self.doc(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let uri = params.text_document.uri;
+        Ok(guarded(|| {
+            let a = &doc.analysis;
+            let checks = a.checked.program.is_some();
+            let lenses = a
+                .symbols
+                .iter()
+                .filter(|s| s.kind == RSym::Example)
+                .map(|s| {
+                    let result = a.examples.iter().find(|r| r.span == s.name_span);
+                    let title = match result {
+                        Some(r) if r.passed() => "✓ example passes".to_string(),
+                        Some(r) => format!(
+                            "✗ example fails: {}",
+                            r.failures.first().cloned().unwrap_or_default()
+                        ),
+                        None if checks => "example not run".to_string(),
+                        None => "example not run: the rulebook has errors".to_string(),
+                    };
+                    CodeLens {
+                        range: range(&doc.text, s.name_span),
+                        command: Some(Command {
+                            title,
+                            command: "rulebook.runExamples".into(),
+                            arguments: Some(vec![
+                                serde_json::json!(uri.as_str()),
+                                serde_json::json!(s.name),
+                            ]),
+                        }),
+                        data: None,
+                    }
+                })
+                .collect();
+            Some(lenses)
+        }))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let Some(doc) = self.doc(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let uri = params.text_document.uri;
+        Ok(guarded(|| {
+            let (from, to) = (
+                offset(&doc.text, params.range.start),
+                offset(&doc.text, params.range.end),
+            );
+            let actions = doc
+                .analysis
+                .checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.span.start <= to && from <= d.span.end.max(d.span.start))
+                .filter_map(|d| {
+                    let fix = d.fix.as_ref()?;
+                    let mut changes = HashMap::new();
+                    changes.insert(
+                        uri.clone(),
+                        vec![TextEdit::new(
+                            range(&doc.text, fix.span),
+                            fix.replacement.clone(),
+                        )],
+                    );
+                    Some(CodeActionOrCommand::CodeAction(CodeAction {
+                        title: fix.title.clone(),
+                        kind: Some(CodeActionKind::QUICKFIX),
+                        diagnostics: Some(vec![to_lsp(&uri, &doc.text, d)]),
+                        edit: Some(WorkspaceEdit {
+                            changes: Some(changes),
+                            ..Default::default()
+                        }),
+                        is_preferred: Some(true),
+                        ..Default::default()
+                    }))
+                })
+                .collect();
+            Some(actions)
+        }))
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        let Some(doc) = self.doc(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(guarded(|| {
+            Some(
+                doc.analysis
+                    .folding()
+                    .into_iter()
+                    .map(|(a, b)| FoldingRange {
+                        start_line: a as u32,
+                        end_line: b as u32,
+                        kind: Some(FoldingRangeKind::Region),
+                        ..Default::default()
+                    })
+                    .collect(),
+            )
+        }))
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        let Some(doc) = self.doc(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(guarded(|| {
+            let mut data = Vec::new();
+            let (mut last_line, mut last_char) = (0u32, 0u32);
+            for (span, kind) in doc.analysis.tokens() {
+                // A token never spans lines here except comments, which end at the line end.
+                let start = position(&doc.text, span.start);
+                let length: u32 = doc
+                    .text
+                    .get(span.start..span.end)
+                    .unwrap_or("")
+                    .chars()
+                    .map(|c| c.len_utf16() as u32)
+                    .sum();
+                let delta_line = start.line - last_line;
+                let delta_start = if delta_line == 0 {
+                    start.character - last_char
+                } else {
+                    start.character
+                };
+                data.push(SemanticToken {
+                    delta_line,
+                    delta_start,
+                    length,
+                    token_type: token_index(kind),
+                    token_modifiers_bitset: 0,
+                });
+                last_line = start.line;
+                last_char = start.character;
+            }
+            Some(SemanticTokensResult::Tokens(SemanticTokens {
+                result_id: None,
+                data,
+            }))
+        }))
+    }
+}

@@ -1,0 +1,558 @@
+//! Drives the real `rulebook-lsp` binary over its JSON-RPC protocol on
+//! standard input and output, and snapshots its answers. Each snapshot shows
+//! the line the request was made on with a `^` under the cursor.
+
+use serde_json::{json, Value as J};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+struct Lsp {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+    notifications: Vec<J>,
+}
+
+impl Drop for Lsp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const URI: &str = "file:///work/test/home-care.rulebook";
+
+impl Lsp {
+    fn start() -> Lsp {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook-lsp"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut lsp = Lsp {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+            notifications: Vec::new(),
+        };
+        let init = lsp.request("initialize", json!({ "capabilities": {}, "rootUri": null }));
+        assert!(init["capabilities"]["hoverProvider"].as_bool().unwrap());
+        lsp.notify("initialized", json!({}));
+        lsp
+    }
+
+    fn send(&mut self, msg: J) {
+        let body = msg.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn read(&mut self) -> J {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            self.stdout.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length: ") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut buf = vec![0; length];
+        self.stdout.read_exact(&mut buf).unwrap();
+        serde_json::from_slice(&buf).unwrap()
+    }
+
+    fn notify(&mut self, method: &str, params: J) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    fn request(&mut self, method: &str, params: J) -> J {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let msg = self.read();
+            if msg.get("id") == Some(&json!(id)) {
+                if let Some(e) = msg.get("error") {
+                    return json!({ "error": e });
+                }
+                return msg["result"].clone();
+            }
+            if msg.get("method").is_some() && msg.get("id").is_none() {
+                self.notifications.push(msg);
+            }
+        }
+    }
+
+    /// Waits for the next diagnostics published for the document.
+    fn diagnostics(&mut self) -> J {
+        loop {
+            if let Some(i) = self
+                .notifications
+                .iter()
+                .position(|n| n["method"] == "textDocument/publishDiagnostics")
+            {
+                return self.notifications.remove(i)["params"]["diagnostics"].clone();
+            }
+            let msg = self.read();
+            if msg.get("id").is_none() {
+                self.notifications.push(msg);
+            }
+        }
+    }
+
+    fn open(&mut self, text: &str) -> J {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": URI, "languageId": "rulebook", "version": 1, "text": text } }),
+        );
+        self.diagnostics()
+    }
+
+    fn change(&mut self, version: i64, text: &str) -> J {
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": URI, "version": version }, "contentChanges": [{ "text": text }] }),
+        );
+        self.diagnostics()
+    }
+
+    fn at(&mut self, method: &str, text: &str, needle: &str, extra: J) -> String {
+        let (line, col) = find(text, needle);
+        let mut params = json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": col } });
+        if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                p.insert(k.clone(), v.clone());
+            }
+        }
+        let answer = self.request(method, params);
+        format!(
+            "{}\n{}",
+            cursor(text, line, col),
+            serde_json::to_string_pretty(&answer).unwrap()
+        )
+    }
+}
+
+/// The line and UTF-16 column of the first `|` inside `needle`, found in text
+/// (`needle` is the text around the cursor with `|` marking it).
+fn find(text: &str, needle: &str) -> (usize, usize) {
+    let plain = needle.replace('|', "");
+    let at = needle.find('|').unwrap();
+    let start = text
+        .find(&plain)
+        .unwrap_or_else(|| panic!("{plain:?} not in the text"));
+    let offset = start + at;
+    let line = text[..offset].matches('\n').count();
+    let line_start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    (line, text[line_start..offset].encode_utf16().count())
+}
+
+fn cursor(text: &str, line: usize, col: usize) -> String {
+    let l = text.lines().nth(line).unwrap_or("");
+    let before: String = l.encode_utf16().take(col).map(|_| ' ').collect();
+    format!("{:>3} | {l}\n    | {before}^", line + 1)
+}
+
+const TEXT: &str = r#"--- Test rulebook for the language server.
+rulebook test.lsp "Language server test"
+  version 2021
+  in force 2021-01-01 to 2021-12-31
+
+enum Municipality { Hyvinkää, Järvenpää, Other }
+
+input household {
+  income: money 0 € or more "gross monthly income"
+  size: integer 1 to 3
+  home: Municipality
+}
+
+--- The most the voucher is worth.
+parameter max_value = 34.00 € § 2 source "hel.fi"
+
+table limit(size: integer 1 to 3) -> money § 3
+  | size | limit  |
+  | 1    | 588 €  |
+  | 2    | 1084 € |
+  | 3    | 1701 € |
+
+let excess = household.income - limit(household.size)
+
+eligibility
+  resident § 4: household.home != Other else "Ei kokeilukunnan asukas"
+
+output value: money = max(0 €, max_value - excess * 35 % / 60) rounded to cents § 5
+
+example "at the limit"
+  on 2021-03-01
+  given household { income: 588 €, size: 1, home: Hyvinkää }
+  expect value = 34.00 €
+
+example "wrong on purpose"
+  on 2021-03-01
+  given household { income: 900 €, size: 1, home: Järvenpää }
+  expect value = 99.00 €
+"#;
+
+#[test]
+fn diagnostics_on_open_and_after_an_edit() {
+    let mut lsp = Lsp::start();
+    let d = lsp.open(TEXT);
+    insta::assert_snapshot!(
+        "open_diagnostics",
+        serde_json::to_string_pretty(&d).unwrap()
+    );
+    let broken = TEXT
+        .replace("max_value - excess", "max_valu - excess")
+        .replace("| 2    | 1084 € |\n", "");
+    let d = lsp.change(2, &broken);
+    insta::assert_snapshot!(
+        "edit_diagnostics",
+        serde_json::to_string_pretty(&d).unwrap()
+    );
+}
+
+#[test]
+fn hover_definition_references_rename() {
+    let mut lsp = Lsp::start();
+    lsp.open(TEXT);
+    let mut out = String::new();
+    for (what, needle) in [
+        ("a parameter at its use", "max_v|alue - excess"),
+        ("a table at its call", "li|mit(household.size)"),
+        ("a field", "household.inc|ome - limit"),
+        ("a criterion", "  res|ident § 4"),
+        ("an input", "given house|hold { income: 588"),
+    ] {
+        out.push_str(&format!(
+            "## hover on {what}\n{}\n\n",
+            lsp.at("textDocument/hover", TEXT, needle, json!({}))
+        ));
+    }
+    out.push_str(&format!(
+        "## definition\n{}\n\n",
+        lsp.at(
+            "textDocument/definition",
+            TEXT,
+            "max_value - exc|ess",
+            json!({})
+        )
+    ));
+    out.push_str(&format!(
+        "## references\n{}\n\n",
+        lsp.at(
+            "textDocument/references",
+            TEXT,
+            "let exc|ess =",
+            json!({ "context": { "includeDeclaration": true } })
+        )
+    ));
+    out.push_str(&format!(
+        "## rename\n{}\n\n",
+        lsp.at(
+            "textDocument/rename",
+            TEXT,
+            "parameter max|_value",
+            json!({ "newName": "maximum" })
+        )
+    ));
+    out.push_str(&format!(
+        "## rename to a keyword\n{}\n",
+        lsp.at(
+            "textDocument/rename",
+            TEXT,
+            "parameter max|_value",
+            json!({ "newName": "output" })
+        )
+    ));
+    insta::assert_snapshot!("navigation", out);
+}
+
+#[test]
+fn symbols_completion_formatting_lenses_actions_tokens_folding() {
+    let mut lsp = Lsp::start();
+    lsp.open(TEXT);
+    let symbols = lsp.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": URI } }),
+    );
+    let outline: Vec<String> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let children: Vec<&str> = s["children"]
+                .as_array()
+                .map(|c| c.iter().map(|c| c["name"].as_str().unwrap()).collect())
+                .unwrap_or_default();
+            format!(
+                "{} ({}) {:?}",
+                s["name"].as_str().unwrap(),
+                s["kind"],
+                children
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("outline", outline.join("\n"));
+    let ws = lsp.request("workspace/symbol", json!({ "query": "lim" }));
+    assert_eq!(ws[0]["name"], "limit");
+
+    // Completion after a dot offers the record's fields.
+    let edited = TEXT.replace("let excess = household.income", "let excess = household.");
+    lsp.change(2, &edited);
+    let fields = lsp.at(
+        "textDocument/completion",
+        &edited,
+        "let excess = household.|",
+        json!({}),
+    );
+    insta::assert_snapshot!("completion_fields", fields);
+    lsp.change(3, TEXT);
+    let all = lsp.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 26, "character": 24 } }),
+    );
+    let labels: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    for want in [
+        "max_value",
+        "excess",
+        "limit",
+        "household",
+        "Hyvinkää",
+        "min",
+        "rounded to cents",
+        "€",
+        "eligibility",
+        "money",
+    ] {
+        assert!(labels.contains(&want), "no {want} in {labels:?}");
+    }
+
+    // Formatting: whole document, and a range of it.
+    let messy = TEXT.replace(
+        "let excess = household.income - limit(household.size)",
+        "let excess=household.income-limit( household.size )",
+    );
+    lsp.change(4, &messy);
+    let f = lsp.request("textDocument/formatting", json!({ "textDocument": { "uri": URI }, "options": { "tabSize": 2, "insertSpaces": true } }));
+    assert_eq!(f[0]["newText"].as_str().unwrap(), TEXT);
+    let r = lsp.request(
+        "textDocument/rangeFormatting",
+        json!({ "textDocument": { "uri": URI }, "range": { "start": { "line": 22, "character": 0 }, "end": { "line": 22, "character": 5 } }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    insta::assert_snapshot!(
+        "range_formatting",
+        serde_json::to_string_pretty(&r).unwrap()
+    );
+    lsp.change(5, TEXT);
+
+    let lenses = lsp.request(
+        "textDocument/codeLens",
+        json!({ "textDocument": { "uri": URI } }),
+    );
+    insta::assert_snapshot!(
+        "code_lenses",
+        serde_json::to_string_pretty(&lenses).unwrap()
+    );
+
+    // Quick fixes: "did you mean" and a missing table row.
+    let fixable = TEXT
+        .replace("max_value - excess", "max_valeu - excess")
+        .replace("  | 2    | 1084 € |\n", "");
+    lsp.change(6, &fixable);
+    let (line, col) = find(&fixable, "max_val|eu");
+    let a = lsp.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": URI }, "range": { "start": { "line": line, "character": col }, "end": { "line": line, "character": col } }, "context": { "diagnostics": [] } }),
+    );
+    let (tl, tc) = find(&fixable, "table li|mit");
+    let b = lsp.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": URI }, "range": { "start": { "line": tl, "character": tc }, "end": { "line": tl, "character": tc } }, "context": { "diagnostics": [] } }),
+    );
+    let titles = |v: &J| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    insta::assert_snapshot!(
+        "code_actions",
+        format!(
+            "{}\n{:?}\n{}\n{:?}\n{}",
+            cursor(&fixable, line, col),
+            titles(&a),
+            cursor(&fixable, tl, tc),
+            titles(&b),
+            serde_json::to_string_pretty(&b[0]["edit"]).unwrap()
+        )
+    );
+    lsp.change(7, TEXT);
+
+    // Semantic tokens, decoded back to (line, column, text, type).
+    let legend = [
+        "keyword",
+        "type",
+        "enumMember",
+        "property",
+        "variable",
+        "function",
+        "number",
+        "string",
+        "comment",
+        "operator",
+    ];
+    let t = lsp.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": URI } }),
+    );
+    let data: Vec<u64> = t["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    let (mut line, mut col) = (0u64, 0u64);
+    let mut decoded = Vec::new();
+    for c in data.chunks(5) {
+        line += c[0];
+        col = if c[0] == 0 { col + c[1] } else { c[1] };
+        if (22..=26).contains(&line) {
+            let l: Vec<u16> = TEXT
+                .lines()
+                .nth(line as usize)
+                .unwrap()
+                .encode_utf16()
+                .collect();
+            let word = String::from_utf16_lossy(&l[col as usize..(col + c[2]) as usize]);
+            decoded.push(format!(
+                "{}:{} {word} {}",
+                line + 1,
+                col,
+                legend[c[3] as usize]
+            ));
+        }
+    }
+    insta::assert_snapshot!("semantic_tokens", decoded.join("\n"));
+
+    let folds = lsp.request(
+        "textDocument/foldingRange",
+        json!({ "textDocument": { "uri": URI } }),
+    );
+    let folds: Vec<(u64, u64)> = folds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["startLine"].as_u64().unwrap(),
+                f["endLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("folding", format!("{folds:?}"));
+}
+
+#[test]
+fn random_edits_never_kill_the_server() {
+    let mut lsp = Lsp::start();
+    lsp.open(TEXT);
+    // A deterministic walk of truncations, deletions and insertions of
+    // rulebook fragments, each followed by requests.
+    let fragments = [
+        "(",
+        ")",
+        "|",
+        "\"",
+        "€",
+        "§",
+        "--",
+        "\n",
+        "table",
+        "if",
+        "rounded to",
+        "{",
+        "}",
+        "ä",
+        "0.",
+        "::",
+    ];
+    let mut x: u64 = 7;
+    let mut next = |m: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) % m.max(1)
+    };
+    let mut text = TEXT.to_string();
+    for version in 2..202 {
+        let chars: Vec<char> = text.chars().collect();
+        let at = next(chars.len() as u64 + 1) as usize;
+        let mut new: Vec<char> = chars.clone();
+        match next(3) {
+            0 => new.truncate(at),
+            1 => {
+                let end = (at + next(20) as usize).min(new.len());
+                new.drain(at.min(end)..end);
+            }
+            _ => {
+                let f = fragments[next(fragments.len() as u64) as usize];
+                for (i, c) in f.chars().enumerate() {
+                    new.insert((at + i).min(new.len()), c);
+                }
+            }
+        }
+        text = new.into_iter().collect();
+        if text.len() < 200 {
+            text = TEXT.to_string();
+        }
+        lsp.change(version, &text);
+        let line = next(40);
+        for method in [
+            "textDocument/hover",
+            "textDocument/completion",
+            "textDocument/definition",
+        ] {
+            let answer = lsp.request(method, json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": next(30) } }));
+            assert!(
+                answer.get("error").is_none(),
+                "{method} failed after edit {version}: {answer}"
+            );
+        }
+        for method in [
+            "textDocument/semanticTokens/full",
+            "textDocument/codeLens",
+            "textDocument/documentSymbol",
+            "textDocument/foldingRange",
+        ] {
+            let answer = lsp.request(method, json!({ "textDocument": { "uri": URI } }));
+            assert!(
+                answer.get("error").is_none(),
+                "{method} failed after edit {version}: {answer}"
+            );
+        }
+    }
+    // Still alive and answering correctly.
+    lsp.change(500, TEXT);
+    let h = lsp.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 14, "character": 12 } }),
+    );
+    assert!(h["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("parameter max_value"));
+}
