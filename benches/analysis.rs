@@ -1,0 +1,58 @@
+//! Re-checking a rulebook after an edit, as the language server does on
+//! every keystroke: a generated 2 000-line rulebook, parsed only (the
+//! baseline), checked, and fully analysed (check, index, examples).
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+
+/// A rulebook of about `lines` lines: tables, parameters, definitions and
+/// outputs in the style of the bundled home-care voucher, with examples.
+pub fn generated(lines: usize) -> String {
+    let mut s = String::from(
+        "rulebook bench.generated \"Generated\"\n  version 1\n  in force 2021-01-01\n\n\
+         input household {\n  income: money 0 € or more\n  size: integer 1 to 8\n}\n\n",
+    );
+    let mut i = 0;
+    while s.lines().count() < lines {
+        s.push_str(&format!(
+            "--- Block {i}.\nparameter max_{i} = {}.00 € § {i}\n\n\
+             table limit_{i}(size: integer 1 to 8) -> money § {i}.1\n  | size | limit |\n  | 1 to 2 | 588 € |\n  | 3 to 4 | 1084 € |\n  | 5 to 8 | 1701 € |\n\n\
+             let excess_{i} = household.income - limit_{i}(household.size)\n\n\
+             output value_{i}: money = max(7 €, max_{i} - excess_{i} * 35 % / 60) rounded to cents\n\n\
+             example \"block {i}\"\n  on 2021-03-01\n  given household {{ income: 900 €, size: 1 }}\n  expect value_{i} = {}.{:02} €\n\n",
+            30 + i % 10,
+            // (900 - 588) × 35 % / 60 = 1.82
+            30 + i % 10 - 2,
+            18
+        ));
+        i += 1;
+    }
+    s
+}
+
+fn bench(c: &mut Criterion) {
+    let text = generated(2000);
+    assert!(
+        rulebook::check::check(&text).program.is_some(),
+        "the generated rulebook checks"
+    );
+    let mut g = c.benchmark_group("recheck_2000_lines");
+    g.sample_size(20);
+    g.bench_function("parse (baseline)", |b| {
+        b.iter(|| rulebook::syntax::parse(black_box(&text)))
+    });
+    g.bench_function("check", |b| {
+        b.iter(|| rulebook::check::check(black_box(&text)))
+    });
+    g.bench_function("analyze (language server)", |b| {
+        b.iter(|| rulebook::analysis::analyze(black_box(&text)))
+    });
+    let analysis = rulebook::analysis::analyze(&text);
+    g.bench_function("semantic tokens", |b| {
+        b.iter(|| black_box(&analysis).tokens())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
