@@ -1,0 +1,298 @@
+//! Property tests: arithmetic, rounding and dates against simple reference
+//! implementations; table analysis against brute-force enumeration;
+//! evaluation determinism; formatting round-trips.
+
+use chrono::{Datelike, NaiveDate};
+use proptest::prelude::*;
+use rulebook::ast::{RoundMode, RoundTarget};
+use rulebook::dates;
+use rulebook::eval::round;
+use rust_decimal::Decimal;
+
+// ---- rounding against integer arithmetic -----------------------------------
+
+/// Rounds `m / 10^scale` to a multiple of `step / 10^target_scale`, with
+/// i128 arithmetic only.
+fn reference_round(
+    m: i64,
+    scale: u32,
+    step: i128,
+    target_scale: u32,
+    mode: RoundMode,
+) -> (i128, u32) {
+    // Work in units of 10^-(max scale).
+    let s = scale.max(target_scale);
+    let value = m as i128 * 10i128.pow(s - scale);
+    let unit = step * 10i128.pow(s - target_scale);
+    let (q, r) = (value / unit, value % unit);
+    let twice = 2 * r.abs();
+    let sign = if value < 0 { -1 } else { 1 };
+    let away = match mode {
+        RoundMode::Down => false,
+        RoundMode::Up => r != 0,
+        RoundMode::HalfUp => twice >= unit,
+        RoundMode::HalfEven => twice > unit || (twice == unit && q % 2 != 0),
+    };
+    let q = if away { q + sign } else { q };
+    (q * step, target_scale)
+}
+
+fn mode() -> impl Strategy<Value = RoundMode> {
+    prop_oneof![
+        Just(RoundMode::HalfUp),
+        Just(RoundMode::HalfEven),
+        Just(RoundMode::Down),
+        Just(RoundMode::Up)
+    ]
+}
+
+proptest! {
+    #[test]
+    fn rounding_to_cents_matches_integer_reference(m in -10_000_000_000i64..10_000_000_000, scale in 0u32..8, mode in mode()) {
+        let d = Decimal::new(m, scale);
+        let got = round(d, RoundTarget::Cents(1), mode).unwrap();
+        let (units, s) = reference_round(m, scale, 1, 2, mode);
+        prop_assert_eq!(got, Decimal::from_i128_with_scale(units, s), "{} {:?}", d, mode);
+    }
+
+    #[test]
+    fn rounding_to_steps_of_cents_matches_integer_reference(m in -1_000_000_000i64..1_000_000_000, scale in 0u32..6, step in 1u32..500, mode in mode()) {
+        let d = Decimal::new(m, scale);
+        let got = round(d, RoundTarget::Cents(step), mode).unwrap();
+        let (units, s) = reference_round(m, scale, step as i128, 2, mode);
+        prop_assert_eq!(got, Decimal::from_i128_with_scale(units, s), "{} to {} cents {:?}", d, step, mode);
+    }
+
+    #[test]
+    fn rounding_to_decimals_matches_integer_reference(m in -1_000_000_000i64..1_000_000_000, scale in 0u32..9, places in 0u32..6, mode in mode()) {
+        let d = Decimal::new(m, scale);
+        let got = round(d, RoundTarget::Decimals(places), mode).unwrap();
+        let (units, s) = reference_round(m, scale, 1, places, mode);
+        prop_assert_eq!(got, Decimal::from_i128_with_scale(units, s), "{} to {} places {:?}", d, places, mode);
+    }
+
+    #[test]
+    fn money_addition_and_integer_multiplication_are_exact(a in -1_000_000_000i64..1_000_000_000, b in -1_000_000_000i64..1_000_000_000, k in -1000i64..1000) {
+        let (x, y) = (Decimal::new(a, 2), Decimal::new(b, 2));
+        prop_assert_eq!(x + y, Decimal::from_i128_with_scale(a as i128 + b as i128, 2));
+        prop_assert_eq!(x * Decimal::from(k), Decimal::from_i128_with_scale(a as i128 * k as i128, 2));
+    }
+}
+
+// ---- dates against day-by-day references -------------------------------------
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    (28..=31)
+        .rev()
+        .find(|d| NaiveDate::from_ymd_opt(y, m, *d).is_some())
+        .unwrap()
+}
+
+/// Adds months by counting them one at a time, then clamps the day.
+fn reference_add_months(d: NaiveDate, n: i64) -> NaiveDate {
+    let (mut y, mut m) = (d.year(), d.month() as i64);
+    for _ in 0..n.abs() {
+        m += n.signum();
+        if m == 13 {
+            m = 1;
+            y += 1;
+        }
+        if m == 0 {
+            m = 12;
+            y -= 1;
+        }
+    }
+    let day = d.day().min(days_in_month(y, m as u32));
+    NaiveDate::from_ymd_opt(y, m as u32, day).unwrap()
+}
+
+fn date() -> impl Strategy<Value = NaiveDate> {
+    (1900i32..2100, 1u32..=12, 1u32..=31)
+        .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d.min(days_in_month(y, m))).unwrap())
+}
+
+proptest! {
+    #[test]
+    fn month_addition_matches_stepping(d in date(), n in -240i64..240) {
+        prop_assert_eq!(dates::add_months(d, n).unwrap(), reference_add_months(d, n));
+    }
+
+    #[test]
+    fn months_between_is_the_largest_whole_number_of_months(a in date(), b in date()) {
+        let n = dates::months_between(a, b);
+        if b >= a {
+            prop_assert!(reference_add_months(a, n) <= b);
+            prop_assert!(reference_add_months(a, n + 1) > b);
+        } else {
+            prop_assert_eq!(n, -dates::months_between(b, a));
+        }
+    }
+
+    #[test]
+    fn age_counts_birthdays_passed(birth in date(), on in date()) {
+        prop_assume!(on >= birth);
+        // Reference: the number of years y with birth + y years (clamped) <= on.
+        let mut years = 0;
+        while reference_add_months(birth, 12 * (years + 1)) <= on {
+            years += 1;
+        }
+        prop_assert_eq!(dates::years_between(birth, on), years);
+    }
+
+    #[test]
+    fn days_between_matches_counting(a in date(), n in -2000i64..2000) {
+        let b = a + chrono::Duration::days(n);
+        prop_assert_eq!(dates::days_between(a, b), n);
+    }
+}
+
+// ---- table analysis against brute force ---------------------------------------
+
+#[derive(Debug, Clone)]
+enum Cell {
+    Any,
+    Value(i64),
+    Range(i64, i64),
+    OrMore(i64),
+    Under(i64),
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Any => "-".into(),
+            Cell::Value(v) => v.to_string(),
+            Cell::Range(a, b) => format!("{a} to {b}"),
+            Cell::OrMore(a) => format!("{a} or more"),
+            Cell::Under(a) => format!("under {a}"),
+        }
+    }
+    fn matches(&self, x: i64) -> bool {
+        match self {
+            Cell::Any => true,
+            Cell::Value(v) => x == *v,
+            Cell::Range(a, b) => *a <= x && x <= *b,
+            Cell::OrMore(a) => x >= *a,
+            Cell::Under(a) => x < *a,
+        }
+    }
+}
+
+fn cell() -> impl Strategy<Value = Cell> {
+    prop_oneof![
+        1 => Just(Cell::Any),
+        3 => (0i64..10).prop_map(Cell::Value),
+        4 => (0i64..10, 0i64..10).prop_map(|(a, b)| Cell::Range(a.min(b), a.max(b))),
+        2 => (0i64..10).prop_map(Cell::OrMore),
+        2 => (1i64..10).prop_map(Cell::Under),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn gap_and_overlap_detection_matches_enumeration(rows in prop::collection::vec((cell(), cell()), 1..6), first in any::<bool>()) {
+        let hit = if first { "first" } else { "unique" };
+        let mut text = format!(
+            "rulebook t.tables \"T\"\n  version 1\n  in force 2021-01-01\n\ninput c {{ a: integer 0 to 9, b: integer 0 to 9 }}\n\
+             table t(a: integer 0 to 9, b: integer 0 to 9) -> integer, hit {hit}\n  | a | b | r |\n"
+        );
+        for (i, (x, y)) in rows.iter().enumerate() {
+            text.push_str(&format!("  | {} | {} | {i} |\n", x.text(), y.text()));
+        }
+        text.push_str("output r: integer = t(c.a, c.b)\n");
+        let codes: Vec<&str> = rulebook::check::check(&text).diagnostics.iter().map(|d| d.code).collect();
+        let mut gap = false;
+        let mut overlap = false;
+        let mut first_hit = vec![false; rows.len()];
+        for a in 0..10 {
+            for b in 0..10 {
+                let matching: Vec<usize> = rows.iter().enumerate().filter(|(_, (x, y))| x.matches(a) && y.matches(b)).map(|(i, _)| i).collect();
+                gap |= matching.is_empty();
+                overlap |= matching.len() > 1;
+                if let Some(f) = matching.first() {
+                    first_hit[*f] = true;
+                }
+            }
+        }
+        prop_assert_eq!(codes.contains(&"table-gap"), gap, "{}\n{:?}", text, codes);
+        if first {
+            prop_assert!(!codes.contains(&"table-overlap"));
+            let unreachable = first_hit.iter().filter(|h| !**h).count();
+            prop_assert_eq!(codes.iter().filter(|c| **c == "unreachable-row").count(), unreachable, "{}\n{:?}", text, codes);
+        } else {
+            prop_assert_eq!(codes.contains(&"table-overlap"), overlap, "{}\n{:?}", text, codes);
+        }
+    }
+}
+
+// ---- determinism and formatting --------------------------------------------------
+
+fn home_care() -> rulebook::ir::Program {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rulebooks/helsinki-home-care/2024-25.rulebook"
+    ))
+    .unwrap();
+    rulebook::check::check(&text).program.unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn evaluation_is_deterministic(income in 0u64..2_000_000, size in 1i64..=16, declared in any::<bool>(), price in 0u64..10_000, hours in 0u64..2000) {
+        let p = home_care();
+        let doc = serde_json::json!({
+            "decision_date": "2024-06-01",
+            "household": { "income_declared": declared, "gross_monthly_income": format!("{}.{:02}", income / 100, income % 100), "size": size },
+            "service": { "hourly_price": format!("{}.{:02}", price / 100, price % 100), "hours_per_month": format!("{}.{}", hours / 10, hours % 10) },
+        });
+        let run = || {
+            let case = rulebook::input::decode_case(&p, &doc, None).unwrap();
+            let d = rulebook::eval::evaluate(&p, &case, &rulebook::eval::Options { explain: true }).unwrap();
+            rulebook::eval::decision_json(&p, &case, &d)
+        };
+        let first = run();
+        prop_assert_eq!(&first, &run());
+        // And independent of a fresh check of the same text.
+        prop_assert_eq!(&first, &{
+            let p2 = home_care();
+            let case = rulebook::input::decode_case(&p2, &doc, None).unwrap();
+            let d = rulebook::eval::evaluate(&p2, &case, &rulebook::eval::Options { explain: true }).unwrap();
+            rulebook::eval::decision_json(&p2, &case, &d)
+        });
+    }
+
+    #[test]
+    fn formatting_round_trips_after_random_spacing(seed in any::<u64>()) {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rulebooks/keusote-dental/2018.rulebook")).unwrap();
+        // Re-indent continuation lines and pad operators and commas at random.
+        let mut x = seed;
+        let mut next = || { x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); (x >> 33) as usize };
+        let messy: String = text
+            .lines()
+            .map(|l| {
+                let mut l = l.to_string();
+                if l.starts_with("  ") {
+                    l = format!("{}{}", " ".repeat(next() % 6), l.trim_start());
+                }
+                if !l.contains('"') && !l.contains("--") {
+                    let pad = " ".repeat(1 + next() % 3);
+                    l = l.replace(" = ", &format!("{pad}={pad}")).replace(", ", &format!(",{pad}"));
+                }
+                l + "\n"
+            })
+            .collect();
+        let once = rulebook::format::format(&messy);
+        prop_assert_eq!(rulebook::format::format(&once), once.clone());
+        let strip = |t: &str| {
+            let mut s = format!("{:?}", rulebook::syntax::parse(t).0);
+            while let Some(i) = s.find("Span { start: ") {
+                let j = s[i..].find('}').unwrap();
+                s.replace_range(i..i + j + 1, "_");
+            }
+            s
+        };
+        prop_assert_eq!(strip(&once), strip(&text));
+    }
+}
