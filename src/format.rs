@@ -306,7 +306,11 @@ pub fn format(text: &str) -> String {
             2
         };
         let indent = " ".repeat(width);
-        track_brackets(code, width, &mut open);
+        // A table row is one line, and its cells are parsed one by one: a
+        // bracket in a cell never continues on the next line.
+        if !is_row {
+            track_brackets(code, width, &mut open);
+        }
         if is_row {
             if rows.is_empty() {
                 row_indent = indent;

@@ -90,3 +90,20 @@ output  f : money=fee( 30 )\n\
 example \"x\"\n  on 2021-01-01\n  given p {a:1,b:[1,2]}\n";
     insta::assert_snapshot!(format(messy));
 }
+
+/// Found by fuzzing: a bracket inside a table row used to indent the lines
+/// after it, differently on each pass.
+#[test]
+fn a_bracket_in_a_table_row_does_not_indent_what_follows() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/corpus-min/format/regression-row-bracket"
+    ))
+    .unwrap();
+    let once = format(&text);
+    assert_eq!(format(&once), once);
+    let simple = "table t(a: integer) -> integer\n  | a | r |\n  | (1 | 2 |\n  | 2 | 3 |\n";
+    let once = format(simple);
+    assert_eq!(format(&once), once);
+    assert!(once.ends_with("  | 2  | 3 |\n"), "{once}");
+}

@@ -335,7 +335,20 @@ fn load_files(files: &[PathBuf]) -> Result<Loaded, String> {
     })
 }
 
+/// The largest rulebook or case file read, in bytes.
+const MAX_FILE: u64 = 16 << 20;
+
 fn read(path: &Path) -> Result<String, String> {
+    if let Ok(m) = std::fs::metadata(path) {
+        if m.len() > MAX_FILE {
+            return Err(format!(
+                "{} is {} bytes; files are limited to {} bytes (16 MiB); for large populations use --cases, which streams",
+                path.display(),
+                m.len(),
+                MAX_FILE
+            ));
+        }
+    }
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
