@@ -716,27 +716,34 @@ pub fn to_text(d: &Diff) -> String {
     for (g, list) in grouped(d) {
         s.push_str(&format!("\n{}\n", g.title()));
         for c in list {
-            let sec = c
-                .section
-                .as_ref()
-                .map(|x| format!(" (§ {x})"))
-                .unwrap_or_default();
             s.push_str(&format!(
-                "  {} {}{sec}: {}\n",
+                "  {} {}{}: {}\n",
                 marker(c.kind),
                 c.name,
+                section_suffix(c),
                 c.summary
             ));
-            for det in c
-                .details
-                .iter()
-                .skip(usize::from(c.details.first() == Some(&c.summary)))
-            {
+            for det in extra_details(c) {
                 s.push_str(&format!("      {det}\n"));
             }
         }
     }
     s
+}
+
+/// ` (§ 6.2)` for a change with a section, else nothing.
+fn section_suffix(c: &Change) -> String {
+    c.section
+        .as_ref()
+        .map(|x| format!(" (§ {x})"))
+        .unwrap_or_default()
+}
+
+/// The detail lines not already shown as the summary.
+fn extra_details(c: &Change) -> impl Iterator<Item = &String> {
+    c.details
+        .iter()
+        .skip(usize::from(c.details.first() == Some(&c.summary)))
 }
 
 fn md_escape(s: &str) -> String {
@@ -761,11 +768,7 @@ pub fn to_markdown(d: &Diff) -> String {
     for (g, list) in grouped(d) {
         s.push_str(&format!("\n## {}\n\n", g.title()));
         for c in list {
-            let sec = c
-                .section
-                .as_ref()
-                .map(|x| format!(" (§ {x})"))
-                .unwrap_or_default();
+            let sec = section_suffix(c);
             let kind = match c.kind {
                 Kind::Added => "added",
                 Kind::Removed => "removed",
@@ -776,11 +779,7 @@ pub fn to_markdown(d: &Diff) -> String {
                 c.name,
                 md_escape(&c.summary)
             ));
-            for det in c
-                .details
-                .iter()
-                .skip(usize::from(c.details.first() == Some(&c.summary)))
-            {
+            for det in extra_details(c) {
                 s.push_str(&format!("  - `{}`\n", det.replace('`', "'")));
             }
         }
@@ -827,11 +826,7 @@ pub fn to_html_fragment(d: &Diff) -> String {
                 html_escape(&c.name),
                 html_escape(&c.summary)
             ));
-            let extra: Vec<&String> = c
-                .details
-                .iter()
-                .skip(usize::from(c.details.first() == Some(&c.summary)))
-                .collect();
+            let extra: Vec<&String> = extra_details(c).collect();
             if !extra.is_empty() {
                 s.push_str("<ul>");
                 for det in extra {

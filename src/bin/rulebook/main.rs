@@ -288,20 +288,10 @@ impl Loaded {
     /// Errors of the file itself, leaving out findings about how it sits
     /// among other versions (a diff compares any two versions).
     fn own_errors(&self, i: usize) -> Vec<rulebook::diagnostic::Diagnostic> {
-        let own = self.sources.get(i).map(|s| s.text.as_str()).unwrap_or("");
-        let mut d = self
-            .versions
-            .get(i)
-            .map(|v| v.own_diagnostics(own))
-            .unwrap_or_default();
-        d.extend(
-            self.findings
-                .iter()
-                .filter(|(j, d)| *j == i && !d.code.starts_with("version-"))
-                .map(|(_, d)| d.clone()),
-        );
-        d.retain(|d| d.is_error());
-        d
+        self.diagnostics(i)
+            .into_iter()
+            .filter(|d| d.is_error() && !d.code.starts_with("version-"))
+            .collect()
     }
 }
 
