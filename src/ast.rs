@@ -506,3 +506,16 @@ impl Expr {
         deepest
     }
 }
+
+/// A syntax tree printed without its byte positions, to compare two trees
+/// by meaning: formatting, moving text and comments do not change it.
+pub fn without_spans<T: std::fmt::Debug>(x: &T) -> String {
+    let mut s = format!("{x:?}");
+    while let Some(i) = s.find("Span { start: ") {
+        let Some(j) = s.get(i..).and_then(|r| r.find('}')) else {
+            break;
+        };
+        s.replace_range(i..i + j + 1, "_");
+    }
+    s
+}

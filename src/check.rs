@@ -1236,7 +1236,10 @@ impl<'a> Checker<'a> {
         // we flag the obvious case: the very same condition twice.
         for (i, a) in d.overrides.iter().enumerate() {
             for b in d.overrides.iter().skip(i + 1) {
-                if a.rank == b.rank && strip_spans(&a.condition) == strip_spans(&b.condition) {
+                if a.rank == b.rank
+                    && ast::without_spans(&a.condition.kind)
+                        == ast::without_spans(&b.condition.kind)
+                {
                     self.err(
                         Diagnostic::error(
                             "duplicate-override-rank",
@@ -3085,17 +3088,4 @@ fn expr_to_data(e: &ast::Expr) -> Option<DataValue> {
         },
         _ => None,
     }
-}
-
-/// An expression without its spans, to compare two conditions by meaning.
-fn strip_spans(e: &ast::Expr) -> String {
-    let mut s = format!("{:?}", e.kind);
-    // Spans print as `Span { start: N, end: M }`; drop them.
-    while let Some(i) = s.find("Span {") {
-        let Some(j) = s.get(i..).and_then(|r| r.find('}')) else {
-            break;
-        };
-        s.replace_range(i..i + j + 1, "");
-    }
-    s
 }

@@ -106,22 +106,6 @@ pub struct Side<'a> {
     pub program: &'a Program,
 }
 
-fn strip_spans(s: String) -> String {
-    let mut s = s;
-    while let Some(i) = s.find("Span { start: ") {
-        let Some(j) = s.get(i..).and_then(|r| r.find('}')) else {
-            break;
-        };
-        s.replace_range(i..i + j + 1, "_");
-    }
-    s
-}
-
-/// The meaning of an item: its syntax tree without positions or doc comment.
-fn meaning<T: std::fmt::Debug>(x: &T) -> String {
-    strip_spans(format!("{x:?}"))
-}
-
 fn slice(text: &str, span: crate::diagnostic::Span) -> String {
     text.get(span.start..span.end)
         .unwrap_or("")
@@ -195,7 +179,7 @@ fn meaning_without_citation(k: &ItemKind) -> String {
         ItemKind::Scale(s) => s.citation = Default::default(),
         _ => {}
     }
-    meaning(&k)
+    ast::without_spans(&k)
 }
 
 fn group_of(k: &ItemKind) -> Group {
@@ -255,7 +239,7 @@ fn parameter_values(p: &Program, name: &str) -> Option<(Type, DatedValues)> {
 }
 
 fn row_key(t: &ast::TableRow) -> String {
-    meaning(&t.conditions)
+    ast::without_spans(&t.conditions)
 }
 
 fn row_text(text: &str, row: &ast::TableRow) -> String {
@@ -323,7 +307,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
             }),
             Some(n) => {
                 let mut details = Vec::new();
-                if meaning(&c.condition) != meaning(&n.condition) {
+                if ast::without_spans(&c.condition) != ast::without_spans(&n.condition) {
                     details.push(format!(
                         "condition: {} → {}",
                         slice(old.text, c.condition.span),
@@ -499,8 +483,8 @@ fn item_change(
         }
         (ItemKind::Table(ta), ItemKind::Table(tb)) => {
             let mut details = Vec::new();
-            if meaning(&ta.params) != meaning(&tb.params)
-                || meaning(&ta.ret) != meaning(&tb.ret)
+            if ast::without_spans(&ta.params) != ast::without_spans(&tb.params)
+                || ast::without_spans(&ta.ret) != ast::without_spans(&tb.ret)
                 || ta.hit != tb.hit
             {
                 details.push(format!(
@@ -524,7 +508,9 @@ fn item_change(
             for (k, r) in &ra {
                 match rb.iter().find(|(k2, _)| k2 == k) {
                     None => details.push(format!("row removed: {}", row_text(old.text, r))),
-                    Some((_, r2)) if meaning(&r.result) != meaning(&r2.result) => {
+                    Some((_, r2))
+                        if ast::without_spans(&r.result) != ast::without_spans(&r2.result) =>
+                    {
                         details.push(format!(
                             "row {}: {} → {}",
                             cond(new.text, r2),
@@ -555,7 +541,7 @@ fn item_change(
             let mut details = Vec::new();
             if sa.kind != sb.kind
                 || sa.strict != sb.strict
-                || meaning(&sa.params) != meaning(&sb.params)
+                || ast::without_spans(&sa.params) != ast::without_spans(&sb.params)
             {
                 details.push(format!(
                     "signature: {} → {}",
@@ -563,15 +549,17 @@ fn item_change(
                     first_line(new.text, b.span)
                 ));
             }
-            let key = |r: &ast::ScaleRow| meaning(&r.threshold);
+            let key = |r: &ast::ScaleRow| ast::without_spans(&r.threshold);
             for r in &sa.brackets {
                 match sb.brackets.iter().find(|r2| key(r2) == key(r)) {
                     None => details.push(format!("bracket removed: {}", slice(old.text, r.span))),
-                    Some(r2) if meaning(&r.value) != meaning(&r2.value) => details.push(format!(
-                        "bracket changed: {} → {}",
-                        slice(old.text, r.span),
-                        slice(new.text, r2.span)
-                    )),
+                    Some(r2) if ast::without_spans(&r.value) != ast::without_spans(&r2.value) => {
+                        details.push(format!(
+                            "bracket changed: {} → {}",
+                            slice(old.text, r.span),
+                            slice(new.text, r2.span)
+                        ))
+                    }
                     _ => {}
                 }
             }
@@ -591,13 +579,13 @@ fn item_change(
         (ItemKind::Definition(da), ItemKind::Definition(db)) => {
             let (o, n) = (slice(old.text, da.body.span), slice(new.text, db.body.span));
             let mut details = Vec::new();
-            if meaning(&da.body) != meaning(&db.body) {
+            if ast::without_spans(&da.body) != ast::without_spans(&db.body) {
                 details.push(format!("formula: {o} → {n}"));
             }
-            if meaning(&da.ty) != meaning(&db.ty) {
+            if ast::without_spans(&da.ty) != ast::without_spans(&db.ty) {
                 details.push("declared type changed".into());
             }
-            if meaning(&da.overrides) != meaning(&db.overrides) {
+            if ast::without_spans(&da.overrides) != ast::without_spans(&db.overrides) {
                 let show = |t: &str, d: &ast::Definition| {
                     d.overrides
                         .iter()
@@ -619,9 +607,9 @@ fn item_change(
                 match &i.shape {
                     ast::InputShape::Record(fs) => fs
                         .iter()
-                        .map(|f| (f.name.name.clone(), meaning(&f.ty)))
+                        .map(|f| (f.name.name.clone(), ast::without_spans(&f.ty)))
                         .collect(),
-                    ast::InputShape::Value(t) => vec![(String::new(), meaning(t))],
+                    ast::InputShape::Value(t) => vec![(String::new(), ast::without_spans(t))],
                 }
             };
             let text_of = |t: &str, i: &ast::InputDef, name: &str| -> String {
