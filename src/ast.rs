@@ -323,7 +323,9 @@ pub struct ExampleDef {
 pub enum Expectation {
     Eligible(Span),
     NotEligible(Vec<Ident>, Span),
-    Output(Ident, DataValue),
+    /// An output's expected value, and the largest difference allowed
+    /// (`within 0.01 €`), if any.
+    Output(Ident, DataValue, Option<DataValue>),
     Error(Option<String>, Span),
 }
 

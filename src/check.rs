@@ -1659,7 +1659,7 @@ impl<'a> Checker<'a> {
                     expects.push(ExpectInfo::Eligible(false, list, *s));
                 }
                 ast::Expectation::Error(m, s) => expects.push(ExpectInfo::Error(m.clone(), *s)),
-                ast::Expectation::Output(name, value) => {
+                ast::Expectation::Output(name, value, margin) => {
                     let found = self.outputs.iter().copied().find(|o| {
                         self.def_src
                             .get(*o as usize)
@@ -1698,8 +1698,48 @@ impl<'a> Checker<'a> {
                     self.uses
                         .push((name.span, SymKey::Global(name.name.clone())));
                     let ty = self.def_type(o);
+                    let margin = match margin {
+                        None => None,
+                        Some(m) if !ty.is_numeric() => {
+                            self.err(
+                                Diagnostic::error(
+                                    "invalid-example",
+                                    m.span(),
+                                    format!(
+                                        "`within` needs a number, but `{}` is {}",
+                                        name.name,
+                                        self.type_name(&ty)
+                                    ),
+                                )
+                                .with_label("no difference can be allowed here")
+                                .with_help("remove `within ...`: values that are not numbers are compared exactly"),
+                            );
+                            ok = false;
+                            continue;
+                        }
+                        Some(m) => match self.const_value(m, &ty) {
+                            Some(v) if v.as_decimal().is_some_and(|d| d.is_sign_negative()) => {
+                                self.err(
+                                    Diagnostic::error(
+                                        "invalid-example",
+                                        m.span(),
+                                        "the allowed difference cannot be negative",
+                                    )
+                                    .with_label("negative")
+                                    .with_help("write the largest difference allowed, such as `within 0.01 €`"),
+                                );
+                                ok = false;
+                                continue;
+                            }
+                            Some(v) => Some(v),
+                            None => {
+                                ok = false;
+                                continue;
+                            }
+                        },
+                    };
                     match self.const_value(value, &ty) {
-                        Some(v) => expects.push(ExpectInfo::Output(o, v, name.span)),
+                        Some(v) => expects.push(ExpectInfo::Output(o, v, margin, name.span)),
                         None => ok = false,
                     }
                 }

@@ -3,6 +3,7 @@
 use crate::diagnostic::Span;
 use crate::eval::{evaluate, Case, Options};
 use crate::ir::{ExpectInfo, Program};
+use crate::value::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleResult {
@@ -15,6 +16,17 @@ pub struct ExampleResult {
 impl ExampleResult {
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
+    }
+}
+
+/// Exact equality, or a difference no larger than the margin.
+fn close_enough(got: &Value, want: &Value, margin: Option<&Value>) -> bool {
+    match margin {
+        None => got.equals(want),
+        Some(m) => match (got.as_decimal(), want.as_decimal(), m.as_decimal()) {
+            (Some(g), Some(w), Some(m)) => g.checked_sub(w).is_some_and(|d| d.abs() <= m),
+            _ => got.equals(want),
+        },
     }
 }
 
@@ -91,16 +103,20 @@ pub fn run_example(p: &Program, e: &crate::ir::ExampleInfo) -> ExampleResult {
                             }
                         }
                     }
-                    ExpectInfo::Output(o, want, _) => {
+                    ExpectInfo::Output(o, want, margin, _) => {
                         let def = p.defs.get(*o as usize);
                         let name = def.map(|d| d.name.as_str()).unwrap_or("?");
                         let ty = def
                             .map(|d| d.ty.clone())
                             .unwrap_or(crate::value::Type::Error);
+                        let within = match margin {
+                            Some(m) => format!(" within {}", p.render(m, &ty)),
+                            None => String::new(),
+                        };
                         match d.outputs.iter().find(|(i, _)| i == o) {
-                            Some((_, got)) if got.equals(want) => {}
+                            Some((_, got)) if close_enough(got, want, margin.as_ref()) => {}
                             Some((_, got)) => failures.push(format!(
-                                "expected {name} = {}, got {}",
+                                "expected {name} = {}{within}, got {}",
                                 p.render(want, &ty),
                                 p.render(got, &ty)
                             )),

@@ -242,7 +242,8 @@ pub struct ExampleInfo {
 #[derive(Debug, Clone)]
 pub enum ExpectInfo {
     Eligible(bool, Option<Vec<String>>, Span),
-    Output(u32, Value, Span),
+    /// The output, its expected value, the allowed difference (none: exact).
+    Output(u32, Value, Option<Value>, Span),
     Error(Option<String>, Span),
 }
 

@@ -1651,7 +1651,11 @@ impl<'a> Builder<'a> {
                             let mut it = e.into_inner();
                             let name = self.ident(it.next()?);
                             let v = self.data_value(it.next()?)?;
-                            Expectation::Output(name, v)
+                            let margin = match it.find(|r| r.as_rule() == Rule::data_value) {
+                                Some(m) => Some(self.data_value(m)?),
+                                None => None,
+                            };
+                            Expectation::Output(name, v, margin)
                         }
                     };
                     ex.expects.push(exp);
