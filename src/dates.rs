@@ -10,18 +10,16 @@
 use crate::value::Duration;
 use chrono::{Datelike, NaiveDate};
 
+fn is_leap_year(year: i32) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
 fn days_in_month(year: i32, month: u32) -> u32 {
-    let (ny, nm) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
-    match (
-        NaiveDate::from_ymd_opt(ny, nm, 1),
-        NaiveDate::from_ymd_opt(year, month, 1),
-    ) {
-        (Some(next), Some(this)) => (next - this).num_days() as u32,
-        _ => 30,
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 31,
     }
 }
 
@@ -57,8 +55,10 @@ pub fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
     }
     let mut n = (i64::from(to.year()) - i64::from(from.year())) * 12 + i64::from(to.month())
         - i64::from(from.month());
-    // At most one step back: the estimate counts a month not yet completed.
-    while n > 0 && add_months(from, n).is_none_or(|d| d > to) {
+    // `from + n months` falls in `to`'s month, on `from`'s day or that
+    // month's last day; when that is after `to`, the last month is not yet
+    // complete.
+    if n > 0 && from.day().min(days_in_month(to.year(), to.month())) > to.day() {
         n -= 1;
     }
     n
@@ -125,5 +125,29 @@ mod tests {
         assert_eq!(months_between(d("2021-01-15"), d("2021-07-14")), 5);
         assert_eq!(months_between(d("2021-01-15"), d("2021-07-15")), 6);
         assert_eq!(months_between(d("2021-07-15"), d("2021-01-15")), -6);
+    }
+
+    /// The arithmetic shortcut agrees with the definition: the largest n
+    /// with `from + n months <= to`.
+    #[test]
+    fn months_between_agrees_with_its_definition() {
+        let start = NaiveDate::from_ymd_opt(1999, 12, 1).unwrap_or_default();
+        let days: Vec<NaiveDate> = (0..900)
+            .filter_map(|i| start.checked_add_days(chrono::Days::new(i)))
+            .collect();
+        for (k, from) in days.iter().enumerate().step_by(7) {
+            for to in days.iter().skip(k) {
+                let mut n = 0;
+                while add_months(*from, n + 1).is_some_and(|d| d <= *to) {
+                    n += 1;
+                }
+                assert_eq!(months_between(*from, *to), n, "{from} .. {to}");
+                assert_eq!(months_between(*to, *from), -n, "{to} .. {from}");
+            }
+        }
+        for y in 1890..2110 {
+            let feb_end = NaiveDate::from_ymd_opt(y, 3, 1).and_then(|d| d.pred_opt());
+            assert_eq!(feb_end.map(|d| d.day()), Some(days_in_month(y, 2)), "{y}");
+        }
     }
 }

@@ -72,24 +72,43 @@ impl std::fmt::Display for EvalError {
     }
 }
 
-fn fail(code: &'static str, span: Span, message: impl Into<String>) -> EvalError {
-    EvalError {
+/// Evaluation errors travel boxed, so that the `Result` every evaluation
+/// step returns stays the size of a value.
+type Failure = Box<EvalError>;
+
+fn fail(code: &'static str, span: Span, message: impl Into<String>) -> Failure {
+    Box::new(EvalError {
         code,
         message: message.into(),
         rule: String::new(),
         span,
         help: None,
-    }
+    })
 }
 
-type R<T> = Result<T, EvalError>;
+type R<T> = Result<T, Failure>;
+
+trait WithHelp {
+    fn with_help(self, help: String) -> Self;
+}
+
+impl WithHelp for Failure {
+    fn with_help(mut self, help: String) -> Failure {
+        self.help = Some(help);
+        self
+    }
+}
 
 pub struct Options {
     pub explain: bool,
 }
 
 /// Evaluates one case.
-pub fn evaluate(p: &Program, case: &Case, options: &Options) -> R<Decision> {
+pub fn evaluate(p: &Program, case: &Case, options: &Options) -> Result<Decision, EvalError> {
+    evaluate_boxed(p, case, options).map_err(|e| *e)
+}
+
+fn evaluate_boxed(p: &Program, case: &Case, options: &Options) -> R<Decision> {
     let mut ev = Evaluator::new(p, &case.inputs, case.decision_date);
     let mut failed = Vec::new();
     for c in &p.criteria {
@@ -122,7 +141,7 @@ pub fn evaluate(p: &Program, case: &Case, options: &Options) -> R<Decision> {
     })
 }
 
-fn named(mut e: EvalError, rule: &str) -> EvalError {
+fn named(mut e: Failure, rule: &str) -> Failure {
     if e.rule.is_empty() {
         e.rule = rule.to_string();
     }
@@ -170,15 +189,13 @@ pub fn round(d: Decimal, target: RoundTarget, mode: RoundMode) -> Option<Decimal
     }
 }
 
-fn too_large(span: Span) -> EvalError {
-    EvalError {
-        help: Some("check the inputs for an amount or number far larger than intended".into()),
-        ..fail(
-            "overflow",
-            span,
-            "the result is too large to compute exactly",
-        )
-    }
+fn too_large(span: Span) -> Failure {
+    fail(
+        "overflow",
+        span,
+        "the result is too large to compute exactly",
+    )
+    .with_help("check the inputs for an amount or number far larger than intended".into())
 }
 
 impl<'p> Evaluator<'p> {
@@ -243,22 +260,20 @@ impl<'p> Evaluator<'p> {
                 .iter()
                 .filter_map(|(f, _)| f.map(|f| f.to_string()))
                 .collect();
-            EvalError {
-                help: Some(format!(
-                    "`{}` has values from {}; give it a value in force on {}",
-                    d.name,
-                    dates.join(", "),
-                    self.date
-                )),
-                ..fail(
-                    "no-value-in-force",
-                    d.name_span,
-                    format!(
-                        "the parameter `{}` has no value in force on {}",
-                        d.name, self.date
-                    ),
-                )
-            }
+            fail(
+                "no-value-in-force",
+                d.name_span,
+                format!(
+                    "the parameter `{}` has no value in force on {}",
+                    d.name, self.date
+                ),
+            )
+            .with_help(format!(
+                "`{}` has values from {}; give it a value in force on {}",
+                d.name,
+                dates.join(", "),
+                self.date
+            ))
         })
     }
 
@@ -285,14 +300,11 @@ impl<'p> Evaluator<'p> {
             }
         }
         if let (Some(b), Some(o)) = (best, tied) {
-            return Err(EvalError {
-                help: Some("give one of the overrides a higher rank (`rank 2`) to say which wins, or make their conditions exclusive".into()),
-                ..fail(
+            return Err(fail(
                     "conflicting-overrides",
                     o.span,
                     format!("two overrides of rank {} apply at once: `unless {}` and `unless {}`", o.rank, b.text, o.text),
-                )
-            });
+                ).with_help("give one of the overrides a higher rank (`rank 2`) to say which wins, or make their conditions exclusive".into()));
         }
         Ok(best)
     }
@@ -359,12 +371,12 @@ impl<'p> Evaluator<'p> {
                     CmpOp::Eq => x.equals(&y),
                     CmpOp::Ne => !x.equals(&y),
                     _ => {
-                        let ord = x.compare(&y).ok_or_else(|| EvalError {
-                            help: Some(
+                        let ord = x.compare(&y).ok_or_else(|| {
+                            fail("incomparable", e.span, "these two values cannot be ordered")
+                                .with_help(
                                 "compare durations of one kind: days with days, months with months"
                                     .into(),
-                            ),
-                            ..fail("incomparable", e.span, "these two values cannot be ordered")
+                            )
                         })?;
                         match op {
                             CmpOp::Lt => ord == Ordering::Less,
@@ -522,32 +534,28 @@ impl<'p> Evaluator<'p> {
         };
         match t.hit {
             HitPolicy::Unique | HitPolicy::First => match matched.as_slice() {
-                [] => Err(EvalError {
-                    help: Some(format!(
-                        "add a row to `{}` for these values, or check the inputs",
-                        t.name
-                    )),
-                    ..fail(
-                        "no-row-matched",
-                        span,
-                        format!("no row of table `{}` matches {}", t.name, describe(self)),
-                    )
-                }),
+                [] => Err(fail(
+                    "no-row-matched",
+                    span,
+                    format!("no row of table `{}` matches {}", t.name, describe(self)),
+                )
+                .with_help(format!(
+                    "add a row to `{}` for these values, or check the inputs",
+                    t.name
+                ))),
                 [one] => Ok((row_result(self, *one)?, matched)),
-                [a, b, ..] => Err(EvalError {
-                    help: Some("make the rows exclusive, or use `hit first`".into()),
-                    ..fail(
-                        "rows-overlap",
-                        span,
-                        format!(
-                            "rows {} and {} of unique table `{}` both match {}",
-                            a + 1,
-                            b + 1,
-                            t.name,
-                            describe(self)
-                        ),
-                    )
-                }),
+                [a, b, ..] => Err(fail(
+                    "rows-overlap",
+                    span,
+                    format!(
+                        "rows {} and {} of unique table `{}` both match {}",
+                        a + 1,
+                        b + 1,
+                        t.name,
+                        describe(self)
+                    ),
+                )
+                .with_help("make the rows exclusive, or use `hit first`".into())),
             },
             HitPolicy::CollectCount => Ok((Value::Int(matched.len() as i64), matched)),
             HitPolicy::CollectSum => {
@@ -567,13 +575,13 @@ impl<'p> Evaluator<'p> {
                         Some(b) => pick(b, v, t.hit == HitPolicy::CollectMin),
                     });
                 }
-                best.map(|b| (b, matched)).ok_or_else(|| EvalError {
-                    help: Some(format!("add a row to `{}` for these values", t.name)),
-                    ..fail(
+                best.map(|b| (b, matched)).ok_or_else(|| {
+                    fail(
                         "no-row-matched",
                         span,
                         format!("no row of table `{}` matches {}", t.name, describe(self)),
                     )
+                    .with_help(format!("add a row to `{}` for these values", t.name))
                 })
             }
         }
@@ -646,17 +654,15 @@ impl<'p> Evaluator<'p> {
                 Some(v) => Ok(v),
                 None => match if_empty {
                     Some(x) => self.eval(x),
-                    None => Err(EvalError {
-                        help: Some("add a value for the empty case: `... if empty 0 €`".into()),
-                        ..fail(
-                            "empty-list",
-                            e.span,
-                            format!(
-                                "`{}` of an empty list has no value",
-                                if kind == Aggregate::Min { "min" } else { "max" }
-                            ),
-                        )
-                    }),
+                    None => Err(fail(
+                        "empty-list",
+                        e.span,
+                        format!(
+                            "`{}` of an empty list has no value",
+                            if kind == Aggregate::Min { "min" } else { "max" }
+                        ),
+                    )
+                    .with_help("add a value for the empty case: `... if empty 0 €`".into())),
                 },
             },
         }
@@ -973,13 +979,11 @@ fn arith(op: ArithOp, x: &Value, y: &Value, span: Span, rhs_span: Span) -> R<Val
                 ArithOp::Mul => a.checked_mul(b),
                 ArithOp::Div => {
                     if b.is_zero() {
-                        return Err(EvalError {
-                            help: Some(
+                        return Err(fail("division-by-zero", rhs_span, "division by zero")
+                            .with_help(
                                 "guard the division, for example `if x = 0 then ... else a / x`"
                                     .into(),
-                            ),
-                            ..fail("division-by-zero", rhs_span, "division by zero")
-                        });
+                            ));
                     }
                     a.checked_div(b)
                 }
@@ -1070,18 +1074,16 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
                 None => true,
             };
             if below {
-                return Err(EvalError {
-                    help: Some(format!(
-                        "the scale `{}` starts at {}",
-                        s.name,
-                        first.map(|f| f.to_string()).unwrap_or_default()
-                    )),
-                    ..fail(
-                        "below-scale",
-                        span,
-                        format!("{base} is below the first bracket of `{}`", s.name),
-                    )
-                });
+                return Err(fail(
+                    "below-scale",
+                    span,
+                    format!("{base} is below the first bracket of `{}`", s.name),
+                )
+                .with_help(format!(
+                    "the scale `{}` starts at {}",
+                    s.name,
+                    first.map(|f| f.to_string()).unwrap_or_default()
+                )));
             }
             let mut chosen = 0;
             for (i, t) in thresholds.iter().enumerate() {
