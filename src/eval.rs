@@ -105,11 +105,46 @@ pub struct Options {
 
 /// Evaluates one case.
 pub fn evaluate(p: &Program, case: &Case, options: &Options) -> Result<Decision, EvalError> {
-    evaluate_boxed(p, case, options).map_err(|e| *e)
+    evaluate_with(p, case, options, &mut Scratch::default())
 }
 
-fn evaluate_boxed(p: &Program, case: &Case, options: &Options) -> R<Decision> {
-    let mut ev = Evaluator::new(p, &case.inputs, case.decision_date);
+/// The evaluator's working memory, kept from one case to the next so that a
+/// batch allocates per case only for the decision it returns.
+#[derive(Default)]
+pub struct Scratch {
+    cache: Vec<Option<Value>>,
+    stack: Vec<Value>,
+}
+
+/// Evaluates one case, reusing `scratch` from earlier cases (of any
+/// program); the result is the same as [`evaluate`]'s.
+pub fn evaluate_with(
+    p: &Program,
+    case: &Case,
+    options: &Options,
+    scratch: &mut Scratch,
+) -> Result<Decision, EvalError> {
+    let mut cache = std::mem::take(&mut scratch.cache);
+    cache.clear();
+    cache.resize(p.defs.len(), None);
+    let mut stack = std::mem::take(&mut scratch.stack);
+    stack.clear();
+    let mut ev = Evaluator {
+        p,
+        inputs: &case.inputs,
+        date: case.decision_date,
+        cache,
+        stack,
+        base: 0,
+    };
+    let result = evaluate_in(&mut ev, options).map_err(|e| *e);
+    scratch.cache = ev.cache;
+    scratch.stack = ev.stack;
+    result
+}
+
+fn evaluate_in(ev: &mut Evaluator<'_>, options: &Options) -> R<Decision> {
+    let p = ev.p;
     let mut failed = Vec::new();
     for c in &p.criteria {
         let ok = ev.eval(&c.condition).map_err(|e| named(e, &c.name))?;
@@ -316,6 +351,30 @@ impl<'p> Evaluator<'p> {
             .ok_or_else(|| fail("internal", span, "a local value is missing"))
     }
 
+    /// The value an input, a local or a field of one of them holds, by
+    /// reference; `None` for anything that must be computed.
+    fn place(&self, e: &Expr) -> Option<&Value> {
+        match &e.kind {
+            ExprKind::Input(i) => self.inputs.get(*i as usize),
+            ExprKind::Local(s) => self.stack.get(self.base + *s as usize),
+            ExprKind::Field(base, i) => match self.place(base)? {
+                Value::Record(fields) => fields.get(*i as usize),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn field_of(&mut self, base: &Expr, i: u32, span: Span) -> R<Value> {
+        match self.eval(base)? {
+            Value::Record(fields) => fields
+                .get(i as usize)
+                .cloned()
+                .ok_or_else(|| fail("internal", span, "a field is missing")),
+            _ => Err(fail("internal", span, "not a record")),
+        }
+    }
+
     pub fn eval(&mut self, e: &Expr) -> R<Value> {
         match &e.kind {
             ExprKind::Const(v) => Ok(v.clone()),
@@ -327,13 +386,14 @@ impl<'p> Evaluator<'p> {
             ExprKind::Def(i) => self.def(*i),
             ExprKind::Local(s) => self.local(*s, e.span),
             ExprKind::DecisionDate => Ok(Value::Date(self.date)),
-            ExprKind::Field(base, i) => match self.eval(base)? {
-                Value::Record(fields) => fields
-                    .get(*i as usize)
-                    .cloned()
-                    .ok_or_else(|| fail("internal", e.span, "a field is missing")),
-                _ => Err(fail("internal", e.span, "not a record")),
-            },
+            ExprKind::Field(base, i) => {
+                // A field of an input or a local is read in place, without
+                // taking a reference to the whole record first.
+                if let Some(v) = self.place(e) {
+                    return Ok(v.clone());
+                }
+                self.field_of(base, *i, e.span)
+            }
             ExprKind::Neg(x) => match self.eval(x)? {
                 Value::Int(i) => i
                     .checked_neg()
@@ -492,36 +552,41 @@ impl<'p> Evaluator<'p> {
 
     /// Evaluates arguments and pushes them as a new frame; returns its base.
     fn frame(&mut self, args: &[Expr]) -> R<usize> {
-        let mut vals = Vec::with_capacity(args.len());
-        for a in args {
-            vals.push(self.eval(a)?);
-        }
+        // Each argument goes straight onto the stack: evaluating the next
+        // one only uses the stack above it and leaves it as it was.
         let frame = self.stack.len();
-        self.stack.extend(vals);
+        for a in args {
+            match self.eval(a) {
+                Ok(v) => self.stack.push(v),
+                Err(e) => {
+                    self.stack.truncate(frame);
+                    return Err(e);
+                }
+            }
+        }
         Ok(frame)
     }
 
     /// Evaluates a table in the current frame; returns the value and the
     /// rows (0-based) that matched.
     fn table(&mut self, t: &TableInfo, span: Span) -> R<(Value, Vec<usize>)> {
-        let args: Vec<Value> = self
-            .stack
-            .get(self.base..)
-            .map(|s| s.to_vec())
-            .unwrap_or_default();
+        let base = self.base;
         let mut matched = Vec::new();
-        for (i, row) in t.rows.iter().enumerate() {
-            if row.tests.iter().zip(&args).all(|(test, v)| test.matches(v)) {
-                matched.push(i);
-                if t.hit == HitPolicy::First {
-                    break;
+        {
+            let args = self.stack.get(base..).unwrap_or(&[]);
+            for (i, row) in t.rows.iter().enumerate() {
+                if row.tests.iter().zip(args).all(|(test, v)| test.matches(v)) {
+                    matched.push(i);
+                    if t.hit == HitPolicy::First {
+                        break;
+                    }
                 }
             }
         }
         let describe = |ev: &Self| -> String {
             t.params
                 .iter()
-                .zip(&args)
+                .zip(ev.stack.get(base..).unwrap_or(&[]))
                 .map(|((n, ty, _), v)| format!("{n} = {}", ev.p.render(v, ty)))
                 .collect::<Vec<_>>()
                 .join(", ")

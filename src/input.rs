@@ -152,17 +152,14 @@ pub fn decode_case(p: &Program, doc: &J, date: Option<NaiveDate>) -> Result<Case
 }
 
 fn parse_decimal(s: &str) -> Option<Decimal> {
-    let s = s.trim().replace([' ', '\u{a0}', '_'], "");
+    let s = s.trim();
+    if let Ok(d) = Decimal::from_str(s) {
+        return Some(d);
+    }
+    let s = s.replace([' ', '\u{a0}', '_'], "");
     Decimal::from_str(&s)
         .ok()
         .or_else(|| Decimal::from_scientific(&s).ok())
-}
-
-fn number_text(v: &J) -> Option<String> {
-    match v {
-        J::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// Decodes one value against its type; records errors and returns `None`
@@ -173,6 +170,59 @@ pub fn decode(
     ty: &Type,
     bounds: Option<&Bounds>,
     path: &str,
+    errors: &mut Vec<InputError>,
+) -> Option<Value> {
+    decode_at(p, v, ty, bounds, Path::Root(path), errors)
+}
+
+/// Where a value sits in the case, rendered only when there is an error to
+/// report: building path strings for every field would cost more than
+/// decoding the field.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root(&'a str),
+    Field(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root(s) => write!(f, "{s}"),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+/// Parses `YYYY-MM-DD` without the general formatter; anything else falls
+/// back to chrono, so both accept the same texts.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let mut n = 0u32;
+            for &c in b.get(r)? {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                n = n * 10 + u32::from(c - b'0');
+            }
+            Some(n)
+        };
+        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
+            return NaiveDate::from_ymd_opt(y as i32, m, d);
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn decode_at(
+    p: &Program,
+    v: &J,
+    ty: &Type,
+    bounds: Option<&Bounds>,
+    path: Path<'_>,
     errors: &mut Vec<InputError>,
 ) -> Option<Value> {
     let mut err = |message: String, help: Option<String>| {
@@ -194,7 +244,10 @@ pub fn decode(
             }
         },
         Type::Integer => {
-            let parsed = number_text(v).and_then(|t| t.parse::<i64>().ok());
+            let parsed = match v {
+                J::Number(n) => n.as_str().parse::<i64>().ok(),
+                _ => None,
+            };
             match parsed {
                 Some(i) => Value::Int(i),
                 None => {
@@ -207,18 +260,17 @@ pub fn decode(
         }
         Type::Decimal | Type::Money => {
             let text = match v {
-                J::Number(n) => Some(n.to_string()),
+                J::Number(n) => Some(n.as_str()),
                 J::String(s) if *ty == Type::Money => Some(
                     s.trim()
                         .trim_end_matches('€')
                         .trim_end_matches("EUR")
-                        .trim()
-                        .to_string(),
+                        .trim(),
                 ),
-                J::String(s) => Some(s.clone()),
+                J::String(s) => Some(s.as_str()),
                 _ => None,
             };
-            match text.as_deref().and_then(parse_decimal) {
+            match text.and_then(parse_decimal) {
                 Some(d) => Value::Num(d),
                 None => {
                     let what = if *ty == Type::Money {
@@ -262,11 +314,8 @@ pub fn decode(
                 )
             }
         },
-        Type::Date => match v
-            .as_str()
-            .map(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d"))
-        {
-            Some(Ok(d)) => Value::Date(d),
+        Type::Date => match v.as_str().and_then(|s| parse_date(s.trim())) {
+            Some(d) => Value::Date(d),
             _ => {
                 return err(
                     format!(
@@ -338,7 +387,7 @@ pub fn decode(
             let mut out = Vec::with_capacity(items.len());
             let mut ok = true;
             for (i, item) in items.iter().enumerate() {
-                match decode(p, item, elem, None, &format!("{path}[{i}]"), errors) {
+                match decode_at(p, item, elem, None, Path::Index(&path, i), errors) {
                     Some(x) => out.push(x),
                     None => ok = false,
                 }
@@ -379,7 +428,7 @@ pub fn decode(
                         ),
                     };
                     errors.push(InputError {
-                        path: format!("{path}.{key}"),
+                        path: Path::Field(&path, key).to_string(),
                         message: format!("{} has no field `{key}`", info.name),
                         help: Some(help),
                     });
@@ -388,15 +437,15 @@ pub fn decode(
             }
             let mut out = Vec::with_capacity(info.fields.len());
             for f in &info.fields {
-                let fpath = format!("{path}.{}", f.name);
+                let fpath = Path::Field(&path, &f.name);
                 match map.get(&f.name) {
-                    Some(x) => match decode(p, x, &f.ty, f.bounds.as_ref(), &fpath, errors) {
+                    Some(x) => match decode_at(p, x, &f.ty, f.bounds.as_ref(), fpath, errors) {
                         Some(val) => out.push(val),
                         None => ok = false,
                     },
                     None => {
                         errors.push(InputError {
-                            path: fpath,
+                            path: fpath.to_string(),
                             message: format!("the field `{}` is missing", f.name),
                             help: Some(format!("add `{}`, a {}", f.name, p.type_name(&f.ty))),
                         });

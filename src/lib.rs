@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod ast;
+pub mod batch;
 pub mod check;
 pub mod dates;
 pub mod diagnostic;

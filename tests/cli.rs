@@ -336,3 +336,205 @@ fn diff_html_is_one_self_contained_file() {
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<style>"));
     assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
 }
+
+/// A home-care case as one JSON line, with an income that varies by `i`.
+fn home_care_line(i: usize) -> String {
+    format!(
+        "{{\"id\":\"c{i}\",\"decision_date\":\"2021-06-01\",\"household\":{{\"gross_monthly_income\":\"{}.{:02}\",\"size\":{}}},\"service\":{{\"hourly_price\":\"40.00\",\"hours_per_month\":{}}}}}",
+        500 + i * 7 % 3000,
+        i % 100,
+        1 + i % 6,
+        1 + i % 40
+    )
+}
+
+#[test]
+fn batch_eval_gives_each_case_the_single_case_decision_in_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // Over a megabyte, so that the cases travel in several chunks and over
+    // both workers, and must be put back in order.
+    let n = 8000;
+    let lines: Vec<String> = (0..n).map(home_care_line).collect();
+    let cases = write(dir.path(), "cases.jsonl", &(lines.join("\n") + "\n"));
+    assert!(std::fs::metadata(&cases).unwrap().len() > 1 << 20);
+    let decisions = dir.path().join("decisions.jsonl");
+    let out = rulebook(&[
+        "eval",
+        HOME_CARE,
+        "--cases",
+        &cases,
+        "--output",
+        decisions.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("8000 case(s): 8000 decided"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("decisions.jsonl.partial").exists());
+    let written = std::fs::read_to_string(&decisions).unwrap();
+    let records: Vec<serde_json::Value> = written
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), n);
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r["id"], format!("c{i}"), "line {}", i + 1);
+    }
+    // Some cases, decided alone,, gives the same decision.
+    for i in (0..n).step_by(997) {
+        let mut doc: serde_json::Value = serde_json::from_str(&lines[i]).unwrap();
+        doc.as_object_mut().unwrap().remove("id");
+        let case = write(dir.path(), "one.json", &doc.to_string());
+        let single = rulebook(&["eval", HOME_CARE, "--input", &case, "--format", "json"]);
+        assert_eq!(single.status.code(), Some(0), "{}", text(&single.stderr));
+        let mut want: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
+        let mut got = records[i].clone();
+        got.as_object_mut().unwrap().remove("id");
+        want.as_object_mut().unwrap().remove("explanation");
+        assert_eq!(got, want, "case {i}");
+    }
+}
+
+#[test]
+fn batch_eval_reports_bad_cases_in_place_and_exits_3_or_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "cases.jsonl",
+        &format!(
+            "{}\nnot json\n\n{{\"id\":7,\"decision_date\":\"2021-06-01\",\"household\":{{\"gross_monthly_income\":\"lots\",\"size\":1}},\"service\":{{\"hourly_price\":\"40.00\",\"hours_per_month\":2}}}}\n{}\n",
+            home_care_line(1),
+            home_care_line(2)
+        ),
+    );
+    let out = rulebook(&["eval", HOME_CARE, "--cases", &cases]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let records: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 4, "the blank line is skipped");
+    assert_eq!(records[0]["id"], "c1");
+    assert_eq!(records[1]["line"], 2);
+    assert_eq!(records[1]["error"]["kind"], "input");
+    assert_eq!(records[2]["id"], 7);
+    assert_eq!(records[2]["line"], 4);
+    assert_eq!(
+        records[2]["error"]["problems"][0]["path"],
+        "household.gross_monthly_income"
+    );
+    assert_eq!(records[3]["id"], "c2");
+    assert_eq!(records[3]["eligible"], true);
+
+    let rb = write(
+        dir.path(),
+        "div.rulebook",
+        "rulebook t.div \"Division\"\n  version 1\n  in force 2021-01-01\n\ninput h { income: money, persons: integer }\noutput each: money = h.income / h.persons rounded to cents\n",
+    );
+    let cases = write(
+        dir.path(),
+        "div.jsonl",
+        "{\"h\": {\"income\": \"100.00\", \"persons\": 3}}\n{\"h\": {\"income\": \"100.00\", \"persons\": 0}}\n",
+    );
+    let out = rulebook(&["eval", &rb, "--cases", &cases, "--date", "2021-05-01"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["outputs"]["each"], "33.33");
+    assert_eq!(lines[1]["error"]["kind"], "evaluation");
+    assert_eq!(lines[1]["error"]["code"], "division-by-zero");
+    assert_eq!(lines[1]["error"]["rule"], "each");
+}
+
+#[test]
+fn batch_eval_reads_and_writes_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "cases.csv",
+        "id,decision_date,household.gross_monthly_income,household.size,service.hourly_price,service.hours_per_month\n\
+         a,2021-06-01,900.00,1,40.00,20\n\
+         b,2021-06-01,lots,1,40.00,20\n\
+         c,2021-06-01,2000.00,2,40.00,10\n",
+    );
+    let decisions = dir.path().join("decisions.csv");
+    let out = rulebook(&[
+        "eval",
+        HOME_CARE,
+        "--cases",
+        &cases,
+        "--output",
+        decisions.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let mut rdr = csv::Reader::from_path(&decisions).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[..3], ["id", "decision_date", "eligible"]);
+    assert!(header.contains(&"hourly_value".to_string()), "{header:?}");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(&rows[0][col("id")], "a");
+    assert_eq!(&rows[0][col("hourly_value")], "32.18");
+    assert_eq!(&rows[0][col("error")], "");
+    assert_eq!(&rows[1][col("id")], "b");
+    assert!(
+        rows[1][col("error")]
+            .starts_with("line 3: household.gross_monthly_income: expected an amount"),
+        "{:?}",
+        &rows[1][col("error")]
+    );
+    assert_eq!(&rows[2][col("id")], "c");
+
+    // A column that is no input is refused before anything is decided.
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "household.incme,household.size\n1,1\n",
+    );
+    let out = rulebook(&["eval", HOME_CARE, "--cases", &bad]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("column `household.incme`"));
+    // The output may not overwrite the cases.
+    let out = rulebook(&["eval", HOME_CARE, "--cases", &cases, "--output", &cases]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(std::fs::read_to_string(&cases)
+        .unwrap()
+        .contains("a,2021-06-01"));
+    // One case and many are exclusive; text is for one case.
+    let out = rulebook(&["eval", HOME_CARE, "--cases", &cases, "--input", CASE]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = rulebook(&["eval", HOME_CARE, "--cases", &cases, "--format", "text"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn batch_eval_on_a_folder_picks_each_case_its_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |date: &str| {
+        format!("{{\"decision_date\":\"{date}\",\"household\":{{\"gross_monthly_income\":\"900.00\",\"size\":1}},\"service\":{{\"hourly_price\":\"40.00\",\"hours_per_month\":20}}}}")
+    };
+    let cases = write(
+        dir.path(),
+        "cases.jsonl",
+        &format!(
+            "{}\n{}\n{}\n",
+            line("2021-06-01"),
+            line("2022-06-01"),
+            line("2030-01-01")
+        ),
+    );
+    let out = rulebook(&["eval", "rulebooks/helsinki-home-care", "--cases", &cases]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["version"], "2021");
+    assert_eq!(lines[1]["version"], "2022-23");
+    assert_eq!(lines[2]["error"]["problems"][0]["path"], "decision_date");
+}

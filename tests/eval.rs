@@ -701,3 +701,72 @@ fn openfisca_country_template_passes_its_converted_tests() {
         vec!["expected disposable_income = 3258.33 € within 0.003 €, got 3258.3333333333333333333333333 €"]
     );
 }
+
+/// The batch writer's records equal the decision JSON, byte for byte, for
+/// every kind of output and every example of the bundled rulebooks.
+#[test]
+fn batch_records_are_the_decision_json() {
+    use rulebook::batch::{jsonl_record, write_jsonl, Decided, Outcome};
+    use rulebook::eval::Case;
+    let mut texts = vec![format!(
+        "{HEADER}enum Tier {{ low, high }}\n\
+         input h {{ income: money, rate: percent, birth: date, size: integer, note: text }}\n\
+         output money_out: money = h.income * 2\n\
+         output percent_out: percent = h.rate\n\
+         output decimal_out: decimal = h.size / 3\n\
+         output integer_out: integer = h.size\n\
+         output bool_out: boolean = h.size > 2\n\
+         output date_out: date = h.birth\n\
+         output tier: Tier = if h.size > 2 then high else low\n\
+         output text_out: text = h.note\n\
+         output list_out: list of money = [h.income, 1 €]\n\
+         example \"one\"\n  on 2021-01-01\n  given h {{ income: 10.5 €, rate: 12.5 %, birth: 2000-02-29, size: 3, note: \"a \\\"quoted\\\" note\" }}\n  expect integer_out = 3\n"
+    )];
+    let mut dirs = vec![std::path::PathBuf::from("bench/openfisca")];
+    for entry in std::fs::read_dir("rulebooks").unwrap() {
+        dirs.push(entry.unwrap().path());
+    }
+    for dir in dirs {
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let path = f.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rulebook") {
+                texts.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let mut compared = 0;
+    for (i, text) in texts.iter().enumerate() {
+        let checked = check(text);
+        assert!(
+            i > 0 || checked.diagnostics.iter().all(|d| !d.is_error()),
+            "{:?}",
+            checked.diagnostics
+        );
+        let Some(p) = checked.program else {
+            continue; // an amending version: checked with its base elsewhere
+        };
+        for ex in &p.examples {
+            let case = Case {
+                decision_date: ex.date,
+                inputs: ex.inputs.clone(),
+            };
+            let Ok(decision) = evaluate(&p, &case, &Options { explain: false }) else {
+                continue;
+            };
+            let d = Decided {
+                id: Some(serde_json::json!({"n": compared})),
+                outcome: Outcome::Decided {
+                    program: &p,
+                    case,
+                    decision,
+                },
+            };
+            let mut fast = Vec::new();
+            write_jsonl(&mut fast, 1, &d);
+            let want = serde_json::to_string(&jsonl_record(1, &d)).unwrap() + "\n";
+            assert_eq!(String::from_utf8(fast).unwrap(), want, "{}", ex.name);
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "only {compared} examples compared");
+}

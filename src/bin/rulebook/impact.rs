@@ -3,77 +3,14 @@
 
 use crate::{EXIT_INPUT, EXIT_IO};
 use chrono::NaiveDate;
+use rulebook::batch::{csv_case, type_at};
 use rulebook::impact::{Accumulator, Impact};
 use rulebook::ir::Program;
-use rulebook::value::Type;
 use serde_json::Value as J;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::Path;
 
 const BATCH: usize = 8192;
-
-/// The declared type at a dotted input path such as `household.size`.
-fn type_at(p: &Program, path: &str) -> Option<Type> {
-    let mut parts = path.split('.');
-    let first = parts.next()?;
-    let mut ty = p.inputs.iter().find(|i| i.name == first)?.ty.clone();
-    for part in parts {
-        let Type::Record(r) = ty else { return None };
-        ty = p
-            .records
-            .get(r as usize)?
-            .fields
-            .iter()
-            .find(|f| f.name == part)?
-            .ty
-            .clone();
-    }
-    Some(ty)
-}
-
-/// A CSV row as a case record: columns are dotted input paths; each cell
-/// becomes the JSON its declared type expects.
-fn csv_case(p: &Program, header: &[String], row: &csv::StringRecord) -> J {
-    let mut root = serde_json::Map::new();
-    for (name, cell) in header.iter().zip(row.iter()) {
-        let value = match type_at(p, name) {
-            Some(Type::Integer) => cell
-                .trim()
-                .parse::<i64>()
-                .map(J::from)
-                .unwrap_or_else(|_| J::String(cell.to_string())),
-            Some(Type::Bool) => match cell.trim() {
-                "true" => J::Bool(true),
-                "false" => J::Bool(false),
-                other => J::String(other.to_string()),
-            },
-            _ => J::String(cell.to_string()),
-        };
-        let parts: Vec<&str> = name.split('.').collect();
-        insert_path(&mut root, &parts, value);
-    }
-    J::Object(root)
-}
-
-fn insert_path(map: &mut serde_json::Map<String, J>, parts: &[&str], value: J) {
-    match parts {
-        [] => {}
-        [last] => {
-            map.insert(last.to_string(), value);
-        }
-        [first, rest @ ..] => {
-            let entry = map
-                .entry(first.to_string())
-                .or_insert_with(|| J::Object(serde_json::Map::new()));
-            if !entry.is_object() {
-                *entry = J::Object(serde_json::Map::new());
-            }
-            if let J::Object(m) = entry {
-                insert_path(m, rest, value);
-            }
-        }
-    }
-}
 
 enum Item {
     Case(u64, J),

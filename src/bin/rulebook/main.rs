@@ -5,6 +5,7 @@
 //! formatted; 2 the command line is wrong; 3 the case file is invalid;
 //! 4 evaluation failed; 5 a file could not be read or written.
 
+mod batch;
 mod decision_log;
 mod impact;
 mod serve;
@@ -20,8 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub(crate) const EXIT_FAILED: u8 = 1;
+pub(crate) const EXIT_USAGE: u8 = 2;
 pub(crate) const EXIT_INPUT: u8 = 3;
-const EXIT_EVAL: u8 = 4;
+pub(crate) const EXIT_EVAL: u8 = 4;
 pub(crate) const EXIT_IO: u8 = 5;
 
 #[derive(Parser)]
@@ -39,6 +41,18 @@ struct Cli {
 enum OutputFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum EvalFormat {
+    /// Readable text (one case).
+    Text,
+    /// One JSON document (one case).
+    Json,
+    /// One JSON record per line (many cases).
+    Jsonl,
+    /// A header and one row per case (many cases).
+    Csv,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -61,18 +75,29 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
-    /// Evaluate one case against a rulebook.
+    /// Evaluate one case (--input) or many (--cases) against a rulebook.
     Eval {
-        /// The rulebook file.
+        /// The rulebook file, or a programme's folder of versions (the
+        /// decision date picks the version).
         rulebook: PathBuf,
-        /// The case: a JSON or YAML file with one entry per input.
-        #[arg(long)]
-        input: PathBuf,
+        /// One case: a JSON or YAML file with one entry per input.
+        #[arg(long, required_unless_present = "cases", conflicts_with = "cases")]
+        input: Option<PathBuf>,
+        /// Many cases: JSON Lines (one record per line) or CSV (.csv, columns
+        /// named by input path such as household.size); `-` reads JSON Lines
+        /// from standard input.
+        #[arg(long, conflicts_with = "explain")]
+        cases: Option<PathBuf>,
+        /// Where to write the decisions of --cases (default: standard output).
+        #[arg(long, requires = "cases")]
+        output: Option<PathBuf>,
         /// The decision date (YYYY-MM-DD); overrides the case's `decision_date`.
         #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: OutputFormat,
+        /// text or json for one case (default text); jsonl or csv for
+        /// --cases (default: csv when --output ends in .csv, else jsonl).
+        #[arg(long, value_enum)]
+        format: Option<EvalFormat>,
         /// Show how each output was reached.
         #[arg(long)]
         explain: bool,
@@ -168,10 +193,26 @@ fn main() -> ExitCode {
         Command::Eval {
             rulebook,
             input,
+            cases,
+            output,
             date,
             format,
             explain,
-        } => cmd_eval(&rulebook, &input, date, format, explain),
+        } => match (input, cases) {
+            (_, Some(cases)) => cmd_eval_cases(&rulebook, cases, output, date, format),
+            (Some(input), None) => {
+                let format = match format {
+                    None | Some(EvalFormat::Text) => OutputFormat::Text,
+                    Some(EvalFormat::Json) => OutputFormat::Json,
+                    Some(_) => {
+                        eprintln!("error: --format jsonl and csv are for many cases (--cases); for one case use text or json");
+                        return ExitCode::from(EXIT_USAGE);
+                    }
+                };
+                cmd_eval(&rulebook, &input, date, format, explain)
+            }
+            (None, None) => EXIT_USAGE,
+        },
         Command::Test { paths } => cmd_test(&paths),
         Command::Fmt { paths, check } => cmd_fmt(&paths, check),
         Command::Serve {
@@ -402,13 +443,8 @@ fn cmd_check(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> u8
     }
 }
 
-fn cmd_eval(
-    path: &Path,
-    input: &Path,
-    date: Option<NaiveDate>,
-    format: OutputFormat,
-    explain: bool,
-) -> u8 {
+/// The rulebook file, or every version in a programme's folder.
+fn load_for_eval(path: &Path) -> Result<Loaded, u8> {
     let files = if path.is_dir() {
         collect(&[path.to_path_buf()])
     } else if path.exists() {
@@ -416,12 +452,99 @@ fn cmd_eval(
     } else {
         Err(format!("{}: no such file or folder", path.display()))
     };
-    let loaded = match files.and_then(|f| load_files(&f)) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_IO;
+    files.and_then(|f| load_files(&f)).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_IO
+    })
+}
+
+/// Prints the errors of a version that cannot be evaluated; true if any.
+fn refuse_with_errors(loaded: &Loaded, i: usize) -> bool {
+    if !loaded.has_errors(i) {
+        return false;
+    }
+    let Some(src) = loaded.sources.get(i) else {
+        return true;
+    };
+    let errors: Vec<_> = loaded
+        .diagnostics(i)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
+    eprint!(
+        "{}",
+        render_diagnostics(&src.name, &src.text, &errors, color())
+    );
+    eprintln!(
+        "error: {} has {} error(s); fix them first (see `rulebook check`)",
+        src.name,
+        errors.len()
+    );
+    true
+}
+
+fn cmd_eval_cases(
+    path: &Path,
+    cases: PathBuf,
+    output: Option<PathBuf>,
+    date: Option<NaiveDate>,
+    format: Option<EvalFormat>,
+) -> u8 {
+    let format = match format {
+        Some(EvalFormat::Csv) => batch::Format::Csv,
+        Some(EvalFormat::Jsonl) | Some(EvalFormat::Json) => batch::Format::Jsonl,
+        Some(EvalFormat::Text) => {
+            eprintln!(
+                "error: --format text is for one case (--input); for --cases use jsonl or csv"
+            );
+            return EXIT_USAGE;
         }
+        None if output
+            .as_ref()
+            .is_some_and(|o| o.extension().is_some_and(|e| e == "csv")) =>
+        {
+            batch::Format::Csv
+        }
+        None => batch::Format::Jsonl,
+    };
+    let loaded = match load_for_eval(path) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let mut programs = Vec::new();
+    for &i in &loaded.requested {
+        if refuse_with_errors(&loaded, i) {
+            return EXIT_FAILED;
+        }
+        if let Some(p) = loaded.versions.get(i).and_then(|v| v.program()) {
+            programs.push(p);
+        }
+    }
+    if programs.is_empty() {
+        eprintln!("error: {}: no rulebook to evaluate", path.display());
+        return EXIT_FAILED;
+    }
+    // Oldest first, so that the newest version names the CSV columns.
+    programs.sort_by_key(|p| p.in_force_from);
+    batch::run(batch::Config {
+        programs,
+        cases,
+        output,
+        format,
+        date,
+    })
+}
+
+fn cmd_eval(
+    path: &Path,
+    input: &Path,
+    date: Option<NaiveDate>,
+    format: OutputFormat,
+    explain: bool,
+) -> u8 {
+    let loaded = match load_for_eval(path) {
+        Ok(l) => l,
+        Err(code) => return code,
     };
     let case_text = match read(input) {
         Ok(t) => t,
@@ -475,19 +598,7 @@ fn cmd_eval(
     let (Some(src), Some(version)) = (loaded.sources.get(i), loaded.versions.get(i)) else {
         return EXIT_FAILED;
     };
-    let text = &src.text;
-    if loaded.has_errors(i) {
-        let errors: Vec<_> = loaded
-            .diagnostics(i)
-            .into_iter()
-            .filter(|d| d.is_error())
-            .collect();
-        eprint!("{}", render_diagnostics(&src.name, text, &errors, color()));
-        eprintln!(
-            "error: {} has {} error(s); fix them first (see `rulebook check`)",
-            src.name,
-            errors.len()
-        );
+    if refuse_with_errors(&loaded, i) {
         return EXIT_FAILED;
     }
     let Some(p) = version.program() else {

@@ -1,0 +1,469 @@
+//! `rulebook eval --cases`: streams cases (JSON Lines or CSV) through a
+//! rulebook on every core and writes the decisions in input order.
+//!
+//! One thread reads chunks of about a megabyte, split at line ends; the
+//! workers decide whole chunks; this thread puts the results back in order
+//! and writes them. A fixed number of chunks is in flight at any time, so
+//! memory stays bounded whatever the size of the population.
+
+use crate::{EXIT_EVAL, EXIT_INPUT, EXIT_IO};
+use chrono::NaiveDate;
+use rulebook::batch::{csv_case, type_at, write_jsonl, CsvColumns, Decided, Decider, Outcome};
+use rulebook::ir::Program;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Mutex;
+use std::time::Instant;
+
+const CHUNK_BYTES: usize = 1 << 20;
+const CSV_CHUNK_ROWS: usize = 4096;
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+pub struct Config<'a> {
+    pub programs: Vec<&'a Program>,
+    pub cases: PathBuf,
+    pub output: Option<PathBuf>,
+    pub format: Format,
+    pub date: Option<NaiveDate>,
+}
+
+enum Chunk {
+    /// Whole lines of a JSON Lines file, the first being line `first`.
+    Lines { first: u64, bytes: Vec<u8> },
+    /// CSV rows with their line numbers, or why a row could not be read.
+    Rows {
+        rows: Vec<(u64, Result<csv::StringRecord, String>)>,
+        bytes: u64,
+    },
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    cases: u64,
+    decided: u64,
+    invalid: u64,
+    failed: u64,
+    bytes: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.cases += o.cases;
+        self.decided += o.decided;
+        self.invalid += o.invalid;
+        self.failed += o.failed;
+        self.bytes += o.bytes;
+    }
+}
+
+/// The input's shape, known before the workers start.
+enum Source {
+    Lines(Box<dyn Read + Send>),
+    Csv {
+        reader: csv::Reader<Box<dyn Read + Send>>,
+        header: Vec<String>,
+    },
+}
+
+pub fn run(config: Config<'_>) -> u8 {
+    match run_inner(config) {
+        Ok(code) => code,
+        Err((code, message)) => {
+            eprintln!("error: {message}");
+            code
+        }
+    }
+}
+
+fn open_cases(config: &Config<'_>) -> Result<(Source, Option<u64>), (u8, String)> {
+    let shown = config.cases.display();
+    let (raw, size): (Box<dyn Read + Send>, Option<u64>) = if config.cases == Path::new("-") {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let f = std::fs::File::open(&config.cases)
+            .map_err(|e| (EXIT_IO, format!("cannot read {shown}: {e}")))?;
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), size)
+    };
+    if config.cases.extension().is_none_or(|e| e != "csv") {
+        return Ok((Source::Lines(raw), size));
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(raw);
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| {
+            (
+                EXIT_INPUT,
+                format!("{shown}: cannot read the CSV header: {e}"),
+            )
+        })?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let known = |h: &String| {
+        h == "decision_date" || h == "id" || config.programs.iter().any(|p| type_at(p, h).is_some())
+    };
+    if let Some(unknown) = header.iter().find(|h| !known(h)) {
+        return Err((
+            EXIT_INPUT,
+            format!("{shown}: column `{unknown}` is not an input path (write columns as input.field, such as household.size; `id` and `decision_date` are also accepted)"),
+        ));
+    }
+    Ok((Source::Csv { reader, header }, size))
+}
+
+fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
+    if let Some(out) = &config.output {
+        let same = std::fs::canonicalize(out)
+            .ok()
+            .zip(std::fs::canonicalize(&config.cases).ok())
+            .is_some_and(|(a, b)| a == b);
+        if same {
+            return Err((
+                crate::EXIT_USAGE,
+                format!(
+                    "--output {} is the cases file itself; write the decisions elsewhere",
+                    out.display()
+                ),
+            ));
+        }
+    }
+    let (source, total_bytes) = open_cases(&config)?;
+    let (header, with_id) = match &source {
+        Source::Csv { header, .. } => (Some(header.clone()), header.iter().any(|h| h == "id")),
+        // Whether JSON cases carry an id is known only when reading them;
+        // CSV output from JSON Lines always has the column.
+        Source::Lines(_) => (None, true),
+    };
+    let columns = CsvColumns::new(&config.programs, with_id);
+    // Decisions go to a partial file renamed at the end, so that an
+    // interrupted run never leaves a file that looks complete.
+    let partial = config.output.as_ref().map(|o| {
+        let mut name = o.as_os_str().to_owned();
+        name.push(".partial");
+        PathBuf::from(name)
+    });
+    let mut out: Box<dyn Write> = match &partial {
+        Some(p) => Box::new(std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(p)
+                .map_err(|e| (EXIT_IO, format!("cannot write {}: {e}", p.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::io::stdout().lock(),
+        )),
+    };
+    let write_error = |e: std::io::Error| {
+        let name = config
+            .output
+            .as_ref()
+            .map(|o| o.display().to_string())
+            .unwrap_or_else(|| "standard output".into());
+        (EXIT_IO, format!("cannot write {name}: {e}"))
+    };
+    if config.format == Format::Csv {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(columns.header())
+            .map_err(|e| (EXIT_IO, e.to_string()))?;
+        let bytes = w.into_inner().map_err(|e| (EXIT_IO, e.to_string()))?;
+        out.write_all(&bytes).map_err(write_error)?;
+    }
+
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .max(1);
+    let in_flight = 4 * workers;
+    let progress = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut totals = Counts::default();
+    let newest = config.programs.last().copied();
+
+    let (job_tx, job_rx) = sync_channel::<(u64, Chunk)>(in_flight);
+    let jobs = Mutex::new(job_rx);
+    let result = std::thread::scope(|s| -> Result<(), (u8, String)> {
+        let (done_tx, done_rx) = sync_channel::<(u64, Vec<u8>, Counts)>(in_flight);
+        let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+        for _ in 0..in_flight {
+            let _ = token_tx.send(());
+        }
+        let shown = config.cases.display().to_string();
+        let reader = s.spawn(move || read_chunks(source, &token_rx, &job_tx, &shown));
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            let (jobs, columns, header, programs) = (&jobs, &columns, &header, &config.programs);
+            s.spawn(move || {
+                let mut decider = Decider::new(programs.clone(), config.date);
+                loop {
+                    let next = match jobs.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, chunk)) = next else { return };
+                    let (bytes, counts) = decide_chunk(
+                        &mut decider,
+                        chunk,
+                        config.format,
+                        columns,
+                        header.as_deref(),
+                        newest,
+                    );
+                    if done_tx.send((seq, bytes, counts)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        // Write in input order; chunks that finish early wait here.
+        let mut pending: BTreeMap<u64, (Vec<u8>, Counts)> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut failure = None;
+        for (seq, bytes, counts) in done_rx.iter() {
+            pending.insert(seq, (bytes, counts));
+            while let Some((bytes, counts)) = pending.remove(&next) {
+                if failure.is_none() {
+                    if let Err(e) = out.write_all(&bytes) {
+                        failure = Some(write_error(e));
+                    }
+                }
+                totals.add(&counts);
+                next += 1;
+                let _ = token_tx.send(());
+                if progress {
+                    show_progress(&totals, total_bytes, started);
+                }
+            }
+            if failure.is_some() {
+                // Stop reading: dropping the tokens ends the reader.
+                break;
+            }
+        }
+        drop(token_tx);
+        drop(done_rx);
+        if let Some(f) = failure {
+            return Err(f);
+        }
+        match reader.join() {
+            Ok(r) => r,
+            Err(_) => Err((EXIT_IO, "the reading thread stopped".into())),
+        }
+    });
+    if progress {
+        eprintln!();
+    }
+    result?;
+    out.flush().map_err(write_error)?;
+    drop(out);
+    if let (Some(p), Some(o)) = (&partial, &config.output) {
+        std::fs::rename(p, o)
+            .map_err(|e| (EXIT_IO, format!("cannot write {}: {e}", o.display())))?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} case(s): {} decided, {} with invalid input, {} not decidable; {:.2} s, {:.0} cases/s",
+        totals.cases,
+        totals.decided,
+        totals.invalid,
+        totals.failed,
+        seconds,
+        totals.cases as f64 / seconds.max(1e-9)
+    );
+    Ok(if totals.failed > 0 {
+        EXIT_EVAL
+    } else if totals.invalid > 0 {
+        EXIT_INPUT
+    } else {
+        0
+    })
+}
+
+fn show_progress(totals: &Counts, total_bytes: Option<u64>, started: Instant) {
+    let rate = totals.cases as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    match total_bytes.filter(|t| *t > 0) {
+        Some(t) => {
+            let share = (totals.bytes as f64 / t as f64).min(1.0);
+            let filled = (share * 30.0) as usize;
+            eprint!(
+                "\r[{}{}] {:3.0}% {} cases, {:.0}/s ",
+                "#".repeat(filled),
+                ".".repeat(30 - filled),
+                share * 100.0,
+                totals.cases,
+                rate
+            );
+        }
+        None => eprint!("\r{} cases, {rate:.0}/s ", totals.cases),
+    }
+    let _ = std::io::stderr().flush();
+}
+
+/// Reads the cases in chunks; waits for a token before each, so that only
+/// so many chunks are read ahead of the writer.
+fn read_chunks(
+    source: Source,
+    tokens: &Receiver<()>,
+    jobs: &std::sync::mpsc::SyncSender<(u64, Chunk)>,
+    shown: &str,
+) -> Result<(), (u8, String)> {
+    let mut seq = 0u64;
+    match source {
+        Source::Lines(raw) => {
+            let mut reader = BufReader::with_capacity(CHUNK_BYTES, raw);
+            let mut line = 1u64;
+            loop {
+                if tokens.recv().is_err() {
+                    return Ok(());
+                }
+                let mut bytes = Vec::with_capacity(CHUNK_BYTES + 4096);
+                // Fill to about a chunk, always ending at a line end.
+                while bytes.len() < CHUNK_BYTES {
+                    let n = reader
+                        .read_until(b'\n', &mut bytes)
+                        .map_err(|e| (EXIT_IO, format!("cannot read {shown}: {e}")))?;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                if bytes.is_empty() {
+                    return Ok(());
+                }
+                let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+                let first = line;
+                line += lines.max(1);
+                if jobs.send((seq, Chunk::Lines { first, bytes })).is_err() {
+                    return Ok(());
+                }
+                seq += 1;
+            }
+        }
+        Source::Csv { mut reader, .. } => {
+            let mut records = reader.records();
+            let mut last_offset = 0u64;
+            loop {
+                if tokens.recv().is_err() {
+                    return Ok(());
+                }
+                let mut rows = Vec::with_capacity(CSV_CHUNK_ROWS);
+                let mut end = last_offset;
+                for r in records.by_ref() {
+                    match r {
+                        Ok(rec) => {
+                            let pos = rec.position().map(|p| (p.line(), p.byte()));
+                            let (l, b) = pos.unwrap_or((0, end));
+                            end = b;
+                            rows.push((l, Ok(rec)));
+                        }
+                        Err(e) => {
+                            if let csv::ErrorKind::Io(io) = e.kind() {
+                                return Err((EXIT_IO, format!("cannot read {shown}: {io}")));
+                            }
+                            let l = e.position().map(|p| p.line()).unwrap_or(0);
+                            rows.push((l, Err(format!("not a CSV row: {e}"))));
+                        }
+                    }
+                    if rows.len() == CSV_CHUNK_ROWS {
+                        break;
+                    }
+                }
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let bytes = end.saturating_sub(last_offset);
+                last_offset = end;
+                if jobs.send((seq, Chunk::Rows { rows, bytes })).is_err() {
+                    return Ok(());
+                }
+                seq += 1;
+            }
+        }
+    }
+}
+
+fn decide_chunk(
+    decider: &mut Decider<'_>,
+    chunk: Chunk,
+    format: Format,
+    columns: &CsvColumns,
+    header: Option<&[String]>,
+    newest: Option<&Program>,
+) -> (Vec<u8>, Counts) {
+    let mut counts = Counts::default();
+    let mut out = Vec::with_capacity(1 << 20);
+    let mut csv_out = (format == Format::Csv).then(|| {
+        csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::with_capacity(1 << 20))
+    });
+    let mut emit = |line: u64, d: Decided<'_>, counts: &mut Counts| {
+        counts.cases += 1;
+        match d.outcome {
+            Outcome::Decided { .. } => counts.decided += 1,
+            Outcome::Invalid(_) => counts.invalid += 1,
+            Outcome::Failed(_) => counts.failed += 1,
+        }
+        match &mut csv_out {
+            Some(w) => {
+                let _ = w.write_record(columns.row(line, &d));
+            }
+            None => {
+                write_jsonl(&mut out, line, &d);
+            }
+        }
+    };
+    match chunk {
+        Chunk::Lines { first, bytes } => {
+            counts.bytes = bytes.len() as u64;
+            for (n, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+                let line = first + n as u64;
+                if raw.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let d = match std::str::from_utf8(raw) {
+                    Ok(text) => decider.decide_json(text),
+                    Err(e) => Decided {
+                        id: None,
+                        outcome: Outcome::Invalid(vec![rulebook::input::InputError {
+                            path: format!("byte {}", e.valid_up_to() + 1),
+                            message: "the line is not UTF-8 text".into(),
+                            help: Some("save the cases file as UTF-8".into()),
+                        }]),
+                    },
+                };
+                emit(line, d, &mut counts);
+            }
+        }
+        Chunk::Rows { rows, bytes } => {
+            counts.bytes = bytes;
+            for (line, row) in rows {
+                let d = match (row, newest, header) {
+                    (Ok(rec), Some(p), Some(h)) => decider.decide(csv_case(p, h, &rec)),
+                    (Err(message), _, _) => Decided {
+                        id: None,
+                        outcome: Outcome::Invalid(vec![rulebook::input::InputError {
+                            path: String::new(),
+                            message,
+                            help: None,
+                        }]),
+                    },
+                    _ => continue,
+                };
+                emit(line, d, &mut counts);
+            }
+        }
+    }
+    if let Some(w) = csv_out {
+        if let Ok(bytes) = w.into_inner() {
+            out = bytes;
+        }
+    }
+    (out, counts)
+}
