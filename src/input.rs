@@ -499,3 +499,247 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         _ => return None,
     })
 }
+
+// ---- the direct path ------------------------------------------------------
+//
+// A batch spends more time building JSON trees than deciding cases. Valid
+// JSON cases are therefore decoded straight from their text into values,
+// guided by the declared types, without a tree. This path only says yes or
+// no: at the first thing it does not expect (a wrong type, an unknown or
+// repeated key, a value out of range, escapes in a key) it gives up, and the
+// caller decodes the case the ordinary way, which reports every problem with
+// its path. Whatever it accepts, it decodes exactly as `decode_case` does.
+
+/// Decodes a case from JSON text, or `None` when the ordinary path must
+/// decide (and explain). With `take_id`, a top-level `id` that is not an
+/// input is returned beside the case.
+pub fn decode_case_json(
+    p: &Program,
+    text: &str,
+    date: Option<NaiveDate>,
+    take_id: bool,
+) -> Option<(Option<J>, Case)> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = CaseSeed { p, date, take_id };
+    let out = serde::de::DeserializeSeed::deserialize(seed, &mut de).ok()?;
+    de.end().ok()?;
+    Some(out)
+}
+
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+struct CaseSeed<'p> {
+    p: &'p Program,
+    date: Option<NaiveDate>,
+    take_id: bool,
+}
+
+/// Any failure: the message is never shown, the ordinary path explains.
+fn no<E: serde::de::Error>() -> E {
+    E::custom("")
+}
+
+impl<'de> DeserializeSeed<'de> for CaseSeed<'_> {
+    type Value = (Option<J>, Case);
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CaseSeed<'_> {
+    type Value = (Option<J>, Case);
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a case")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let p = self.p;
+        let mut inputs: Vec<Option<Value>> = vec![None; p.inputs.len()];
+        let mut own_date = None;
+        let mut id = None;
+        while let Some(key) = map.next_key::<&str>()? {
+            if key == "decision_date" {
+                let text = map.next_value::<&str>()?;
+                if own_date.is_some() {
+                    return Err(no());
+                }
+                own_date = Some(parse_date(text.trim()).ok_or_else(no)?);
+            } else if let Some(i) = p.inputs.iter().position(|x| x.name == key) {
+                let info = p.inputs.get(i).ok_or_else(no)?;
+                let v = map.next_value_seed(TypeSeed {
+                    p,
+                    ty: &info.ty,
+                    bounds: info.bounds.as_ref(),
+                })?;
+                match inputs.get_mut(i) {
+                    Some(slot @ None) => *slot = Some(v),
+                    _ => return Err(no()),
+                }
+            } else if key == "id" && self.take_id && id.is_none() {
+                id = Some(map.next_value::<J>()?);
+            } else {
+                return Err(no());
+            }
+        }
+        let decision_date = self.date.or(own_date).ok_or_else(no)?;
+        let inputs = inputs
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(no)?;
+        Ok((
+            id,
+            Case {
+                decision_date,
+                inputs,
+            },
+        ))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct TypeSeed<'a> {
+    p: &'a Program,
+    ty: &'a Type,
+    bounds: Option<&'a Bounds>,
+}
+
+impl<'de> DeserializeSeed<'de> for TypeSeed<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        let v = match self.ty {
+            Type::Bool => d.deserialize_bool(self)?,
+            Type::Integer => d.deserialize_i64(self)?,
+            Type::List(_) => d.deserialize_seq(self)?,
+            Type::Record(_) => d.deserialize_map(self)?,
+            Type::Error => return Err(no()),
+            _ => d.deserialize_any(self)?,
+        };
+        match self.bounds {
+            Some(b) if !b.contains(&v) => Err(no()),
+            _ => Ok(v),
+        }
+    }
+}
+
+/// The key under which serde_json hands over a number's exact digits when
+/// numbers keep them (its `arbitrary_precision` feature). Should it ever
+/// change, numbers simply take the ordinary path.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+impl TypeSeed<'_> {
+    /// A number or text for a decimal, money or percent input, read the way
+    /// `decode` reads it.
+    fn amount(&self, text: &str, is_number: bool) -> Option<Value> {
+        let d = match self.ty {
+            Type::Money if !is_number => parse_decimal(
+                text.trim()
+                    .trim_end_matches('€')
+                    .trim_end_matches("EUR")
+                    .trim(),
+            )?,
+            Type::Decimal | Type::Money => parse_decimal(text)?,
+            Type::Percent if !is_number => parse_decimal(text.trim().trim_end_matches('%').trim())?
+                .checked_div(Decimal::ONE_HUNDRED)?,
+            Type::Percent => parse_decimal(text)?.checked_div(Decimal::ONE_HUNDRED)?,
+            _ => return None,
+        };
+        Some(Value::Num(d))
+    }
+}
+
+impl<'de> Visitor<'de> for TypeSeed<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an input value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Value, E> {
+        match self.ty {
+            Type::Bool => Ok(Value::Bool(b)),
+            _ => Err(no()),
+        }
+    }
+    // Whole numbers arrive as such even when numbers keep their digits.
+    fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<Value, E> {
+        match self.ty {
+            Type::Integer => Ok(Value::Int(i)),
+            _ => self.amount(&i.to_string(), true).ok_or_else(no),
+        }
+    }
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Value, E> {
+        match self.ty {
+            Type::Integer => i64::try_from(u).map(Value::Int).map_err(|_| no()),
+            _ => self.amount(&u.to_string(), true).ok_or_else(no),
+        }
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
+        let v = match self.ty {
+            Type::Decimal | Type::Money | Type::Percent => self.amount(s, false),
+            Type::Text => Some(Value::Text(Arc::from(s))),
+            Type::Date => parse_date(s.trim()).map(Value::Date),
+            Type::Duration => parse_duration(s).map(Value::Duration),
+            Type::Enum(e) => self
+                .p
+                .enums
+                .get(*e as usize)
+                .and_then(|info| info.variants.iter().position(|x| x == s))
+                .map(|i| Value::Enum(i as u32)),
+            _ => None,
+        };
+        v.ok_or_else(no)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let Type::List(elem) = self.ty else {
+            return Err(no());
+        };
+        let item = TypeSeed {
+            p: self.p,
+            ty: elem,
+            bounds: None,
+        };
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
+        while let Some(v) = seq.next_element_seed(item)? {
+            if out.len() == MAX_LIST_LEN {
+                return Err(no());
+            }
+            out.push(v);
+        }
+        Ok(Value::List(Arc::from(out)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        if let Type::Decimal | Type::Money | Type::Percent = self.ty {
+            // An exact number, handed over as a one-entry record.
+            let key = map.next_key::<&str>()?;
+            if key != Some(NUMBER_TOKEN) {
+                return Err(no());
+            }
+            let digits = map.next_value::<String>()?;
+            return self.amount(&digits, true).ok_or_else(no);
+        }
+        let Type::Record(r) = self.ty else {
+            return Err(no());
+        };
+        let info = self.p.records.get(*r as usize).ok_or_else(no)?;
+        let mut fields: Vec<Option<Value>> = vec![None; info.fields.len()];
+        while let Some(key) = map.next_key::<&str>()? {
+            let i = info
+                .fields
+                .iter()
+                .position(|f| f.name == key)
+                .ok_or_else(no)?;
+            let f = info.fields.get(i).ok_or_else(no)?;
+            let v = map.next_value_seed(TypeSeed {
+                p: self.p,
+                ty: &f.ty,
+                bounds: f.bounds.as_ref(),
+            })?;
+            match fields.get_mut(i) {
+                Some(slot @ None) => *slot = Some(v),
+                _ => return Err(no()),
+            }
+        }
+        let fields = fields
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(no)?;
+        Ok(Value::Record(Arc::from(fields)))
+    }
+}

@@ -289,3 +289,136 @@ proptest! {
         prop_assert_eq!(strip(&once), strip(&text));
     }
 }
+
+// ---- decoding cases straight from JSON text ---------------------------------
+
+const EVERY_TYPE: &str = "rulebook test.decode \"Decoding\"\n  version 1\n  in force 2018-01-01\n\n\
+enum Tier { low, high }\n\
+record Member { birth: date, salary: money 0 € or more, share: percent }\n\
+input h {\n  income: money 0 € or more\n  size: integer 1 to 8\n  hours: decimal 0 or more\n  rate: percent\n  urgent: boolean\n  since: date\n  wait: duration\n  tier: Tier\n  note: text\n  members: list of Member\n}\n\
+input extra: integer\n\
+output n: integer = h.size + extra\n";
+
+/// JSON texts for a field: valid ones, and near misses of every kind.
+fn json_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("\"1250.50\"".to_string()),
+        Just("\" 1250.50 € \"".to_string()),
+        Just("\"12 %\"".to_string()),
+        Just("\"12.5\"".to_string()),
+        Just("\"-3\"".to_string()),
+        Just("\"2021-02-28\"".to_string()),
+        Just("\" 2020-02-29\"".to_string()),
+        Just("\"2021-02-29\"".to_string()),
+        Just("\"6 months\"".to_string()),
+        Just("\"high\"".to_string()),
+        Just("\"hgh\"".to_string()),
+        Just("\"a \\\"quoted\\\" text\"".to_string()),
+        Just("\"\\u00e4\"".to_string()),
+        Just("3".to_string()),
+        Just("-0".to_string()),
+        Just("3.0".to_string()),
+        Just("1e2".to_string()),
+        Just("12.345".to_string()),
+        Just("99999999999999999999".to_string()),
+        Just("9".to_string()),
+        Just("true".to_string()),
+        Just("null".to_string()),
+        Just("[]".to_string()),
+        Just("{}".to_string()),
+    ]
+}
+
+fn member() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("\"1980-05-01\"".to_string()), json_value()],
+        prop_oneof![Just("\"2000.00\"".to_string()), json_value()],
+        prop_oneof![Just("\"50 %\"".to_string()), json_value()],
+        0..4usize,
+    )
+        .prop_map(|(b, s, sh, shape)| match shape {
+            0 => format!("{{\"birth\":{b},\"salary\":{s}}}"),
+            1 => format!("{{\"birth\":{b},\"salary\":{s},\"share\":{sh},\"share\":{sh}}}"),
+            2 => format!("{{\"birth\":{b},\"salary\":{s},\"share\":{sh},\"bonus\":1}}"),
+            _ => format!("{{\"share\":{sh},\"birth\":{b},\"salary\":{s}}}"),
+        })
+}
+
+/// A case whose every field is most often valid, and sometimes any value.
+fn case_text() -> impl Strategy<Value = String> {
+    let field = |valid: &'static str| prop_oneof![4 => Just(valid.to_string()), 1 => json_value()];
+    (
+        (
+            field("\"2400.00\""),
+            field("2"),
+            field("12.5"),
+            field("\"35 %\""),
+            field("false"),
+            field("\"2021-01-31\""),
+            field("\"2 weeks\""),
+            field("\"low\""),
+            field("\"ok\""),
+        ),
+        proptest::collection::vec(prop_oneof![4 => member().prop_map(|m| m), 1 => json_value()], 0..3),
+        field("5"),
+        field("\"2021-03-01\""),
+        prop_oneof![Just(String::new()), Just("\"id\":7,".to_string()), Just("\"id\":{\"k\":[1]},".to_string())],
+        0..6usize,
+    )
+        .prop_map(|((inc, size, hours, rate, urg, since, wait, tier, note), members, extra, date, id, shape)| {
+            let h = format!(
+                "{{\"income\":{inc},\"size\":{size},\"hours\":{hours},\"rate\":{rate},\"urgent\":{urg},\"since\":{since},\"wait\":{wait},\"tier\":{tier},\"note\":{note},\"members\":[{}]}}",
+                members.join(",")
+            );
+            match shape {
+                0 => format!("{{{id}\"h\":{h},\"extra\":{extra}}}"),
+                1 => format!("{{{id}\"decision_date\":{date},\"h\":{h}}}"),
+                2 => format!("{{\"decision_date\":{date},\"h\":{h},\"extra\":{extra},\"extra\":{extra}}}"),
+                3 => format!("{{\"decision_date\":{date},\"h\":{h},\"extra\":{extra},\"other\":1}} "),
+                4 => format!("[{h}]"),
+                _ => format!("{{{id}\"decision_date\":{date},\"h\":{h},\"extra\":{extra}}}"),
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// Whatever the direct path accepts, the ordinary path accepts too and
+    /// decodes to the very same values (scale of decimals included).
+    #[test]
+    fn direct_json_decoding_agrees_with_the_ordinary_path(text in case_text(), take_id in any::<bool>(), with_date in any::<bool>()) {
+        let p = rulebook::check::check(EVERY_TYPE).program.expect("the rulebook checks");
+        let date = with_date.then(|| NaiveDate::from_ymd_opt(2022, 6, 1).expect("a date"));
+        if let Some((id, case)) = rulebook::input::decode_case_json(&p, &text, date, take_id) {
+            let mut doc: serde_json::Value = serde_json::from_str(&text).expect("the ordinary parse");
+            let slow_id = if take_id { doc.as_object_mut().and_then(|m| m.shift_remove("id")) } else { None };
+            let slow = rulebook::input::decode_case(&p, &doc, date);
+            prop_assert!(slow.is_ok(), "direct accepted, ordinary refused {text}: {slow:?}");
+            let slow = slow.expect("checked");
+            prop_assert_eq!(format!("{:?}", slow), format!("{:?}", case));
+            prop_assert_eq!(slow_id, id);
+        }
+    }
+}
+
+/// The direct path is no dead branch: valid cases, numbers as numbers or
+/// text, go through it.
+#[test]
+fn direct_json_decoding_takes_valid_cases() {
+    let p = rulebook::check::check(EVERY_TYPE)
+        .program
+        .expect("the rulebook checks");
+    for text in [
+        "{\"decision_date\":\"2021-03-01\",\"h\":{\"income\":\"2400.00\",\"size\":2,\"hours\":12.5,\"rate\":\"35 %\",\"urgent\":false,\"since\":\"2021-01-31\",\"wait\":\"2 weeks\",\"tier\":\"low\",\"note\":\"ok\",\"members\":[{\"birth\":\"1980-05-01\",\"salary\":2000,\"share\":0.5}]},\"extra\":5}",
+        "{\"id\":\"x\",\"extra\":5,\"h\":{\"members\":[],\"income\":2400,\"size\":2,\"hours\":\"12.5\",\"rate\":35,\"urgent\":true,\"since\":\"2021-01-31\",\"wait\":\"1 month\",\"tier\":\"high\",\"note\":\"\"},\"decision_date\":\"2021-03-01\"}",
+    ] {
+        let (id, case) = rulebook::input::decode_case_json(&p, text, None, true)
+            .unwrap_or_else(|| panic!("not taken: {text}"));
+        let mut doc: serde_json::Value = serde_json::from_str(text).unwrap();
+        let slow_id = doc.as_object_mut().unwrap().shift_remove("id");
+        let slow = rulebook::input::decode_case(&p, &doc, None).unwrap();
+        assert_eq!(format!("{slow:?}"), format!("{case:?}"));
+        assert_eq!(slow_id, id);
+    }
+}
