@@ -3,8 +3,10 @@
 # one generated population, timed in the same run on this machine:
 #
 #   1. batch: OpenFisca's vectorised calculation (numpy, float32) against
-#      `rulebook eval --cases` (exact decimals, every core), after checking
-#      that both give every household the same disposable income;
+#      rulebook (exact decimals, every core), both as calculation alone
+#      (inputs in memory to results in memory) and from file to file
+#      (`rulebook eval --cases`), after checking that both give every
+#      household the same disposable income;
 #   2. one case at a time: OpenFisca building and calculating one simulation
 #      per situation, against rulebook deciding one case in process (from
 #      JSON text to decision JSON) and over HTTP (`rulebook serve`, one
@@ -30,7 +32,7 @@ if [ ! -x "$venv/bin/python" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
         "openfisca-core==46.0.1" "openfisca-country-template==8.2.0"
 fi
-cargo build --release --quiet --bin rulebook --example single_case --example load
+cargo build --release --quiet --bin rulebook --example single_case --example batch_decoded --example load
 
 pop="$work/households-$n.jsonl"
 if [ ! -s "$pop" ]; then
@@ -52,6 +54,8 @@ python3 "$here/compare.py" "$work/openfisca-results.jsonl" "$work/decisions.json
     exit 1
 }
 
+./target/release/examples/batch_decoded "$rb" "$pop" 2016-01-01 > "$work/rulebook-calculation.json"
+
 echo "3/4 one case at a time: OpenFisca and rulebook in process" >&2
 "$venv/bin/python" "$here/openfisca_bench.py" single "$pop" 2016-01 "$single" > "$work/openfisca-single.json"
 ./target/release/examples/single_case "$rb" "$pop" 2016-01-01 "$single" > "$work/rulebook-single.json"
@@ -72,10 +76,11 @@ python3 - "$work" "$n" <<'PY'
 import json, sys, re
 work, n = sys.argv[1], int(sys.argv[2])
 load = lambda name: json.load(open(f"{work}/{name}"))
-ofv, rbb = load("openfisca-vectorised.json"), load("rulebook-batch.json")
+ofv, rbb, rbc = load("openfisca-vectorised.json"), load("rulebook-batch.json"), load("rulebook-calculation.json")
 ofs, rbs, agree = load("openfisca-single.json"), load("rulebook-single.json"), load("agreement.json")
 http = dict(re.findall(r"(\w+)=([\d.]+)", open(f"{work}/rulebook-http.txt").read()))
 of_calc, of_total, rb_total = n / ofv["seconds"], n / ofv["total_seconds"], n / rbb["seconds"]
+rb_calc = n / rbc["seconds"]
 of_one = ofs["households"] / ofs["seconds"]
 rb_json, rb_dec = 1 / rbs["json_seconds_per_case"], 1 / rbs["decoded_seconds_per_case"]
 rb_http = float(http["throughput"])
@@ -84,10 +89,10 @@ print(f"households: {n}; agreement on disposable income: {agree['compared']} com
 print()
 print("batch (households per second)")
 print(f"  OpenFisca vectorised, calculation only    {of_calc:>12,.0f}")
+print(f"  rulebook, calculation only                {rb_calc:>12,.0f}   ratio {rb_calc / of_calc:.2f}")
 print(f"  OpenFisca vectorised, file to file        {of_total:>12,.0f}")
-print(f"  rulebook eval --cases, file to file       {rb_total:>12,.0f}")
-print(f"  ratio rulebook / OpenFisca calculation    {rb_total / of_calc:>12.2f}")
-print(f"  ratio rulebook / OpenFisca file to file   {rb_total / of_total:>12.2f}")
+print(f"  rulebook eval --cases, file to file       {rb_total:>12,.0f}   ratio {rb_total / of_total:.2f}")
+print(f"  rulebook file to file / OpenFisca calculation only   ratio {rb_total / of_calc:.2f}")
 print()
 print("one case at a time (cases per second, one thread or connection)")
 print(f"  OpenFisca, one simulation per situation   {of_one:>12,.0f}")
