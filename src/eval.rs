@@ -113,7 +113,16 @@ pub fn evaluate(p: &Program, case: &Case, options: &Options) -> Result<Decision,
 #[derive(Default)]
 pub struct Scratch {
     cache: Vec<Option<Value>>,
-    stack: Vec<Value>,
+    stack: Vec<Slot<'static>>,
+}
+
+/// An empty vector of locals for another lifetime, keeping its memory: an
+/// in-place collect of no elements.
+#[allow(clippy::unnecessary_filter_map)] // the point is the element type
+fn relabel<'a, 'b>(v: Vec<Slot<'a>>) -> Vec<Slot<'b>> {
+    let mut v = v;
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 /// Evaluates one case, reusing `scratch` from earlier cases (of any
@@ -127,8 +136,7 @@ pub fn evaluate_with(
     let mut cache = std::mem::take(&mut scratch.cache);
     cache.clear();
     cache.resize(p.defs.len(), None);
-    let mut stack = std::mem::take(&mut scratch.stack);
-    stack.clear();
+    let stack = relabel(std::mem::take(&mut scratch.stack));
     let mut ev = Evaluator {
         p,
         inputs: &case.inputs,
@@ -139,7 +147,7 @@ pub fn evaluate_with(
     };
     let result = evaluate_in(&mut ev, options).map_err(|e| *e);
     scratch.cache = ev.cache;
-    scratch.stack = ev.stack;
+    scratch.stack = relabel(ev.stack);
     result
 }
 
@@ -188,8 +196,26 @@ pub struct Evaluator<'p> {
     inputs: &'p [Value],
     date: NaiveDate,
     cache: Vec<Option<Value>>,
-    stack: Vec<Value>,
+    stack: Vec<Slot<'p>>,
     base: usize,
+}
+
+/// A local value: computed, or a part of the case's inputs used in place.
+/// Members of an input list and records passed on to functions are nearly
+/// all of a case's locals; borrowing them spares a reference count on each.
+#[derive(Clone)]
+enum Slot<'p> {
+    Owned(Value),
+    Input(&'p Value),
+}
+
+impl Slot<'_> {
+    fn value(&self) -> &Value {
+        match self {
+            Slot::Owned(v) => v,
+            Slot::Input(v) => v,
+        }
+    }
 }
 
 fn zero_of(ty: &Type) -> Value {
@@ -347,7 +373,7 @@ impl<'p> Evaluator<'p> {
     fn local(&self, slot: u32, span: Span) -> R<Value> {
         self.stack
             .get(self.base + slot as usize)
-            .cloned()
+            .map(|s| s.value().clone())
             .ok_or_else(|| fail("internal", span, "a local value is missing"))
     }
 
@@ -356,8 +382,25 @@ impl<'p> Evaluator<'p> {
     fn place(&self, e: &Expr) -> Option<&Value> {
         match &e.kind {
             ExprKind::Input(i) => self.inputs.get(*i as usize),
-            ExprKind::Local(s) => self.stack.get(self.base + *s as usize),
+            ExprKind::Local(s) => self.stack.get(self.base + *s as usize).map(Slot::value),
             ExprKind::Field(base, i) => match self.place(base)? {
+                Value::Record(fields) => fields.get(*i as usize),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Like `place`, for values that are part of the case's inputs and so
+    /// outlive the evaluation.
+    fn input_place(&self, e: &Expr) -> Option<&'p Value> {
+        match &e.kind {
+            ExprKind::Input(i) => self.inputs.get(*i as usize),
+            ExprKind::Local(s) => match self.stack.get(self.base + *s as usize)? {
+                Slot::Input(v) => Some(*v),
+                Slot::Owned(_) => None,
+            },
+            ExprKind::Field(base, i) => match self.input_place(base)? {
                 Value::Record(fields) => fields.get(*i as usize),
                 _ => None,
             },
@@ -556,8 +599,12 @@ impl<'p> Evaluator<'p> {
         // one only uses the stack above it and leaves it as it was.
         let frame = self.stack.len();
         for a in args {
+            if let Some(v) = self.input_place(a) {
+                self.stack.push(Slot::Input(v));
+                continue;
+            }
             match self.eval(a) {
-                Ok(v) => self.stack.push(v),
+                Ok(v) => self.stack.push(Slot::Owned(v)),
                 Err(e) => {
                     self.stack.truncate(frame);
                     return Err(e);
@@ -575,7 +622,12 @@ impl<'p> Evaluator<'p> {
         {
             let args = self.stack.get(base..).unwrap_or(&[]);
             for (i, row) in t.rows.iter().enumerate() {
-                if row.tests.iter().zip(args).all(|(test, v)| test.matches(v)) {
+                if row
+                    .tests
+                    .iter()
+                    .zip(args)
+                    .all(|(test, v)| test.matches(v.value()))
+                {
                     matched.push(i);
                     if t.hit == HitPolicy::First {
                         break;
@@ -587,7 +639,7 @@ impl<'p> Evaluator<'p> {
             t.params
                 .iter()
                 .zip(ev.stack.get(base..).unwrap_or(&[]))
-                .map(|((n, ty, _), v)| format!("{n} = {}", ev.p.render(v, ty)))
+                .map(|((n, ty, _), v)| format!("{n} = {}", ev.p.render(v.value(), ty)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -663,15 +715,32 @@ impl<'p> Evaluator<'p> {
         if_empty: Option<&Expr>,
         e: &Expr,
     ) -> R<Value> {
-        let Value::List(items) = self.eval(list)? else {
-            return Err(fail("internal", e.span, "not a list"));
+        // A list of the inputs is walked in place; a computed one is held
+        // here while its elements take the slot in turn.
+        let input_items: Option<&'p [Value]> = match self.input_place(list) {
+            Some(Value::List(items)) => Some(items),
+            _ => None,
         };
+        let owned: Option<Arc<[Value]>> = match input_items {
+            Some(_) => None,
+            None => match self.eval(list)? {
+                Value::List(items) => Some(items),
+                _ => return Err(fail("internal", e.span, "not a list")),
+            },
+        };
+        let len = input_items.map_or(0, <[Value]>::len) + owned.as_deref().map_or(0, <[Value]>::len);
         let at = self.base + slot as usize;
         let mut acc: Option<Value> = None;
         let mut count: i64 = 0;
-        for item in items.iter() {
+        for k in 0..len {
+            let element = match (input_items, &owned) {
+                (Some(items), _) => items.get(k).map(Slot::Input),
+                (None, Some(items)) => items.get(k).cloned().map(Slot::Owned),
+                (None, None) => None,
+            };
+            let Some(element) = element else { break };
             self.stack.truncate(at);
-            self.stack.push(item.clone());
+            self.stack.push(element);
             let keep = match (kind, filter) {
                 (Aggregate::Any | Aggregate::All, _) => true,
                 (_, Some(f)) => self.eval(f)? == Value::Bool(true),
@@ -699,7 +768,7 @@ impl<'p> Evaluator<'p> {
                 Aggregate::Sum | Aggregate::Min | Aggregate::Max => {
                     let v = match projection {
                         Some(p) => self.eval(p)?,
-                        None => item.clone(),
+                        None => self.local(slot, e.span)?,
                     };
                     acc = Some(match (acc, kind) {
                         (None, _) => v,
@@ -841,7 +910,7 @@ impl<'p> Evaluator<'p> {
             .params
             .iter()
             .zip(self.stack.get(frame..).unwrap_or(&[]))
-            .map(|((_, ty, _), v)| p.render(v, ty))
+            .map(|((_, ty, _), v)| p.render(v.value(), ty))
             .collect();
         self.stack.truncate(frame);
         self.base = saved;
