@@ -728,7 +728,8 @@ impl<'p> Evaluator<'p> {
                 _ => return Err(fail("internal", e.span, "not a list")),
             },
         };
-        let len = input_items.map_or(0, <[Value]>::len) + owned.as_deref().map_or(0, <[Value]>::len);
+        let len =
+            input_items.map_or(0, <[Value]>::len) + owned.as_deref().map_or(0, <[Value]>::len);
         let at = self.base + slot as usize;
         let mut acc: Option<Value> = None;
         let mut count: i64 = 0;
