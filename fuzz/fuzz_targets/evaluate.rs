@@ -14,7 +14,11 @@ mod common;
 fn number(u: &mut Unstructured) -> Result<String> {
     Ok(match u.int_in_range(0..=3)? {
         0 => format!("{}", u.int_in_range(-10i64..=10)?),
-        1 => format!("{}.{:02}", u.int_in_range(0i64..=100_000)?, u.int_in_range(0u8..=99)?),
+        1 => format!(
+            "{}.{:02}",
+            u.int_in_range(0i64..=100_000)?,
+            u.int_in_range(0u8..=99)?
+        ),
         2 => format!("{}", u.arbitrary::<i64>()?),
         _ => format!("{}.{}", u.arbitrary::<i32>()?, u.arbitrary::<u32>()?),
     })
@@ -23,14 +27,27 @@ fn number(u: &mut Unstructured) -> Result<String> {
 fn value(u: &mut Unstructured, p: &Program, ty: &Type, depth: u32) -> Result<J> {
     Ok(match ty {
         Type::Bool => J::Bool(u.arbitrary()?),
-        Type::Integer => json!(if u.ratio(1, 8)? { u.arbitrary::<i64>()? } else { u.int_in_range(-2i64..=20)? }),
+        Type::Integer => json!(if u.ratio(1, 8)? {
+            u.arbitrary::<i64>()?
+        } else {
+            u.int_in_range(-2i64..=20)?
+        }),
         Type::Decimal | Type::Money => J::String(number(u)?),
         Type::Percent => J::String(format!("{} %", number(u)?)),
         Type::Text => J::String(u.arbitrary()?),
-        Type::Date => J::String(format!("{:04}-{:02}-{:02}", u.int_in_range(1i32..=9999)?, u.int_in_range(1u32..=12)?, u.int_in_range(1u32..=31)?)),
+        Type::Date => J::String(format!(
+            "{:04}-{:02}-{:02}",
+            u.int_in_range(1i32..=9999)?,
+            u.int_in_range(1u32..=12)?,
+            u.int_in_range(1u32..=31)?
+        )),
         Type::Duration => J::String(format!("{} months", u.int_in_range(-1000i64..=1000)?)),
         Type::Enum(e) => {
-            let variants = p.enums.get(*e as usize).map(|e| e.variants.clone()).unwrap_or_default();
+            let variants = p
+                .enums
+                .get(*e as usize)
+                .map(|e| e.variants.clone())
+                .unwrap_or_default();
             J::String(u.choose(&variants).cloned().unwrap_or_default())
         }
         Type::Record(r) => {
@@ -43,8 +60,16 @@ fn value(u: &mut Unstructured, p: &Program, ty: &Type, depth: u32) -> Result<J> 
             J::Object(m)
         }
         Type::List(elem) => {
-            let n = if depth > 3 { 0 } else { u.int_in_range(0usize..=6)? };
-            J::Array((0..n).map(|_| value(u, p, elem, depth + 1)).collect::<Result<Vec<_>>>()?)
+            let n = if depth > 3 {
+                0
+            } else {
+                u.int_in_range(0usize..=6)?
+            };
+            J::Array(
+                (0..n)
+                    .map(|_| value(u, p, elem, depth + 1))
+                    .collect::<Result<Vec<_>>>()?,
+            )
         }
         Type::Error => J::Null,
     })
@@ -53,7 +78,10 @@ fn value(u: &mut Unstructured, p: &Program, ty: &Type, depth: u32) -> Result<J> 
 fn case(u: &mut Unstructured, p: &Program) -> Result<J> {
     let mut m = serde_json::Map::new();
     let from = p.in_force_from;
-    m.insert("decision_date".into(), json!((from + chrono::Duration::days(u.int_in_range(-400i64..=1200)?)).to_string()));
+    m.insert(
+        "decision_date".into(),
+        json!((from + chrono::Duration::days(u.int_in_range(-400i64..=1200)?)).to_string()),
+    );
     for i in &p.inputs {
         m.insert(i.name.clone(), value(u, p, &i.ty, 0)?);
     }
@@ -63,7 +91,9 @@ fn case(u: &mut Unstructured, p: &Program) -> Result<J> {
 fuzz_target!(|data: &[u8]| {
     let programs = common::programs();
     let mut u = Unstructured::new(data);
-    let Ok(i) = u.choose_index(programs.len()) else { return };
+    let Ok(i) = u.choose_index(programs.len()) else {
+        return;
+    };
     let Some(p) = programs.get(i) else { return };
     let Ok(doc) = case(&mut u, p) else { return };
     if let Ok(c) = rulebook::input::decode_case(p, &doc, None) {

@@ -17,8 +17,14 @@ fuzz_target!(|data: &[u8]| {
         let (before, errors) = meaning(text);
         if errors == 0 {
             let (after, errors_after) = meaning(&once);
-            assert_eq!(errors_after, 0, "formatting broke a text that parsed:\n{text:?}\n{once:?}");
-            assert_eq!(before, after, "formatting changed the meaning:\n{text:?}\n{once:?}");
+            assert_eq!(
+                errors_after, 0,
+                "formatting broke a text that parsed:\n{text:?}\n{once:?}"
+            );
+            assert_eq!(
+                before, after,
+                "formatting changed the meaning:\n{text:?}\n{once:?}"
+            );
         }
     }
 });
