@@ -197,7 +197,7 @@ impl std::fmt::Display for Path<'_> {
 
 /// Parses `YYYY-MM-DD` without the general formatter; anything else falls
 /// back to chrono, so both accept the same texts.
-fn parse_date(s: &str) -> Option<NaiveDate> {
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
         let num = |r: std::ops::Range<usize>| -> Option<u32> {

@@ -604,3 +604,74 @@ fn graceful_shutdown_flushes_the_log_and_replay_reproduces() {
         ])
     );
 }
+
+/// A stream whose lines arrive split across many network reads, with and
+/// without the decision log: every line is answered once, in order, and
+/// the answers are those of the one-case endpoint.
+#[test]
+fn a_stream_split_at_any_byte_is_answered_line_by_line() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.sqlite");
+    for logged in [false, true] {
+        let s = start(&rulebooks(), logged.then_some(db.as_path()), &[]);
+        let incomes: Vec<String> = (0..300).map(|i| format!("{}.00", 500 + i * 37)).collect();
+        let mut body = String::new();
+        for (i, income) in incomes.iter().enumerate() {
+            body.push_str(&case_2021(income));
+            if i + 1 < incomes.len() {
+                body.push('\n');
+            }
+        }
+        let addr = s.base.trim_start_matches("http://").to_string();
+        let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            tcp,
+            "POST {HOME}/decisions/stream HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        // Pieces of 997 bytes: boundaries fall inside lines, never in step
+        // with them; the last line has no newline.
+        for piece in body.as_bytes().chunks(997) {
+            tcp.write_all(piece).unwrap();
+            tcp.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let mut raw = Vec::new();
+        tcp.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8(raw).unwrap();
+        let (head, chunked) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        // Undo the chunked transfer encoding.
+        let mut answers = String::new();
+        let mut rest = chunked;
+        loop {
+            let (size, after) = rest.split_once("\r\n").unwrap();
+            let size = usize::from_str_radix(size.trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            answers.push_str(&after[..size]);
+            rest = &after[size + 2..];
+        }
+        let lines: Vec<J> = answers
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), incomes.len(), "logged: {logged}");
+        let a = agent();
+        for (i, (line, income)) in lines.iter().zip(&incomes).enumerate() {
+            assert_eq!(line["line"].as_u64(), Some(i as u64 + 1));
+            let (st, one) = call(
+                &a,
+                "POST",
+                &format!("{}{HOME}/decisions", s.base),
+                Some(&case_2021(income)),
+            );
+            assert_eq!(st, 200);
+            assert_eq!(line["outputs"], one["outputs"], "line {}", i + 1);
+            assert_eq!(line["eligible"], one["eligible"]);
+        }
+    }
+}

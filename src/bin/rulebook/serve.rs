@@ -10,7 +10,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::NaiveDate;
 use futures_util::StreamExt;
 use rulebook::eval::{decision_json, evaluate, Options};
 use rulebook::family::{self, Source};
@@ -436,6 +435,9 @@ pub struct DecisionDoc {
     #[schema(value_type = Option<Vec<Object>>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<J>,
+    /// The input line, in answers of the stream endpoint only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -558,8 +560,8 @@ fn decide(
     c: &Catalog,
     id: &str,
     req: &DecisionRequest,
-) -> Result<(DecisionDoc, Record), Fail> {
-    let date = NaiveDate::parse_from_str(req.decision_date.trim(), "%Y-%m-%d").map_err(|_| {
+) -> Result<(DecisionDoc, Option<Record>), Fail> {
+    let date = rulebook::input::parse_date(req.decision_date.trim()).ok_or_else(|| {
         Fail::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-request",
@@ -651,19 +653,27 @@ fn decide(
         });
         f
     })?;
-    let j = decision_json(p, &case, &d);
+    let mut j = decision_json(p, &case, &d);
     let id_ = s.next_id();
+    // Without a decision log the parts of the decision move into the
+    // answer; with one, the log keeps the whole decision too.
+    let logged = s.log.is_some();
+    let mut part = |name: &str| match j.as_object_mut() {
+        Some(m) if !logged => m.shift_remove(name),
+        _ => j.get(name).cloned(),
+    };
     let doc = DecisionDoc {
         decision_id: id_.clone(),
         rulebook: p.id.clone(),
         version: p.version.clone(),
         decision_date: case.decision_date.to_string(),
         eligible: d.eligible,
-        failed_criteria: j.get("failed_criteria").cloned().unwrap_or(J::Null),
-        outputs: j.get("outputs").cloned().unwrap_or(J::Null),
-        explanation: j.get("explanation").cloned(),
+        failed_criteria: part("failed_criteria").unwrap_or(J::Null),
+        outputs: part("outputs").unwrap_or(J::Null),
+        explanation: part("explanation"),
+        line: None,
     };
-    let record = Record {
+    let record = logged.then(|| Record {
         decision_id: id_,
         served_at: chrono_now(),
         programme: p.id.clone(),
@@ -672,7 +682,7 @@ fn decide(
         decision_date: case.decision_date.to_string(),
         inputs: req.inputs.clone(),
         decision: j,
-    };
+    });
     s.metrics.decided(&p.id, &p.version);
     Ok((doc, record))
 }
@@ -686,10 +696,9 @@ fn chrono_now() -> String {
         .unwrap_or_default()
 }
 
-async fn log(s: &AppState, record: Record) -> Result<(), Fail> {
-    match &s.log {
-        None => Ok(()),
-        Some(l) => l.write(record).await.map_err(|e| {
+async fn log(s: &AppState, record: Option<Record>) -> Result<(), Fail> {
+    match (&s.log, record) {
+        (Some(l), Some(record)) => l.write(record).await.map_err(|e| {
             tracing::error!(error = %e, "decision not logged");
             Fail::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -697,6 +706,7 @@ async fn log(s: &AppState, record: Record) -> Result<(), Fail> {
                 "the decision could not be logged; try again",
             )
         }),
+        _ => Ok(()),
     }
 }
 
@@ -760,7 +770,7 @@ async fn post_batch(
         match decide(&s, &c, &id, case) {
             Ok((doc, record)) => {
                 results.push(serde_json::to_value(&doc).unwrap_or(J::Null));
-                pending.push(record);
+                pending.extend(record);
             }
             Err(f) => results.push(f.json()),
         }
@@ -796,9 +806,15 @@ async fn post_stream(
     let state = s.clone();
     tokio::spawn(async move {
         let mut stream = body.into_data_stream();
+        // Unanswered input; `start` is where its first unread line begins,
+        // so taking a line moves no bytes. The answers to one input chunk
+        // go out together, which keeps a large stream from becoming one
+        // HTTP chunk per line while a slow client still gets each answer
+        // as soon as its line has arrived.
         let mut buf: Vec<u8> = Vec::new();
         let mut line_no: u64 = 0;
         let max_line = state.config.max_body;
+        let mut out: Vec<u8> = Vec::new();
         loop {
             let chunk = stream.next().await;
             let done = chunk.is_none();
@@ -810,45 +826,61 @@ async fn post_stream(
                 }
                 None => {}
             }
-            while let Some(pos) =
-                buf.iter()
-                    .position(|b| *b == b'\n')
-                    .or(if done && !buf.is_empty() {
-                        Some(buf.len())
-                    } else {
-                        None
-                    })
-            {
-                let line: Vec<u8> = buf.drain(..pos.min(buf.len())).collect();
-                if !buf.is_empty() {
-                    buf.remove(0);
-                }
+            let mut start = 0;
+            while start < buf.len() {
+                let rest = buf.get(start..).unwrap_or_default();
+                let end = match rest.iter().position(|b| *b == b'\n') {
+                    Some(n) => start + n,
+                    None if done => buf.len(),
+                    None => break,
+                };
+                let line = buf.get(start..end).unwrap_or_default();
+                start = end + 1;
                 line_no += 1;
                 if line.iter().all(|b| b.is_ascii_whitespace()) {
                     continue;
                 }
-                let answer = match parse_json::<DecisionRequest>(&line)
+                let answer = match parse_json::<DecisionRequest>(line)
                     .and_then(|r| decide(&state, &c, &id, &r))
                 {
                     Ok((doc, record)) => match log(&state, record).await {
-                        Ok(()) => {
-                            let mut v = serde_json::to_value(&doc).unwrap_or(J::Null);
-                            if let Some(m) = v.as_object_mut() {
-                                m.insert("line".into(), json!(line_no));
-                            }
-                            v
-                        }
-                        Err(f) => json!({ "line": line_no, "error": f.1 }),
+                        Ok(()) => serde_json::to_writer(
+                            &mut out,
+                            &DecisionDoc {
+                                line: Some(line_no),
+                                ..doc
+                            },
+                        ),
+                        Err(f) => serde_json::to_writer(
+                            &mut out,
+                            &json!({ "line": line_no, "error": f.1 }),
+                        ),
                     },
-                    Err(f) => json!({ "line": line_no, "error": f.1 }),
+                    Err(f) => {
+                        serde_json::to_writer(&mut out, &json!({ "line": line_no, "error": f.1 }))
+                    }
                 };
-                if tx
-                    .send(Ok(Bytes::from(format!("{answer}\n"))))
-                    .await
-                    .is_err()
+                if answer.is_err() {
+                    return;
+                }
+                out.push(b'\n');
+                if out.len() >= 1 << 16
+                    && tx
+                        .send(Ok(Bytes::from(std::mem::take(&mut out))))
+                        .await
+                        .is_err()
                 {
                     return;
                 }
+            }
+            buf.drain(..start.min(buf.len()));
+            if !out.is_empty()
+                && tx
+                    .send(Ok(Bytes::from(std::mem::take(&mut out))))
+                    .await
+                    .is_err()
+            {
+                return;
             }
             if buf.len() > max_line {
                 let _ = tx
