@@ -463,8 +463,14 @@ fn refuse_with_errors(loaded: &Loaded, i: usize) -> bool {
     if !loaded.has_errors(i) {
         return false;
     }
+    print_errors(loaded, i);
+    true
+}
+
+/// Prints a version's errors and asks for them to be fixed first.
+fn print_errors(loaded: &Loaded, i: usize) {
     let Some(src) = loaded.sources.get(i) else {
-        return true;
+        return;
     };
     let errors: Vec<_> = loaded
         .diagnostics(i)
@@ -480,7 +486,6 @@ fn refuse_with_errors(loaded: &Loaded, i: usize) -> bool {
         src.name,
         errors.len()
     );
-    true
 }
 
 fn cmd_eval_cases(
@@ -814,7 +819,7 @@ fn cmd_diff(
     };
     let mut sides = Vec::new();
     for i in [0, 1] {
-        let (Some(src), Some(v)) = (loaded.sources.get(i), loaded.versions.get(i)) else {
+        let Some(v) = loaded.versions.get(i) else {
             return EXIT_FAILED;
         };
         match v.program().filter(|_| loaded.own_errors(i).is_empty()) {
@@ -824,19 +829,7 @@ fn cmd_diff(
                 program: p,
             }),
             None => {
-                let errors: Vec<_> = loaded
-                    .diagnostics(i)
-                    .into_iter()
-                    .filter(|d| d.is_error())
-                    .collect();
-                eprint!(
-                    "{}",
-                    render_diagnostics(&src.name, &src.text, &errors, color())
-                );
-                eprintln!(
-                    "error: {} has errors; fix them first (see `rulebook check`)",
-                    src.name
-                );
+                print_errors(&loaded, i);
                 return EXIT_FAILED;
             }
         }
