@@ -39,19 +39,11 @@ pub struct Checked {
 /// Parses and checks a rulebook. The work runs on a thread with a large
 /// stack, so that long chains of definitions cannot exhaust the caller's.
 pub fn check(text: &str) -> Checked {
-    std::thread::scope(|s| {
-        std::thread::Builder::new()
-            .name("rulebook-check".into())
-            .stack_size(256 << 20)
-            .spawn_scoped(s, || check_here(text))
-            .ok()
-            .and_then(|h| h.join().ok())
-    })
-    .unwrap_or_else(|| check_here(text))
+    crate::syntax::on_large_stack(|| check_here(text))
 }
 
 fn check_here(text: &str) -> Checked {
-    let (file, mut diagnostics) = crate::syntax::parse(text);
+    let (file, mut diagnostics) = crate::syntax::parse_here(text);
     let parse_errors: Vec<Span> = diagnostics
         .iter()
         .filter(|d| d.is_error())

@@ -106,7 +106,29 @@ pub fn split_blocks(text: &str) -> (Vec<Block>, Option<Span>) {
 }
 
 /// Parses a whole rulebook file. Always returns a tree (possibly partial).
+/// Runs on a thread with a large stack: nested brackets recurse.
 pub fn parse(text: &str) -> (File, Vec<Diagnostic>) {
+    on_large_stack(|| parse_here(text))
+}
+
+/// Runs `work` on a thread with a 256 MiB stack, so that deeply nested input
+/// cannot exhaust the caller's (a thread's default is 2-8 MiB, and unoptimised
+/// builds use far more stack per nesting level). Runs in place if no thread
+/// can be started.
+pub fn on_large_stack<T: Send>(work: impl FnOnce() -> T + Send + Copy) -> T {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("rulebook-parse".into())
+            .stack_size(256 << 20)
+            .spawn_scoped(s, work)
+            .ok()
+            .and_then(|h| h.join().ok())
+    })
+    .unwrap_or_else(work)
+}
+
+/// [`parse`] on the caller's stack, for callers already on a large one.
+pub(crate) fn parse_here(text: &str) -> (File, Vec<Diagnostic>) {
     let mut b = Builder {
         text,
         offset: 0,

@@ -56,6 +56,37 @@ fn check_reports_errors_with_place_and_exit_1() {
     );
 }
 
+/// Nesting allowed by the language, in a file beside the one checked (which
+/// `check` reads too, for amendments), must not exhaust any thread's stack,
+/// even in an unoptimised build.
+#[test]
+fn check_survives_the_deepest_allowed_nesting_beside_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let head =
+        "rulebook t.x \"X\"\n  version 1\n  in force from 2021-01-01\n  source \"illustrative\"\n";
+    let depth = rulebook::syntax::MAX_NESTING;
+    let deep = format!(
+        "{head}output x: integer = {}1{}\n",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    let deep_path = write(dir.path(), "deep.rulebook", &deep);
+    let other = write(
+        dir.path(),
+        "other.rulebook",
+        &format!("{}output a = b\n", head.replace("t.x", "t.y")),
+    );
+    let out = rulebook(&["check", &other]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`b` is not defined"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = rulebook(&["check", &deep_path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
 #[test]
 fn check_json_is_machine_readable() {
     let out = rulebook(&[
