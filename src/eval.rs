@@ -141,6 +141,7 @@ pub fn evaluate_with(
         p,
         inputs: &case.inputs,
         date: case.decision_date,
+        date_value: Value::Date(case.decision_date),
         cache,
         stack,
         base: 0,
@@ -155,8 +156,8 @@ fn evaluate_in(ev: &mut Evaluator<'_>, options: &Options) -> R<Decision> {
     let p = ev.p;
     let mut failed = Vec::new();
     for c in &p.criteria {
-        let ok = ev.eval(&c.condition).map_err(|e| named(e, &c.name))?;
-        if ok != Value::Bool(true) {
+        let ok = ev.holds(&c.condition).map_err(|e| named(e, &c.name))?;
+        if !ok {
             failed.push(FailedCriterion {
                 criterion: c.name.clone(),
                 section: c.citation.section.clone(),
@@ -195,6 +196,8 @@ pub struct Evaluator<'p> {
     p: &'p Program,
     inputs: &'p [Value],
     date: NaiveDate,
+    /// `date` as a value, so that `decision date` can be read in place.
+    date_value: Value,
     cache: Vec<Option<Value>>,
     stack: Vec<Slot<'p>>,
     base: usize,
@@ -265,6 +268,7 @@ impl<'p> Evaluator<'p> {
             p,
             inputs,
             date,
+            date_value: Value::Date(date),
             cache: vec![None; p.defs.len()],
             stack: Vec::new(),
             base: 0,
@@ -348,7 +352,7 @@ impl<'p> Evaluator<'p> {
         let mut best: Option<&OverrideInfo> = None;
         let mut tied: Option<&OverrideInfo> = None;
         for o in overrides {
-            if self.eval(&o.condition)? != Value::Bool(true) {
+            if !self.holds(&o.condition)? {
                 continue;
             }
             match best {
@@ -418,6 +422,84 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// The value of an expression that is already at hand (a constant, an
+    /// input or a part of one, a local, the decision date or a definition
+    /// already computed), by reference; `None` for anything to compute.
+    fn peek<'a>(&'a self, e: &'a Expr) -> Option<&'a Value> {
+        match &e.kind {
+            ExprKind::Const(v) => Some(v),
+            ExprKind::Def(i) => self.cache.get(*i as usize)?.as_ref(),
+            ExprKind::DecisionDate => Some(&self.date_value),
+            _ => self.place(e),
+        }
+    }
+
+    /// Evaluates two operands, left first, and applies `f` to them. Operands
+    /// at hand are read in place rather than copied out.
+    fn with_operands<T>(
+        &mut self,
+        a: &Expr,
+        b: &Expr,
+        f: impl FnOnce(&Value, &Value) -> R<T>,
+    ) -> R<T> {
+        let x = match self.peek(a) {
+            Some(_) => None,
+            None => Some(self.eval(a)?),
+        };
+        let y = match self.peek(b) {
+            Some(_) => None,
+            None => Some(self.eval(b)?),
+        };
+        // Computing `b` only fills the cache, so what `a` read is still there.
+        match (
+            x.as_ref().or_else(|| self.peek(a)),
+            y.as_ref().or_else(|| self.peek(b)),
+        ) {
+            (Some(x), Some(y)) => f(x, y),
+            _ => Err(fail(
+                "internal",
+                a.span.join(b.span),
+                "an operand is missing",
+            )),
+        }
+    }
+
+    /// Whether a condition holds: it is `true` (anything else counts as not
+    /// holding). Conditions are decided without building a value for each
+    /// step of them.
+    fn holds(&mut self, e: &Expr) -> R<bool> {
+        match &e.kind {
+            ExprKind::Not(x) => Ok(!self.holds(x)?),
+            ExprKind::And(a, b) => Ok(self.holds(a)? && self.holds(b)?),
+            ExprKind::Or(a, b) => Ok(self.holds(a)? || self.holds(b)?),
+            ExprKind::Cmp(op, a, b) => self.with_operands(a, b, |x, y| {
+                Ok(match op {
+                    CmpOp::Eq => x.equals(y),
+                    CmpOp::Ne => !x.equals(y),
+                    _ => {
+                        let ord = x.compare(y).ok_or_else(|| {
+                            fail("incomparable", e.span, "these two values cannot be ordered")
+                                .with_help(
+                                "compare durations of one kind: days with days, months with months"
+                                    .into(),
+                            )
+                        })?;
+                        match op {
+                            CmpOp::Lt => ord == Ordering::Less,
+                            CmpOp::Le => ord != Ordering::Greater,
+                            CmpOp::Gt => ord == Ordering::Greater,
+                            _ => ord != Ordering::Less,
+                        }
+                    }
+                })
+            }),
+            _ => match self.peek(e) {
+                Some(v) => Ok(*v == Value::Bool(true)),
+                None => Ok(self.eval(e)? == Value::Bool(true)),
+            },
+        }
+    }
+
     pub fn eval(&mut self, e: &Expr) -> R<Value> {
         match &e.kind {
             ExprKind::Const(v) => Ok(v.clone()),
@@ -449,47 +531,11 @@ impl<'p> Evaluator<'p> {
                 })),
                 _ => Err(fail("internal", e.span, "not a number")),
             },
-            ExprKind::Not(x) => Ok(Value::Bool(self.eval(x)? != Value::Bool(true))),
-            ExprKind::And(a, b) => {
-                if self.eval(a)? != Value::Bool(true) {
-                    return Ok(Value::Bool(false));
-                }
-                Ok(Value::Bool(self.eval(b)? == Value::Bool(true)))
-            }
-            ExprKind::Or(a, b) => {
-                if self.eval(a)? == Value::Bool(true) {
-                    return Ok(Value::Bool(true));
-                }
-                Ok(Value::Bool(self.eval(b)? == Value::Bool(true)))
+            ExprKind::Not(_) | ExprKind::And(..) | ExprKind::Or(..) | ExprKind::Cmp(..) => {
+                self.holds(e).map(Value::Bool)
             }
             ExprKind::Arith(op, a, b) => {
-                let x = self.eval(a)?;
-                let y = self.eval(b)?;
-                arith(*op, &x, &y, e.span, b.span)
-            }
-            ExprKind::Cmp(op, a, b) => {
-                let x = self.eval(a)?;
-                let y = self.eval(b)?;
-                let r = match op {
-                    CmpOp::Eq => x.equals(&y),
-                    CmpOp::Ne => !x.equals(&y),
-                    _ => {
-                        let ord = x.compare(&y).ok_or_else(|| {
-                            fail("incomparable", e.span, "these two values cannot be ordered")
-                                .with_help(
-                                "compare durations of one kind: days with days, months with months"
-                                    .into(),
-                            )
-                        })?;
-                        match op {
-                            CmpOp::Lt => ord == Ordering::Less,
-                            CmpOp::Le => ord != Ordering::Greater,
-                            CmpOp::Gt => ord == Ordering::Greater,
-                            _ => ord != Ordering::Less,
-                        }
-                    }
-                };
-                Ok(Value::Bool(r))
+                self.with_operands(a, b, |x, y| arith(*op, x, y, e.span, b.span))
             }
             ExprKind::In(v, options, negated) => {
                 let x = self.eval(v)?;
@@ -503,7 +549,7 @@ impl<'p> Evaluator<'p> {
                 Ok(Value::Bool(found != *negated))
             }
             ExprKind::If(c, t, f) => {
-                if self.eval(c)? == Value::Bool(true) {
+                if self.holds(c)? {
                     self.eval(t)
                 } else {
                     self.eval(f)
@@ -744,7 +790,7 @@ impl<'p> Evaluator<'p> {
             self.stack.push(element);
             let keep = match (kind, filter) {
                 (Aggregate::Any | Aggregate::All, _) => true,
-                (_, Some(f)) => self.eval(f)? == Value::Bool(true),
+                (_, Some(f)) => self.holds(f)?,
                 (_, None) => true,
             };
             if !keep {
@@ -753,7 +799,7 @@ impl<'p> Evaluator<'p> {
             match kind {
                 Aggregate::Any | Aggregate::All => {
                     let holds = match filter {
-                        Some(f) => self.eval(f)? == Value::Bool(true),
+                        Some(f) => self.holds(f)?,
                         None => true,
                     };
                     if kind == Aggregate::Any && holds {
@@ -1178,11 +1224,7 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
     let base = x
         .as_decimal()
         .ok_or_else(|| fail("internal", span, "not a number"))?;
-    let thresholds: Vec<Decimal> = s
-        .brackets
-        .iter()
-        .filter_map(|(t, _)| t.as_decimal())
-        .collect();
+    let threshold = |i: usize| s.brackets.get(i).and_then(|(t, _)| t.as_decimal());
     match s.kind {
         ScaleKind::Marginal => {
             let mut total = Decimal::ZERO;
@@ -1193,7 +1235,7 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
                 if base <= t {
                     break;
                 }
-                let top = thresholds.get(i + 1).map(|n| base.min(*n)).unwrap_or(base);
+                let top = threshold(i + 1).map(|n| base.min(n)).unwrap_or(base);
                 let part = top
                     .checked_sub(t)
                     .and_then(|w| w.checked_mul(rate))
@@ -1203,7 +1245,7 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
             Ok(Value::Num(total))
         }
         ScaleKind::SingleAmount => {
-            let first = thresholds.first().copied();
+            let first = threshold(0);
             let below = match first {
                 Some(f) => base < f,
                 None => true,
@@ -1221,8 +1263,9 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
                 )));
             }
             let mut chosen = 0;
-            for (i, t) in thresholds.iter().enumerate() {
-                let inside = if s.strict { base > *t } else { base >= *t };
+            for (i, t) in s.brackets.iter().enumerate() {
+                let Some(t) = t.0.as_decimal() else { continue };
+                let inside = if s.strict { base > t } else { base >= t };
                 if inside {
                     chosen = i;
                 }

@@ -81,22 +81,27 @@ pub struct Bounds {
 
 impl Bounds {
     pub fn contains(&self, v: &Value) -> bool {
-        use std::cmp::Ordering::*;
-        let low_ok = match &self.low {
-            None => true,
-            Some((b, incl)) => matches!(
-                (v.compare(b), incl),
-                (Some(Greater), _) | (Some(Equal), true)
-            ),
-        };
-        let high_ok = match &self.high {
+        within(v, self.low.as_ref(), self.high.as_ref())
+    }
+}
+
+/// Whether `v` lies between two optional bounds, each inclusive or not.
+fn within(v: &Value, low: Option<&(Value, bool)>, high: Option<&(Value, bool)>) -> bool {
+    use std::cmp::Ordering::*;
+    let low_ok = match low {
+        None => true,
+        Some((b, incl)) => matches!(
+            (v.compare(b), incl),
+            (Some(Greater), _) | (Some(Equal), true)
+        ),
+    };
+    low_ok
+        && match high {
             None => true,
             Some((b, incl)) => {
                 matches!((v.compare(b), incl), (Some(Less), _) | (Some(Equal), true))
             }
-        };
-        low_ok && high_ok
-    }
+        }
 }
 
 #[derive(Debug, Clone)]
@@ -177,12 +182,7 @@ impl CellTest {
         match self {
             CellTest::Any => true,
             CellTest::OneOf(vals) => vals.iter().any(|x| x.equals(v)),
-            CellTest::Range { low, high } => Bounds {
-                low: low.clone(),
-                high: high.clone(),
-                text: String::new(),
-            }
-            .contains(v),
+            CellTest::Range { low, high } => within(v, low.as_ref(), high.as_ref()),
         }
     }
 }
