@@ -114,6 +114,7 @@ pub fn evaluate(p: &Program, case: &Case, options: &Options) -> Result<Decision,
 pub struct Scratch {
     cache: Vec<Option<Value>>,
     stack: Vec<Slot<'static>>,
+    matched: Vec<usize>,
 }
 
 /// An empty vector of locals for another lifetime, keeping its memory: an
@@ -145,10 +146,12 @@ pub fn evaluate_with(
         cache,
         stack,
         base: 0,
+        matched: std::mem::take(&mut scratch.matched),
     };
     let result = evaluate_in(&mut ev, options).map_err(|e| *e);
     scratch.cache = ev.cache;
     scratch.stack = relabel(ev.stack);
+    scratch.matched = ev.matched;
     result
 }
 
@@ -166,7 +169,7 @@ fn evaluate_in(ev: &mut Evaluator<'_>, options: &Options) -> R<Decision> {
         }
     }
     let eligible = failed.is_empty();
-    let mut outputs = Vec::new();
+    let mut outputs = Vec::with_capacity(if eligible { p.outputs.len() } else { 0 });
     if eligible {
         for &o in &p.outputs {
             outputs.push((o, ev.def(o)?));
@@ -201,6 +204,8 @@ pub struct Evaluator<'p> {
     cache: Vec<Option<Value>>,
     stack: Vec<Slot<'p>>,
     base: usize,
+    /// The rows of a table that match, kept from one table to the next.
+    matched: Vec<usize>,
 }
 
 /// A local value: computed, or a part of the case's inputs used in place.
@@ -272,6 +277,7 @@ impl<'p> Evaluator<'p> {
             cache: vec![None; p.defs.len()],
             stack: Vec::new(),
             base: 0,
+            matched: Vec::new(),
         }
     }
 
@@ -574,7 +580,10 @@ impl<'p> Evaluator<'p> {
                 };
                 let frame = self.frame(args)?;
                 let saved = std::mem::replace(&mut self.base, frame);
-                let r = self.table(table, e.span).map(|(v, _)| v);
+                let mut rows = std::mem::take(&mut self.matched);
+                rows.clear();
+                let r = self.table(table, e.span, &mut rows);
+                self.matched = rows;
                 self.stack.truncate(frame);
                 self.base = saved;
                 r.map_err(|err| named(err, &table.name))
@@ -584,8 +593,14 @@ impl<'p> Evaluator<'p> {
                 let Some(scale) = p.scales.get(*s as usize) else {
                     return Err(fail("internal", e.span, "unknown scale"));
                 };
-                let x = self.eval(arg)?;
-                scale_value(scale, &x, e.span).map_err(|err| named(err, &scale.name))
+                let r = match self.peek(arg) {
+                    Some(x) => scale_value(scale, x, e.span),
+                    None => {
+                        let x = self.eval(arg)?;
+                        scale_value(scale, &x, e.span)
+                    }
+                };
+                r.map_err(|err| named(err, &scale.name))
             }
             ExprKind::Builtin(b, args) => {
                 let mut vals = Vec::with_capacity(args.len());
@@ -640,6 +655,7 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Evaluates arguments and pushes them as a new frame; returns its base.
+    #[inline(never)]
     fn frame(&mut self, args: &[Expr]) -> R<usize> {
         // Each argument goes straight onto the stack: evaluating the next
         // one only uses the stack above it and leaves it as it was.
@@ -660,11 +676,12 @@ impl<'p> Evaluator<'p> {
         Ok(frame)
     }
 
-    /// Evaluates a table in the current frame; returns the value and the
-    /// rows (0-based) that matched.
-    fn table(&mut self, t: &TableInfo, span: Span) -> R<(Value, Vec<usize>)> {
+    /// Evaluates a table in the current frame; puts the rows (0-based) that
+    /// matched in `matched` (for a unique table, at most the two that show
+    /// an overlap).
+    #[inline(never)]
+    fn table(&mut self, t: &TableInfo, span: Span, matched: &mut Vec<usize>) -> R<Value> {
         let base = self.base;
-        let mut matched = Vec::new();
         {
             let args = self.stack.get(base..).unwrap_or(&[]);
             for (i, row) in t.rows.iter().enumerate() {
@@ -675,7 +692,9 @@ impl<'p> Evaluator<'p> {
                     .all(|(test, v)| test.matches(v.value()))
                 {
                     matched.push(i);
-                    if t.hit == HitPolicy::First {
+                    if t.hit == HitPolicy::First
+                        || (t.hit == HitPolicy::Unique && matched.len() == 2)
+                    {
                         break;
                     }
                 }
@@ -706,7 +725,7 @@ impl<'p> Evaluator<'p> {
                     "add a row to `{}` for these values, or check the inputs",
                     t.name
                 ))),
-                [one] => Ok((row_result(self, *one)?, matched)),
+                [one] => row_result(self, *one),
                 [a, b, ..] => Err(fail(
                     "rows-overlap",
                     span,
@@ -720,25 +739,25 @@ impl<'p> Evaluator<'p> {
                 )
                 .with_help("make the rows exclusive, or use `hit first`".into())),
             },
-            HitPolicy::CollectCount => Ok((Value::Int(matched.len() as i64), matched)),
+            HitPolicy::CollectCount => Ok(Value::Int(matched.len() as i64)),
             HitPolicy::CollectSum => {
                 let mut acc = zero_of(&t.ret);
-                for &i in &matched {
+                for &i in matched.iter() {
                     let v = row_result(self, i)?;
                     acc = arith(ArithOp::Add, &acc, &v, span, span)?;
                 }
-                Ok((acc, matched))
+                Ok(acc)
             }
             HitPolicy::CollectMin | HitPolicy::CollectMax => {
                 let mut best: Option<Value> = None;
-                for &i in &matched {
+                for &i in matched.iter() {
                     let v = row_result(self, i)?;
                     best = Some(match best {
                         None => v,
                         Some(b) => pick(b, v, t.hit == HitPolicy::CollectMin),
                     });
                 }
-                best.map(|b| (b, matched)).ok_or_else(|| {
+                best.ok_or_else(|| {
                     fail(
                         "no-row-matched",
                         span,
@@ -751,6 +770,7 @@ impl<'p> Evaluator<'p> {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)] // keeps `eval`'s own frame small: it recurses on every node
     fn aggregate(
         &mut self,
         kind: Aggregate,
@@ -952,7 +972,8 @@ impl<'p> Evaluator<'p> {
         };
         let Ok(frame) = self.frame(args) else { return };
         let saved = std::mem::replace(&mut self.base, frame);
-        let result = self.table(table, Span::default());
+        let mut rows = Vec::new();
+        let result = self.table(table, Span::default(), &mut rows);
         let shown_args: Vec<String> = table
             .params
             .iter()
@@ -961,7 +982,7 @@ impl<'p> Evaluator<'p> {
             .collect();
         self.stack.truncate(frame);
         self.base = saved;
-        if let Ok((v, rows)) = result {
+        if let Ok(v) = result {
             let rows: Vec<String> = rows.iter().map(|r| (r + 1).to_string()).collect();
             steps.push(format!(
                 "{}({}) = {} (row {} of the table{})",
