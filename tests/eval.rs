@@ -770,3 +770,37 @@ fn batch_records_are_the_decision_json() {
     }
     assert!(compared > 100, "only {compared} examples compared");
 }
+
+/// A unique table too large to analyse while checking (more than
+/// `tables::MAX_COMBINATIONS` combinations of cell values) is checked for
+/// overlaps at evaluation instead: the error names the first two rows that
+/// match, and a case that only one row matches is decided.
+#[test]
+fn overlapping_rows_of_an_unanalysed_unique_table_are_an_evaluation_error() {
+    let mut rows = String::new();
+    for i in 0..70 {
+        rows.push_str(&format!("  | {i} | {i} | {i} | {i} |\n"));
+    }
+    rows.push_str("  | - | - | 5 | 100 |\n");
+    let body = format!(
+        "input x {{ a: integer, b: integer, c: integer }}\n\
+         table t(a: integer, b: integer, c: integer) -> integer\n  source \"illustrative\"\n  | a | b | c | r |\n{rows}\n\
+         output r: integer = t(x.a, x.b, x.c)\n  source \"illustrative\"\n"
+    );
+    let err = run(&body, "decision_date: 2021-01-01\nx: { a: 5, b: 5, c: 5 }").unwrap_err();
+    assert!(err.starts_with("[rows-overlap]"), "{err}");
+    assert!(
+        err.contains("rows 6 and 71 of unique table `t` both match a = 5, b = 5, c = 5"),
+        "{err}"
+    );
+    assert_eq!(
+        out_str(
+            &body,
+            "decision_date: 2021-01-01\nx: { a: 7, b: 7, c: 7 }",
+            "r"
+        ),
+        "7"
+    );
+    let err = run(&body, "decision_date: 2021-01-01\nx: { a: 7, b: 8, c: 7 }").unwrap_err();
+    assert!(err.starts_with("[no-row-matched]"), "{err}");
+}
