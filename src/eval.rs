@@ -781,6 +781,31 @@ impl<'p> Evaluator<'p> {
         if_empty: Option<&Expr>,
         e: &Expr,
     ) -> R<Value> {
+        let at = self.base + slot as usize;
+        if self.stack.len() <= at {
+            return self.aggregate_here(kind, slot, list, projection, filter, if_empty, e);
+        }
+        // Above this frame's locals lie the arguments already computed for
+        // a call whose later argument is this aggregate (`f(a, sum(...))`).
+        // The element takes the slot where they are, so they wait aside.
+        let waiting = self.stack.split_off(at);
+        let r = self.aggregate_here(kind, slot, list, projection, filter, if_empty, e);
+        self.stack.truncate(at);
+        self.stack.extend(waiting);
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn aggregate_here(
+        &mut self,
+        kind: Aggregate,
+        slot: u32,
+        list: &Expr,
+        projection: Option<&Expr>,
+        filter: Option<&Expr>,
+        if_empty: Option<&Expr>,
+        e: &Expr,
+    ) -> R<Value> {
         // A list of the inputs is walked in place; a computed one is held
         // here while its elements take the slot in turn.
         let input_items: Option<&'p [Value]> = match self.input_place(list) {

@@ -804,3 +804,22 @@ fn overlapping_rows_of_an_unanalysed_unique_table_are_an_evaluation_error() {
     let err = run(&body, "decision_date: 2021-01-01\nx: { a: 7, b: 8, c: 7 }").unwrap_err();
     assert!(err.starts_with("[no-row-matched]"), "{err}");
 }
+
+/// An aggregate inside a call's argument binds its element in the caller's
+/// frame; the arguments before it must survive that.
+#[test]
+fn a_call_whose_later_argument_is_an_aggregate_keeps_its_earlier_arguments() {
+    let body = "input x { a: integer, list: list of integer }\n\
+        function f(a: integer, b: integer) -> integer = a * 100 + b\n  source \"illustrative\"\n\
+        table t(a: integer, b: integer) -> integer\n  source \"illustrative\"\n  | a | b | r |\n  | - | - | a * 1000 + b |\n\n\
+        output computed_first: integer = f(x.a + 1, sum(v for v in x.list))\n  source \"illustrative\"\n\
+        output input_first: integer = f(x.a, sum(v for v in x.list))\n  source \"illustrative\"\n\
+        output in_a_table: integer = t(x.a * 2, count(v in x.list where v > 1))\n  source \"illustrative\"\n\
+        output nested: integer = sum(f(v, sum(w for w in x.list)) for v in x.list)\n  source \"illustrative\"\n";
+    let case = "decision_date: 2021-01-01\nx: { a: 3, list: [1, 2] }";
+    assert_eq!(out_str(body, case, "computed_first"), "403");
+    assert_eq!(out_str(body, case, "input_first"), "303");
+    assert_eq!(out_str(body, case, "in_a_table"), "6001");
+    // f(1, 3) + f(2, 3) = 103 + 203
+    assert_eq!(out_str(body, case, "nested"), "306");
+}
