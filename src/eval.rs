@@ -115,6 +115,8 @@ pub struct Scratch {
     cache: Vec<Option<Value>>,
     stack: Vec<Slot<'static>>,
     matched: Vec<usize>,
+    calls: Vec<Vec<(usize, Value)>>,
+    calls_used: Vec<usize>,
 }
 
 /// An empty vector of locals for another lifetime, keeping its memory: an
@@ -147,11 +149,22 @@ pub fn evaluate_with(
         stack,
         base: 0,
         matched: std::mem::take(&mut scratch.matched),
+        calls: std::mem::take(&mut scratch.calls),
+        calls_used: std::mem::take(&mut scratch.calls_used),
     };
     let result = evaluate_in(&mut ev, options).map_err(|e| *e);
     scratch.cache = ev.cache;
     scratch.stack = relabel(ev.stack);
     scratch.matched = ev.matched;
+    // The remembered calls hold addresses within this case's inputs.
+    for &f in &ev.calls_used {
+        if let Some(known) = ev.calls.get_mut(f) {
+            known.clear();
+        }
+    }
+    ev.calls_used.clear();
+    scratch.calls = ev.calls;
+    scratch.calls_used = ev.calls_used;
     result
 }
 
@@ -206,6 +219,11 @@ pub struct Evaluator<'p> {
     base: usize,
     /// The rows of a table that match, kept from one table to the next.
     matched: Vec<usize>,
+    /// Values of one-argument functions already computed for a part of the
+    /// inputs, by function and the part's address; `calls_used` lists the
+    /// functions with any, so that a case clears only those.
+    calls: Vec<Vec<(usize, Value)>>,
+    calls_used: Vec<usize>,
 }
 
 /// A local value: computed, or a part of the case's inputs used in place.
@@ -278,6 +296,8 @@ impl<'p> Evaluator<'p> {
             stack: Vec::new(),
             base: 0,
             matched: Vec::new(),
+            calls: Vec::new(),
+            calls_used: Vec::new(),
         }
     }
 
@@ -566,12 +586,31 @@ impl<'p> Evaluator<'p> {
                 let Some(func) = p.functions.get(*f as usize) else {
                     return Err(fail("internal", e.span, "unknown function"));
                 };
+                // A function of one part of the inputs (`age_of(p)` for a
+                // member) is computed once per case and that part.
+                let key = match args.as_slice() {
+                    [arg] => self.input_place(arg).map(|v| v as *const Value as usize),
+                    _ => None,
+                };
+                if let Some(key) = key {
+                    if let Some((_, v)) = self
+                        .calls
+                        .get(*f as usize)
+                        .and_then(|known| known.iter().find(|(k, _)| *k == key))
+                    {
+                        return Ok(v.clone());
+                    }
+                }
                 let frame = self.frame(args)?;
                 let saved = std::mem::replace(&mut self.base, frame);
                 let r = self.eval(&func.body);
                 self.stack.truncate(frame);
                 self.base = saved;
-                r.map_err(|err| named(err, &func.name))
+                let v = r.map_err(|err| named(err, &func.name))?;
+                if let Some(key) = key {
+                    self.remember_call(*f, key, &v);
+                }
+                Ok(v)
             }
             ExprKind::Table(t, args) => {
                 let p = self.p;
@@ -616,16 +655,17 @@ impl<'p> Evaluator<'p> {
                 }
                 Ok(Value::List(Arc::from(out)))
             }
-            ExprKind::Between(unit, a, b) => {
-                let (Value::Date(x), Value::Date(y)) = (self.eval(a)?, self.eval(b)?) else {
+            ExprKind::Between(unit, a, b) => self.with_operands(a, b, |x, y| {
+                let (Value::Date(x), Value::Date(y)) = (x, y) else {
                     return Err(fail("internal", e.span, "not a date"));
                 };
+                let (x, y) = (*x, *y);
                 Ok(Value::Int(match unit {
                     DurationUnit::Years => dates::years_between(x, y),
                     DurationUnit::Months => dates::months_between(x, y),
                     DurationUnit::Days | DurationUnit::Weeks => dates::days_between(x, y),
                 }))
-            }
+            }),
             ExprKind::Aggregate {
                 kind,
                 slot,
@@ -651,6 +691,19 @@ impl<'p> Evaluator<'p> {
                 )),
                 other => Ok(other),
             },
+        }
+    }
+
+    fn remember_call(&mut self, f: u32, key: usize, v: &Value) {
+        let f = f as usize;
+        if self.calls.len() <= f {
+            self.calls.resize_with(f + 1, Vec::new);
+        }
+        if let Some(known) = self.calls.get_mut(f) {
+            if known.is_empty() {
+                self.calls_used.push(f);
+            }
+            known.push((key, v.clone()));
         }
     }
 

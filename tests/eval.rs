@@ -823,3 +823,41 @@ fn a_call_whose_later_argument_is_an_aggregate_keeps_its_earlier_arguments() {
     // f(1, 3) + f(2, 3) = 103 + 203
     assert_eq!(out_str(body, case, "nested"), "306");
 }
+
+/// A function of one part of the inputs is computed once per case and part:
+/// each member, and each of two inputs of one record type, gets its own value,
+/// and a scratch reused for the next case remembers nothing of the last.
+#[test]
+fn a_function_of_a_member_is_computed_for_each_member_and_case() {
+    let body = "record Person { income: money }\n\
+        input a { p: Person, members: list of Person }\n\
+        input b { p: Person }\n\
+        function fee_of(p: Person) -> money = p.income * 10 %\n  source \"illustrative\"\n\
+        output total: money = sum(fee_of(m) for m in a.members) + sum(fee_of(m) * 2 for m in a.members)\n  source \"illustrative\"\n\
+        output a_fee: money = fee_of(a.p)\n  source \"illustrative\"\n\
+        output b_fee: money = fee_of(b.p)\n  source \"illustrative\"\n";
+    let p = program(body);
+    let case = |a: &str, m1: &str, m2: &str, b: &str| {
+        let doc = parse_document(
+            &format!(
+                "decision_date: 2021-01-01\na: {{ p: {{ income: {a} }}, members: [{{ income: {m1} }}, {{ income: {m2} }}] }}\nb: {{ p: {{ income: {b} }} }}"
+            ),
+            Format::Yaml,
+        )
+        .unwrap();
+        decode_case(&p, &doc, None).unwrap()
+    };
+    let mut scratch = rulebook::eval::Scratch::default();
+    let options = Options { explain: false };
+    for (a, m1, m2, b, total, a_fee, b_fee) in [
+        ("100", "1000", "2000", "300", "900.00", "10.00", "30.00"),
+        ("200", "3000", "500", "400", "1050.00", "20.00", "40.00"),
+    ] {
+        let c = case(a, m1, m2, b);
+        let d = rulebook::eval::evaluate_with(&p, &c, &options, &mut scratch).unwrap();
+        let j = decision_json(&p, &c, &d);
+        assert_eq!(j["outputs"]["total"].as_str(), Some(total), "{j}");
+        assert_eq!(j["outputs"]["a_fee"].as_str(), Some(a_fee), "{j}");
+        assert_eq!(j["outputs"]["b_fee"].as_str(), Some(b_fee), "{j}");
+    }
+}
