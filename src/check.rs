@@ -130,12 +130,13 @@ struct Checker<'a> {
     parse_errors: Vec<Span>,
     table_spans: Vec<Span>,
     def_depth: usize,
-    chain_reported: bool,
     uses: Vec<(Span, SymKey)>,
 }
 
-/// How long a chain of definitions, each using the next, may be. It bounds
-/// the depth of evaluation.
+/// How long a chain of definitions, functions and tables, each using the
+/// next, may be. It bounds the depth of checking and of explanations, and
+/// keeps explanations readable. It is measured on the dependency graph, so
+/// the order of the definitions in the file does not matter.
 pub const MAX_DEF_CHAIN: usize = 256;
 
 fn lit_span(v: &DataValue) -> Span {
@@ -218,7 +219,6 @@ impl<'a> Checker<'a> {
             parse_errors: Vec::new(),
             table_spans: Vec::new(),
             def_depth: 0,
-            chain_reported: false,
             uses: Vec::new(),
         }
     }
@@ -459,6 +459,7 @@ impl<'a> Checker<'a> {
             }
         }
         self.find_cycles();
+        self.find_long_chains();
         self.warn_unused();
         self.warn_unrounded();
     }
@@ -1044,18 +1045,9 @@ impl<'a> Checker<'a> {
             None => return Type::Error,
         }
         if self.def_depth >= MAX_DEF_CHAIN {
-            if !self.chain_reported {
-                self.chain_reported = true;
-                let span = self.def_src.get(idx).map(|s| s.span).unwrap_or_default();
-                self.err(
-                    Diagnostic::error(
-                        "too-deep",
-                        Span::new(span.start, span.start),
-                        format!("definitions depend on each other in a chain longer than {MAX_DEF_CHAIN}"),
-                    )
-                    .with_help("compute values from fewer intermediate steps; such chains also make explanations unreadable"),
-                );
-            }
+            // Checking stops descending here so that its own recursion stays
+            // bounded; `find_long_chains` reports the chain, whatever the
+            // order of the definitions in the file.
             return Type::Error;
         }
         if let Some(s) = self.def_state.get_mut(idx) {
@@ -2767,6 +2759,88 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// Reports the longest chain of uses if it is longer than
+    /// `MAX_DEF_CHAIN`. Iterative, so any length is measured without
+    /// recursion; a use that closes a cycle (reported by `find_cycles`)
+    /// counts as the end of its chain.
+    fn find_long_chains(&mut self) {
+        let mut adj: HashMap<Node, Vec<(Node, Span)>> = HashMap::new();
+        for (a, b, s) in &self.edges {
+            adj.entry(*a).or_default().push((*b, *s));
+        }
+        // Longest chain starting at a node, counted in nodes, with the first
+        // use along it.
+        let mut longest: HashMap<Node, (usize, Option<(Node, Span)>)> = HashMap::new();
+        let mut on_path: HashSet<Node> = HashSet::new();
+        let mut nodes: Vec<Node> = adj.keys().copied().collect();
+        nodes.sort_by_key(|n| format!("{n:?}"));
+        for start in nodes {
+            if longest.contains_key(&start) {
+                continue;
+            }
+            let mut stack: Vec<(Node, usize)> = vec![(start, 0)];
+            on_path.insert(start);
+            while let Some((node, idx)) = stack.last().copied() {
+                match adj.get(&node).and_then(|l| l.get(idx)).copied() {
+                    Some((to, _)) => {
+                        if let Some(top) = stack.last_mut() {
+                            top.1 += 1;
+                        }
+                        if !longest.contains_key(&to) && !on_path.contains(&to) {
+                            on_path.insert(to);
+                            stack.push((to, 0));
+                        }
+                    }
+                    None => {
+                        let mut best = (1, None);
+                        for &(to, span) in adj.get(&node).map(Vec::as_slice).unwrap_or_default() {
+                            let below = longest.get(&to).map_or(0, |l| l.0);
+                            if below + 1 > best.0 {
+                                best = (below + 1, Some((to, span)));
+                            }
+                        }
+                        longest.insert(node, best);
+                        on_path.remove(&node);
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        let Some((&head, &(length, _))) = longest
+            .iter()
+            .filter(|(_, l)| l.0 > MAX_DEF_CHAIN)
+            .max_by_key(|(n, l)| (l.0, std::cmp::Reverse(format!("{n:?}"))))
+        else {
+            return;
+        };
+        let mut names = vec![self.node_name(head)];
+        let mut first_use = None;
+        let mut at = head;
+        while let Some(&(_, Some((next, span)))) = longest.get(&at) {
+            first_use.get_or_insert(span);
+            names.push(self.node_name(next));
+            at = next;
+        }
+        let shown = match names.as_slice() {
+            [a, b, .., y, z] if names.len() > 4 => format!("`{a}` → `{b}` → … → `{y}` → `{z}`"),
+            _ => names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" → "),
+        };
+        let span = first_use.unwrap_or_default();
+        self.err(
+            Diagnostic::error(
+                "too-deep",
+                span,
+                format!("definitions depend on each other in a chain of {length}, longer than {MAX_DEF_CHAIN}: {shown}"),
+            )
+            .with_label(format!("`{}` uses `{}` here, the first of {} steps", names.first().cloned().unwrap_or_default(), names.get(1).cloned().unwrap_or_default(), length - 1))
+            .with_help("compute values from fewer intermediate steps; such chains also make explanations unreadable"),
+        );
     }
 
     fn report_cycle(&mut self, cycle: &[(Node, Span)]) {

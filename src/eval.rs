@@ -201,6 +201,18 @@ fn evaluate_in(ev: &mut Evaluator<'_>, options: &Options) -> R<Decision> {
     })
 }
 
+/// Evaluation recurses through definitions, functions and tables, and a
+/// long chain of them is a valid rulebook. So that no chain can exhaust the
+/// stack of whatever thread evaluates, each step into one checks the stack
+/// left and, below `STACK_RED_ZONE` (more than one expression at the
+/// nesting limit needs), goes on in a new `STACK_SEGMENT`.
+const STACK_RED_ZONE: usize = 1 << 20;
+const STACK_SEGMENT: usize = 32 << 20;
+
+fn with_stack<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, f)
+}
+
 fn named(mut e: Failure, rule: &str) -> Failure {
     if e.rule.is_empty() {
         e.rule = rule.to_string();
@@ -312,7 +324,7 @@ impl<'p> Evaluator<'p> {
         };
         let saved_base = self.base;
         self.base = self.stack.len();
-        let result = self.def_body(d);
+        let result = with_stack(|| self.def_body(d));
         self.stack.truncate(self.base);
         self.base = saved_base;
         let v = result.map_err(|e| named(e, &d.name))?;
@@ -603,7 +615,7 @@ impl<'p> Evaluator<'p> {
                 }
                 let frame = self.frame(args)?;
                 let saved = std::mem::replace(&mut self.base, frame);
-                let r = self.eval(&func.body);
+                let r = with_stack(|| self.eval(&func.body));
                 self.stack.truncate(frame);
                 self.base = saved;
                 let v = r.map_err(|err| named(err, &func.name))?;
@@ -621,7 +633,7 @@ impl<'p> Evaluator<'p> {
                 let saved = std::mem::replace(&mut self.base, frame);
                 let mut rows = std::mem::take(&mut self.matched);
                 rows.clear();
-                let r = self.table(table, e.span, &mut rows);
+                let r = with_stack(|| self.table(table, e.span, &mut rows));
                 self.matched = rows;
                 self.stack.truncate(frame);
                 self.base = saved;
@@ -957,7 +969,7 @@ impl<'p> Evaluator<'p> {
             .map(|v| p.render(&v, &d.map(|d| d.ty.clone()).unwrap_or(Type::Error)))
             .unwrap_or_default();
         let mut steps = Vec::new();
-        let mut seen = Vec::new();
+        let mut seen = vec![false; p.defs.len()];
         self.explain_def(o, &mut steps, &mut seen);
         OutputExplanation {
             output: d.map(|d| d.name.clone()).unwrap_or_default(),
@@ -968,11 +980,11 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn explain_def(&mut self, i: u32, steps: &mut Vec<String>, seen: &mut Vec<u32>) {
-        if seen.contains(&i) {
-            return;
+    fn explain_def(&mut self, i: u32, steps: &mut Vec<String>, seen: &mut [bool]) {
+        match seen.get_mut(i as usize) {
+            Some(s) if !*s => *s = true,
+            _ => return,
         }
-        seen.push(i);
         let p = self.p;
         let Some(d) = p.defs.get(i as usize) else {
             return;
@@ -1017,7 +1029,7 @@ impl<'p> Evaluator<'p> {
                 collect_refs(expr, &mut refs);
                 for r in refs {
                     match r {
-                        Ref::Def(j) => self.explain_def(j, steps, seen),
+                        Ref::Def(j) => with_stack(|| self.explain_def(j, steps, seen)),
                         Ref::Table(t, args) => self.explain_table(t, args, steps),
                         Ref::Scale(s, arg) => {
                             if let (Some(sc), Ok(x)) = (p.scales.get(s as usize), self.eval(arg)) {

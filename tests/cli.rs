@@ -87,6 +87,93 @@ fn check_survives_the_deepest_allowed_nesting_beside_the_file() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
+/// A chain of `length` items ending in output `r`, each definition adding
+/// 1 `terms` times to the one before; `reversed` lists the chain from its
+/// head down.
+fn chain_rulebook(length: usize, terms: usize, reversed: bool) -> String {
+    let header = "rulebook t.chain \"T\"\n  version 1\n  in force from 2021-01-01\n  source \"illustrative\"\n\ninput x { a: integer }\n";
+    let last = length - 2;
+    let mut defs = vec!["let d0: integer = x.a\n".to_string()];
+    for i in 1..=last {
+        defs.push(format!(
+            "let d{i}: integer = d{}{}\n",
+            i - 1,
+            " + 1".repeat(terms)
+        ));
+    }
+    if reversed {
+        defs.reverse();
+    }
+    format!(
+        "{header}{}output r: integer = d{last}\n  source \"illustrative\"\n",
+        defs.concat()
+    )
+}
+
+/// Evaluation recurses through each definition and each term of it. A chain
+/// at the documented limit, each link as long as a row of terms may be, must
+/// evaluate and explain on any thread's stack (here the main thread of an
+/// unoptimised build).
+#[test]
+fn eval_survives_the_longest_allowed_chain_of_long_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let length = rulebook::check::MAX_DEF_CHAIN;
+    let terms = 250;
+    let book = write(
+        dir.path(),
+        "chain.rulebook",
+        &chain_rulebook(length, terms, false),
+    );
+    let case = write(
+        dir.path(),
+        "case.yaml",
+        "decision_date: 2021-06-01\nx: { a: 1 }\n",
+    );
+    for explain in [false, true] {
+        let mut args = vec!["eval", &book, "--input", &case, "--format", "json"];
+        if explain {
+            args.push("--explain");
+        }
+        let out = rulebook(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["outputs"]["r"],
+            1 + (length - 2) * terms,
+            "explain: {explain}"
+        );
+    }
+}
+
+/// The chain limit is measured on the uses, so it holds whichever way round
+/// the definitions are written, and names the chain's ends.
+#[test]
+fn a_chain_longer_than_the_limit_is_too_deep_in_either_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = rulebook::check::MAX_DEF_CHAIN;
+    for reversed in [false, true] {
+        let fits = write(
+            dir.path(),
+            "fits.rulebook",
+            &chain_rulebook(limit, 1, reversed),
+        );
+        let out = rulebook(&["check", &fits]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let long = write(
+            dir.path(),
+            "long.rulebook",
+            &chain_rulebook(limit + 1, 1, reversed),
+        );
+        let out = rulebook(&["check", &long, "--format", "json"]);
+        assert_eq!(out.status.code(), Some(1), "reversed: {reversed}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found = v.to_string();
+        assert!(found.contains("too-deep"), "{found}");
+        assert!(found.contains("chain of 257, longer than 256"), "{found}");
+        assert!(found.contains("`r` → `d255` → … → `d1` → `d0`"), "{found}");
+    }
+}
+
 #[test]
 fn check_json_is_machine_readable() {
     let out = rulebook(&[
