@@ -33,6 +33,12 @@ pub fn generated(lines: usize) -> String {
 fn bench(c: &mut Criterion) {
     let text = generated(2000);
     assert!(
+        rulebook::check::check(&long_rows(50, 250))
+            .program
+            .is_some(),
+        "the long rows check"
+    );
+    assert!(
         rulebook::check::check(&text).program.is_some(),
         "the generated rulebook checks"
     );
@@ -52,6 +58,39 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(&analysis).tokens())
     });
     g.finish();
+
+    // Checking must stay linear in the length of an expression: 50
+    // definitions, each a row of 250 terms (the most a row may hold).
+    let long = long_rows(50, 250);
+    let mut g = c.benchmark_group("long_rows_50x250");
+    g.sample_size(10);
+    g.bench_function("parse (baseline)", |b| {
+        b.iter(|| rulebook::syntax::parse(black_box(&long)))
+    });
+    g.bench_function("check", |b| {
+        b.iter(|| rulebook::check::check(black_box(&long)))
+    });
+    g.finish();
+}
+
+/// `count` definitions, each the previous one plus `terms` terms.
+fn long_rows(count: usize, terms: usize) -> String {
+    let mut s = String::from(
+        "rulebook bench.long \"Long rows\"\n  version 1\n  in force 2021-01-01\n  source \"illustrative\"\n\n\
+         input household { income: money }\n\nlet v0: money = household.income\n",
+    );
+    for i in 1..count {
+        s.push_str(&format!(
+            "let v{i}: money = v{}{}\n",
+            i - 1,
+            " + 1 €".repeat(terms)
+        ));
+    }
+    s.push_str(&format!(
+        "output total: money = v{}\n  source \"illustrative\"\n",
+        count - 1
+    ));
+    s
 }
 
 criterion_group!(benches, bench);

@@ -2190,8 +2190,10 @@ impl<'a> Checker<'a> {
             return mk(ExprKind::Const(Value::Bool(false)), ty);
         }
         let (ta, tb) = (a.ty.clone(), b.ty.clone());
-        let arith = |op: ArithOp, ty: Type| Expr {
-            kind: ExprKind::Arith(op, Box::new(a.clone()), Box::new(b.clone())),
+        // Takes the operands rather than cloning them: a clone here would
+        // copy the whole left-hand side of `a + b + c + ...` at every step.
+        let arith = |op: ArithOp, ty: Type, a: Expr, b: Expr| Expr {
+            kind: ExprKind::Arith(op, Box::new(a), Box::new(b)),
             ty,
             span,
         };
@@ -2231,7 +2233,7 @@ impl<'a> Checker<'a> {
                     _ => None,
                 };
                 match ty {
-                    Some(t) => arith(aop, t),
+                    Some(t) => arith(aop, t, a, b),
                     None => {
                         self.unit_error(op, &ta, &tb, span);
                         error_expr(span)
@@ -2250,7 +2252,7 @@ impl<'a> Checker<'a> {
                     _ => None,
                 };
                 match ty {
-                    Some(t) => arith(ArithOp::Mul, t),
+                    Some(t) => arith(ArithOp::Mul, t, a, b),
                     None => {
                         self.unit_error(op, &ta, &tb, span);
                         error_expr(span)
@@ -2267,7 +2269,7 @@ impl<'a> Checker<'a> {
                     _ => None,
                 };
                 match ty {
-                    Some(t) => arith(ArithOp::Div, t),
+                    Some(t) => arith(ArithOp::Div, t, a, b),
                     None => {
                         self.unit_error(op, &ta, &tb, span);
                         error_expr(span)
