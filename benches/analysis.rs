@@ -39,6 +39,12 @@ fn bench(c: &mut Criterion) {
         "the long rows check"
     );
     assert!(
+        rulebook::check::check(&nested_ifs(50, 250))
+            .program
+            .is_some(),
+        "the nested ifs check"
+    );
+    assert!(
         rulebook::check::check(&text).program.is_some(),
         "the generated rulebook checks"
     );
@@ -71,6 +77,43 @@ fn bench(c: &mut Criterion) {
         b.iter(|| rulebook::check::check(black_box(&long)))
     });
     g.finish();
+
+    // Likewise in the depth of an expression: 50 definitions, each 250
+    // `if`s deep (the most an item may hold).
+    let deep = nested_ifs(50, 250);
+    let mut g = c.benchmark_group("nested_ifs_50x250");
+    g.sample_size(10);
+    g.bench_function("parse (baseline)", |b| {
+        b.iter(|| rulebook::syntax::parse(black_box(&deep)))
+    });
+    g.bench_function("check", |b| {
+        b.iter(|| rulebook::check::check(black_box(&deep)))
+    });
+    g.finish();
+}
+
+/// `count` definitions, each `depth` `if`s nested in one another.
+fn nested_ifs(count: usize, depth: usize) -> String {
+    let mut s = String::from(
+        "rulebook bench.deep \"Nested ifs\"\n  version 1\n  in force 2021-01-01\n  source \"illustrative\"\n\n\
+         input household { size: integer }\n\n",
+    );
+    for i in 0..count {
+        let mut e = if i == 0 {
+            "household.size".to_string()
+        } else {
+            format!("v{}", i - 1)
+        };
+        for j in 0..depth {
+            e = format!("if household.size > {j} then {e} else {j}");
+        }
+        s.push_str(&format!("let v{i}: integer = {e}\n"));
+    }
+    s.push_str(&format!(
+        "output total: integer = v{}\n  source \"illustrative\"\n",
+        count - 1
+    ));
+    s
 }
 
 /// `count` definitions, each the previous one plus `terms` terms.

@@ -133,6 +133,7 @@ pub(crate) fn parse_here(text: &str) -> (File, Vec<Diagnostic>) {
         text,
         offset: 0,
         diags: Vec::new(),
+        expr_nesting: 0,
     };
     let mut file = File {
         header: None,
@@ -406,6 +407,10 @@ struct Builder<'a> {
     text: &'a str,
     offset: usize,
     diags: Vec<Diagnostic>,
+    /// How many `expr`s enclose the one being built. Only the outermost
+    /// is measured against `MAX_DEPTH`: measuring each nested one would
+    /// walk the tree once per level.
+    expr_nesting: usize,
 }
 
 type P<'i> = Pair<'i, Rule>;
@@ -925,8 +930,11 @@ impl<'a> Builder<'a> {
         let span = self.span(&p);
         match p.as_rule() {
             Rule::expr => {
-                let e = self.expr(p.into_inner().next()?)?;
-                if e.depth() > MAX_DEPTH {
+                self.expr_nesting += 1;
+                let e = p.into_inner().next().and_then(|q| self.expr(q));
+                self.expr_nesting -= 1;
+                let e = e?;
+                if self.expr_nesting == 0 && e.depth() > MAX_DEPTH {
                     self.diags.push(
                         Diagnostic::error(
                             "too-deep",
