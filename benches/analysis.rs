@@ -78,6 +78,18 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // Table analysis must not try every row for every combination.
+    let table = long_table(4000);
+    let mut g = c.benchmark_group("table_4000_rows");
+    g.sample_size(10);
+    g.bench_function("parse (baseline)", |b| {
+        b.iter(|| rulebook::syntax::parse(black_box(&table)))
+    });
+    g.bench_function("check", |b| {
+        b.iter(|| rulebook::check::check(black_box(&table)))
+    });
+    g.finish();
+
     // Likewise in the depth of an expression: 50 definitions, each 250
     // `if`s deep (the most an item may hold).
     let deep = nested_ifs(50, 250);
@@ -90,6 +102,24 @@ fn bench(c: &mut Criterion) {
         b.iter(|| rulebook::check::check(black_box(&deep)))
     });
     g.finish();
+}
+
+/// A unique table of `rows` income bands and a column every row leaves
+/// open, with no gap and no overlap.
+fn long_table(rows: usize) -> String {
+    let mut s = String::from(
+        "rulebook bench.table \"Long table\"\n  version 1\n  in force 2021-01-01\n  source \"illustrative\"\n\n\
+         input household { income: integer 0 or more, size: integer 1 or more }\n\n\
+         table band(income: integer 0 or more, size: integer 1 or more) -> integer\n  | income | size | band |\n",
+    );
+    for i in 0..rows {
+        s.push_str(&format!("  | {} to {} | - | {i} |\n", i * 10, i * 10 + 9));
+    }
+    s.push_str(&format!(
+        "  | {} or more | - | {rows} |\n\noutput b: integer = band(household.income, household.size)\n  source \"illustrative\"\n",
+        rows * 10
+    ));
+    s
 }
 
 /// `count` definitions, each `depth` `if`s nested in one another.

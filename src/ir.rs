@@ -86,7 +86,7 @@ impl Bounds {
 }
 
 /// Whether `v` lies between two optional bounds, each inclusive or not.
-fn within(v: &Value, low: Option<&(Value, bool)>, high: Option<&(Value, bool)>) -> bool {
+pub(crate) fn within(v: &Value, low: Option<&(Value, bool)>, high: Option<&(Value, bool)>) -> bool {
     use std::cmp::Ordering::*;
     let low_ok = match low {
         None => true,

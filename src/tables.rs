@@ -6,7 +6,7 @@
 //! of witnesses decides completeness and overlap exactly.
 
 use crate::ast::HitPolicy;
-use crate::ir::{Bounds, CellTest, TableInfo};
+use crate::ir::{within, Bounds, CellTest, TableInfo};
 use crate::value::{Type, Value};
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -90,11 +90,7 @@ fn witnesses(
         }
     }
     let mut points: Vec<Value> = Vec::new();
-    let mut add = |v: &Value| {
-        if !points.iter().any(|p| p.equals(v)) {
-            points.push(v.clone());
-        }
-    };
+    let mut add = |v: &Value| points.push(v.clone());
     for t in tests {
         match t {
             CellTest::Any => {}
@@ -118,7 +114,7 @@ fn witnesses(
         }
     }
     // Integer-valued columns compare as integers.
-    let points: Vec<Value> = points
+    let mut points: Vec<Value> = points
         .into_iter()
         .map(|p| match (ty, &p) {
             (Type::Decimal | Type::Money | Type::Percent, Value::Int(i)) => {
@@ -127,8 +123,10 @@ fn witnesses(
             _ => p,
         })
         .collect();
-    let mut points = points;
+    // Sorting first makes removing repeated points linear, however many
+    // rows the table has.
     points.sort_by(|a, b| a.compare(b).unwrap_or(std::cmp::Ordering::Equal));
+    points.dedup_by(|a, b| a.equals(b));
     let mut out = Vec::new();
     match (points.first(), points.last()) {
         (Some(first), Some(last)) => {
@@ -159,7 +157,214 @@ fn witnesses(
     Some(out)
 }
 
+/// Finds gaps, overlaps and unreachable rows of a table.
 pub fn analyze(t: &TableInfo, enum_size: &dyn Fn(u32) -> u32) -> Vec<Finding> {
+    analyze_with(t, enum_size, false)
+}
+
+/// Which witnesses of one column a row's cell matches, by their index.
+enum Hits {
+    All,
+    /// A range cell matches a run of the sorted witnesses.
+    Run(usize, usize),
+    Some(Vec<usize>),
+}
+
+impl Hits {
+    fn contains(&self, w: usize) -> bool {
+        match self {
+            Hits::All => true,
+            Hits::Run(lo, hi) => *lo <= w && w < *hi,
+            Hits::Some(v) => v.binary_search(&w).is_ok(),
+        }
+    }
+}
+
+fn is_ordered(ty: &Type) -> bool {
+    matches!(
+        ty,
+        Type::Integer | Type::Decimal | Type::Money | Type::Percent | Type::Date
+    )
+}
+
+/// The witnesses `test` matches. In an ordered column the witnesses are
+/// sorted, so a range is found by two binary searches and a list of
+/// values by one search each, instead of trying every witness.
+fn hits(test: &CellTest, witnesses: &[Value], ordered: bool) -> Hits {
+    match test {
+        CellTest::Any => Hits::All,
+        CellTest::Range { low, high } if ordered => {
+            let lo = witnesses.partition_point(|w| !within(w, low.as_ref(), None));
+            let hi = witnesses.partition_point(|w| within(w, None, high.as_ref()));
+            Hits::Run(lo, hi.max(lo))
+        }
+        CellTest::OneOf(values) if ordered => {
+            let mut found: Vec<usize> = values
+                .iter()
+                .filter_map(|v| {
+                    let i = witnesses
+                        .partition_point(|w| w.compare(v) == Some(std::cmp::Ordering::Less));
+                    witnesses.get(i).filter(|w| w.equals(v)).map(|_| i)
+                })
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            Hits::Some(found)
+        }
+        _ => Hits::Some(
+            witnesses
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| test.matches(w))
+                .map(|(i, _)| i)
+                .collect(),
+        ),
+    }
+}
+
+/// Above this many (row, witness) pairs the rows are not indexed by
+/// witness; each combination then tries every row.
+const MAX_INDEX_ENTRIES: usize = 4_000_000;
+
+/// Finds the first two rows that match a combination of witnesses.
+struct RowFinder {
+    /// `hits[row][column]`.
+    hits: Vec<Vec<Hits>>,
+    /// Per column: the rows whose cell is `-`, and per witness the other
+    /// rows that match it, each in row order. Empty when not indexed.
+    any_rows: Vec<Vec<u32>>,
+    by_witness: Vec<Vec<Vec<u32>>>,
+    indexed: bool,
+}
+
+impl RowFinder {
+    fn new(t: &TableInfo, columns: &[Vec<Value>]) -> RowFinder {
+        let hits: Vec<Vec<Hits>> = t
+            .rows
+            .iter()
+            .map(|r| {
+                r.tests
+                    .iter()
+                    .zip(columns.iter().zip(&t.params))
+                    .map(|(test, (ws, (_, ty, _)))| hits(test, ws, is_ordered(ty)))
+                    .collect()
+            })
+            .collect();
+        let entries: usize = hits
+            .iter()
+            .flatten()
+            .map(|h| match h {
+                Hits::All => 1,
+                Hits::Run(lo, hi) => hi - lo,
+                Hits::Some(v) => v.len(),
+            })
+            .sum();
+        let mut any_rows = vec![Vec::new(); columns.len()];
+        let mut by_witness: Vec<Vec<Vec<u32>>> =
+            columns.iter().map(|c| vec![Vec::new(); c.len()]).collect();
+        // A row of the wrong width (reported elsewhere) is only found by
+        // trying every row.
+        let indexed =
+            entries <= MAX_INDEX_ENTRIES && hits.iter().all(|row| row.len() == columns.len());
+        if indexed {
+            for (r, row) in hits.iter().enumerate() {
+                for (c, h) in row.iter().enumerate() {
+                    let (Some(any), Some(lists)) = (any_rows.get_mut(c), by_witness.get_mut(c))
+                    else {
+                        continue;
+                    };
+                    match h {
+                        Hits::All => any.push(r as u32),
+                        Hits::Run(lo, hi) => {
+                            for list in lists.get_mut(*lo..*hi).into_iter().flatten() {
+                                list.push(r as u32);
+                            }
+                        }
+                        Hits::Some(ws) => {
+                            for w in ws {
+                                if let Some(list) = lists.get_mut(*w) {
+                                    list.push(r as u32);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        RowFinder {
+            hits,
+            any_rows,
+            by_witness,
+            indexed,
+        }
+    }
+
+    fn matches(&self, row: usize, idx: &[usize]) -> bool {
+        self.hits
+            .get(row)
+            .is_some_and(|cells| cells.iter().zip(idx).all(|(h, w)| h.contains(*w)))
+    }
+
+    /// The first two rows, in row order, matching the witnesses `idx`.
+    fn first_two(&self, idx: &[usize], out: &mut Vec<usize>) {
+        out.clear();
+        if !self.indexed || idx.is_empty() {
+            for r in 0..self.hits.len() {
+                if self.matches(r, idx) {
+                    out.push(r);
+                    if out.len() == 2 {
+                        return;
+                    }
+                }
+            }
+            return;
+        }
+        // Candidates come from the column with the fewest; a row that
+        // matches must be among them.
+        let empty = Vec::new();
+        let lists = |c: usize| {
+            let any = self.any_rows.get(c).unwrap_or(&empty);
+            let some = idx
+                .get(c)
+                .and_then(|w| self.by_witness.get(c).and_then(|l| l.get(*w)))
+                .unwrap_or(&empty);
+            (any, some)
+        };
+        let best = (0..idx.len())
+            .min_by_key(|&c| {
+                let (a, b) = lists(c);
+                a.len() + b.len()
+            })
+            .unwrap_or(0);
+        let (a, b) = lists(best);
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let next = match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) if x <= y => {
+                    i += 1;
+                    *x
+                }
+                (_, Some(y)) => {
+                    j += 1;
+                    *y
+                }
+                (Some(x), None) => {
+                    i += 1;
+                    *x
+                }
+                (None, None) => return,
+            } as usize;
+            if self.matches(next, idx) {
+                out.push(next);
+                if out.len() == 2 {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn analyze_with(t: &TableInfo, enum_size: &dyn Fn(u32) -> u32, every_row: bool) -> Vec<Finding> {
     let mut columns: Vec<Vec<Value>> = Vec::new();
     for (i, (_, ty, bounds)) in t.params.iter().enumerate() {
         let tests: Vec<&CellTest> = t.rows.iter().filter_map(|r| r.tests.get(i)).collect();
@@ -188,32 +393,46 @@ pub fn analyze(t: &TableInfo, enum_size: &dyn Fn(u32) -> u32) -> Vec<Finding> {
     let mut overlaps: Vec<(usize, usize)> = Vec::new();
     let mut first_hit = vec![false; t.rows.len()];
     let mut idx = vec![0usize; columns.len()];
+    let finder = RowFinder::new(t, &columns);
+    let mut matching: Vec<usize> = Vec::with_capacity(2);
     let check_gaps = matches!(
         t.hit,
         HitPolicy::Unique | HitPolicy::First | HitPolicy::CollectMin | HitPolicy::CollectMax
     );
     loop {
-        let combo: Vec<Value> = idx
-            .iter()
-            .zip(&columns)
-            .filter_map(|(i, c)| c.get(*i).cloned())
-            .collect();
-        let matching: Vec<usize> = t
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.tests.iter().zip(&combo).all(|(test, v)| test.matches(v)))
-            .map(|(i, _)| i)
-            .collect();
+        if every_row {
+            let combo: Vec<Value> = idx
+                .iter()
+                .zip(&columns)
+                .filter_map(|(i, c)| c.get(*i).cloned())
+                .collect();
+            matching.clear();
+            matching.extend(
+                t.rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.tests.iter().zip(&combo).all(|(test, v)| test.matches(v)))
+                    .map(|(i, _)| i)
+                    .take(2),
+            );
+        } else {
+            finder.first_two(&idx, &mut matching);
+        }
+        let combo = || -> Vec<Value> {
+            idx.iter()
+                .zip(&columns)
+                .filter_map(|(i, c)| c.get(*i).cloned())
+                .collect()
+        };
         if matching.is_empty() && check_gaps && !gap_found {
             gap_found = true;
-            findings.push(Finding::Gap(combo.clone()));
+            findings.push(Finding::Gap(combo()));
         }
         if t.hit == HitPolicy::Unique {
             if let [a, b, ..] = matching.as_slice() {
                 if overlaps.len() < 5 && !overlaps.contains(&(*a, *b)) {
                     overlaps.push((*a, *b));
-                    findings.push(Finding::Overlap(*a, *b, combo.clone()));
+                    findings.push(Finding::Overlap(*a, *b, combo()));
                 }
             }
         }
@@ -241,6 +460,123 @@ pub fn analyze(t: &TableInfo, enum_size: &dyn Fn(u32) -> u32) -> Vec<Finding> {
             }
             *i = 0;
             pos += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Span;
+    use crate::ir::{Citation, Expr, ExprKind, TableRowInfo};
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    /// Column kinds: integer, money, date, boolean, an enum of three, text.
+    fn value(kind: u8, n: i64) -> Value {
+        match kind {
+            0 => Value::Int(n),
+            1 => Value::Num(Decimal::new(n * 50, 2)),
+            2 => Value::Date(
+                NaiveDate::from_ymd_opt(2024, 1, 1)
+                    .and_then(|d| d.checked_add_days(chrono::Days::new(n.unsigned_abs())))
+                    .unwrap_or_default(),
+            ),
+            3 => Value::Bool(n % 2 == 0),
+            4 => Value::Enum((n.rem_euclid(3)) as u32),
+            _ => Value::Text(Arc::from(format!("t{}", n.rem_euclid(4)))),
+        }
+    }
+
+    fn ty(kind: u8) -> Type {
+        match kind {
+            0 => Type::Integer,
+            1 => Type::Money,
+            2 => Type::Date,
+            3 => Type::Bool,
+            4 => Type::Enum(0),
+            _ => Type::Text,
+        }
+    }
+
+    fn cell(kind: u8) -> impl Strategy<Value = CellTest> {
+        let bound = (0i64..12, any::<bool>()).prop_map(move |(n, incl)| (value(kind, n), incl));
+        let ordered = kind <= 2;
+        prop_oneof![
+            Just(CellTest::Any),
+            prop::collection::vec(0i64..12, 1..4).prop_map(move |ns| CellTest::OneOf(
+                ns.into_iter().map(|n| value(kind, n)).collect()
+            )),
+            (prop::option::of(bound.clone()), prop::option::of(bound)).prop_map(
+                move |(low, high)| {
+                    if ordered {
+                        CellTest::Range { low, high }
+                    } else {
+                        CellTest::Any
+                    }
+                }
+            ),
+        ]
+    }
+
+    fn table() -> impl Strategy<Value = TableInfo> {
+        let hit = prop_oneof![
+            Just(HitPolicy::Unique),
+            Just(HitPolicy::First),
+            Just(HitPolicy::CollectMin),
+            Just(HitPolicy::CollectSum),
+        ];
+        (prop::collection::vec(0u8..6, 1..4), hit, any::<bool>())
+            .prop_flat_map(|(kinds, hit, bounded)| {
+                let row = kinds.iter().map(|k| cell(*k)).collect::<Vec<_>>();
+                (
+                    Just(kinds),
+                    Just(hit),
+                    Just(bounded),
+                    prop::collection::vec(row, 0..14),
+                )
+            })
+            .prop_map(|(kinds, hit, bounded, rows)| TableInfo {
+                name: "t".into(),
+                params: kinds
+                    .iter()
+                    .map(|k| {
+                        let b = (bounded && *k <= 2).then(|| Bounds {
+                            low: Some((value(*k, 2), true)),
+                            high: Some((value(*k, 9), false)),
+                            text: String::new(),
+                        });
+                        ("c".to_string(), ty(*k), b)
+                    })
+                    .collect(),
+                ret: Type::Integer,
+                hit,
+                rows: rows
+                    .into_iter()
+                    .map(|tests| TableRowInfo {
+                        tests,
+                        result: Expr {
+                            kind: ExprKind::Const(Value::Int(0)),
+                            ty: Type::Integer,
+                            span: Span::default(),
+                        },
+                        span: Span::default(),
+                    })
+                    .collect(),
+                frame_size: 0,
+                citation: Citation::default(),
+                doc: None,
+                span: Span::default(),
+            })
+    }
+
+    proptest! {
+        /// Finding rows through the witness index gives exactly the
+        /// findings of trying every row for every combination.
+        #[test]
+        fn the_row_index_finds_what_trying_every_row_finds(t in table()) {
+            let size = |_| 3;
+            prop_assert_eq!(analyze_with(&t, &size, false), analyze_with(&t, &size, true));
         }
     }
 }
