@@ -8,7 +8,7 @@ use crate::ir::{DefBody, Program};
 use crate::value::{Type, Value};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -505,12 +505,18 @@ fn item_change(
                 ta.rows.iter().map(|r| (row_key(r), r)).collect();
             let rb: Vec<(String, &ast::TableRow)> =
                 tb.rows.iter().map(|r| (row_key(r), r)).collect();
+            // Rows are matched by their conditions through maps, the first
+            // of equal keys winning, so that long tables compare in linear
+            // time.
+            let mut by_key_b: HashMap<&str, &ast::TableRow> = HashMap::new();
+            for (k, r) in &rb {
+                by_key_b.entry(k.as_str()).or_insert(*r);
+            }
+            let keys_a: HashSet<&str> = ra.iter().map(|(k, _)| k.as_str()).collect();
             for (k, r) in &ra {
-                match rb.iter().find(|(k2, _)| k2 == k) {
+                match by_key_b.get(k.as_str()) {
                     None => details.push(format!("row removed: {}", row_text(old.text, r))),
-                    Some((_, r2))
-                        if ast::without_spans(&r.result) != ast::without_spans(&r2.result) =>
-                    {
+                    Some(r2) if ast::without_spans(&r.result) != ast::without_spans(&r2.result) => {
                         details.push(format!(
                             "row {}: {} → {}",
                             cond(new.text, r2),
@@ -522,7 +528,7 @@ fn item_change(
                 }
             }
             for (k, r) in &rb {
-                if !ra.iter().any(|(k2, _)| k2 == k) {
+                if !keys_a.contains(k.as_str()) {
                     details.push(format!("row added: {}", row_text(new.text, r)));
                 }
             }
@@ -550,8 +556,13 @@ fn item_change(
                 ));
             }
             let key = |r: &ast::ScaleRow| ast::without_spans(&r.threshold);
+            let mut by_key_b: HashMap<String, &ast::ScaleRow> = HashMap::new();
+            for r in &sb.brackets {
+                by_key_b.entry(key(r)).or_insert(r);
+            }
+            let keys_a: HashSet<String> = sa.brackets.iter().map(key).collect();
             for r in &sa.brackets {
-                match sb.brackets.iter().find(|r2| key(r2) == key(r)) {
+                match by_key_b.get(&key(r)) {
                     None => details.push(format!("bracket removed: {}", slice(old.text, r.span))),
                     Some(r2) if ast::without_spans(&r.value) != ast::without_spans(&r2.value) => {
                         details.push(format!(
@@ -564,7 +575,7 @@ fn item_change(
                 }
             }
             for r in &sb.brackets {
-                if !sa.brackets.iter().any(|r2| key(r2) == key(r)) {
+                if !keys_a.contains(&key(r)) {
                     details.push(format!("bracket added: {}", slice(new.text, r.span)));
                 }
             }

@@ -375,3 +375,52 @@ fn impact_reports_unreadable_cases_with_their_line() {
         i.failures
     );
 }
+
+/// Table rows are matched by their conditions and scale brackets by their
+/// thresholds, so a change, an addition and a removal each show as such.
+#[test]
+fn diff_names_changed_added_and_removed_rows_and_brackets() {
+    let book = |version: &str, from: &str, rows: &str, brackets: &str| {
+        Source {
+        name: format!("{version}.rulebook"),
+        text: format!(
+            "rulebook t.rows \"T\"\n  version {version}\n  in force {from}\n  source \"illustrative\"\n\n\
+             input household {{ size: integer 1 or more, income: money }}\n\n\
+             table limit(size: integer 1 or more) -> money, hit first\n  | size | limit |\n{rows}\n\
+             scale fee(income: money) -> money, single amount\n  | from | fee |\n{brackets}\n\
+             output l: money = limit(household.size)\n  source \"illustrative\"\n\
+             output f: money = fee(household.income)\n  source \"illustrative\"\n"
+        ),
+    }
+    };
+    let old = book(
+        "1",
+        "2021-01-01 to 2021-12-31",
+        "  | 1 | 500 € |\n  | 2 | 800 € |\n  | 3 or more | 900 € |\n",
+        "  | 0 € | 0 € |\n  | 100 € | 5 € |\n  | 200 € | 9 € |\n",
+    );
+    let new = book(
+        "2",
+        "from 2022-01-01",
+        "  | 1 | 510 € |\n  | 2 to 3 | 850 € |\n  | 3 or more | 900 € |\n",
+        "  | 0 € | 0 € |\n  | 100 € | 6 € |\n  | 300 € | 12 € |\n",
+    );
+    let (versions, findings) = family::load(&[old, new]);
+    assert!(findings.iter().all(|(_, d)| !d.is_error()), "{findings:#?}");
+    let d = diff(&side(&versions[0]), &side(&versions[1]));
+    let text = to_text(&d);
+    for expected in [
+        "row size 1: 500 € → 510 €",
+        "row removed: | 2 | 800 € |",
+        "row added: | 2 to 3 | 850 € |",
+        "bracket changed: | 100 € | 5 € | → | 100 € | 6 € |",
+        "bracket removed: | 200 € | 9 € |",
+        "bracket added: | 300 € | 12 € |",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        !text.contains("3 or more"),
+        "an unchanged row is shown:\n{text}"
+    );
+}
