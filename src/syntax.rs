@@ -377,6 +377,10 @@ fn syntax_error(e: &pest::error::Error<Rule>, offset: usize, src: &str) -> Diagn
         );
     } else if found.ends_with(':') && expected.iter().any(|e| e.contains("expression")) {
         d = d.with_help("a criterion reads `name: condition else \"reason\"`");
+    } else if matches!(found.as_str(), "first" | "unique" | "collect") {
+        d = d.with_help(format!(
+            "write the hit policy with `hit` after the result type, as in `-> money, hit {found}`"
+        ));
     }
     d
 }
