@@ -33,18 +33,6 @@ pub fn generated(lines: usize) -> String {
 fn bench(c: &mut Criterion) {
     let text = generated(2000);
     assert!(
-        rulebook::check::check(&long_rows(50, 250))
-            .program
-            .is_some(),
-        "the long rows check"
-    );
-    assert!(
-        rulebook::check::check(&nested_ifs(50, 250))
-            .program
-            .is_some(),
-        "the nested ifs check"
-    );
-    assert!(
         rulebook::check::check(&text).program.is_some(),
         "the generated rulebook checks"
     );
@@ -67,39 +55,34 @@ fn bench(c: &mut Criterion) {
 
     // Checking must stay linear in the length of an expression: 50
     // definitions, each a row of 250 terms (the most a row may hold).
-    let long = long_rows(50, 250);
-    let mut g = c.benchmark_group("long_rows_50x250");
-    g.sample_size(10);
-    g.bench_function("parse (baseline)", |b| {
-        b.iter(|| rulebook::syntax::parse(black_box(&long)))
-    });
-    g.bench_function("check", |b| {
-        b.iter(|| rulebook::check::check(black_box(&long)))
-    });
-    g.finish();
+    parse_against_check(c, "long_rows_50x250", &long_rows(50, 250));
 
     // Table analysis must not try every row for every combination.
     let table = long_table(4000);
-    let mut g = c.benchmark_group("table_4000_rows");
-    g.sample_size(10);
-    g.bench_function("parse (baseline)", |b| {
-        b.iter(|| rulebook::syntax::parse(black_box(&table)))
-    });
-    g.bench_function("check", |b| {
-        b.iter(|| rulebook::check::check(black_box(&table)))
-    });
-    g.finish();
+    assert!(
+        rulebook::check::check(&table).diagnostics.is_empty(),
+        "the long table has no findings"
+    );
+    parse_against_check(c, "table_4000_rows", &table);
 
     // Likewise in the depth of an expression: 50 definitions, each 250
     // `if`s deep (the most an item may hold).
-    let deep = nested_ifs(50, 250);
-    let mut g = c.benchmark_group("nested_ifs_50x250");
+    parse_against_check(c, "nested_ifs_50x250", &nested_ifs(50, 250));
+}
+
+/// A group timing `check` of `text` against parsing it alone.
+fn parse_against_check(c: &mut Criterion, group: &str, text: &str) {
+    assert!(
+        rulebook::check::check(text).program.is_some(),
+        "{group}: the rulebook checks"
+    );
+    let mut g = c.benchmark_group(group);
     g.sample_size(10);
     g.bench_function("parse (baseline)", |b| {
-        b.iter(|| rulebook::syntax::parse(black_box(&deep)))
+        b.iter(|| rulebook::syntax::parse(black_box(text)))
     });
     g.bench_function("check", |b| {
-        b.iter(|| rulebook::check::check(black_box(&deep)))
+        b.iter(|| rulebook::check::check(black_box(text)))
     });
     g.finish();
 }

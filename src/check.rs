@@ -139,6 +139,9 @@ struct Checker<'a> {
 /// the order of the definitions in the file does not matter.
 pub const MAX_DEF_CHAIN: usize = 256;
 
+/// For each item, the items it uses and where it first uses each.
+type UseGraph = HashMap<Node, Vec<(Node, Span)>>;
+
 fn lit_span(v: &DataValue) -> Span {
     v.span()
 }
@@ -458,8 +461,9 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        self.find_cycles();
-        self.find_long_chains();
+        let (uses, users) = self.use_graph();
+        self.find_cycles(&uses, &users);
+        self.find_long_chains(&uses, &users);
         self.warn_unused();
         self.warn_unrounded();
     }
@@ -2705,8 +2709,11 @@ impl<'a> Checker<'a> {
         .unwrap_or_default()
     }
 
-    fn find_cycles(&mut self) {
-        let mut adj: HashMap<Node, Vec<(Node, Span)>> = HashMap::new();
+    /// The graph of uses: for each definition, function, table or scale,
+    /// what it uses (each once, at its first use), and every user in a
+    /// stable order.
+    fn use_graph(&self) -> (UseGraph, Vec<Node>) {
+        let mut adj: UseGraph = HashMap::new();
         for (a, b, s) in &self.edges {
             let list = adj.entry(*a).or_default();
             if !list.iter().any(|(n, _)| n == b) {
@@ -2715,9 +2722,13 @@ impl<'a> Checker<'a> {
         }
         let mut nodes: Vec<Node> = adj.keys().copied().collect();
         nodes.sort_by_key(|n| format!("{n:?}"));
+        (adj, nodes)
+    }
+
+    fn find_cycles(&mut self, adj: &UseGraph, nodes: &[Node]) {
         let mut color: HashMap<Node, u8> = HashMap::new();
         let mut reported: HashSet<Vec<Node>> = HashSet::new();
-        for start in nodes {
+        for &start in nodes {
             if color.get(&start).copied().unwrap_or(0) != 0 {
                 continue;
             }
@@ -2767,18 +2778,12 @@ impl<'a> Checker<'a> {
     /// `MAX_DEF_CHAIN`. Iterative, so any length is measured without
     /// recursion; a use that closes a cycle (reported by `find_cycles`)
     /// counts as the end of its chain.
-    fn find_long_chains(&mut self) {
-        let mut adj: HashMap<Node, Vec<(Node, Span)>> = HashMap::new();
-        for (a, b, s) in &self.edges {
-            adj.entry(*a).or_default().push((*b, *s));
-        }
+    fn find_long_chains(&mut self, adj: &UseGraph, nodes: &[Node]) {
         // Longest chain starting at a node, counted in nodes, with the first
         // use along it.
         let mut longest: HashMap<Node, (usize, Option<(Node, Span)>)> = HashMap::new();
         let mut on_path: HashSet<Node> = HashSet::new();
-        let mut nodes: Vec<Node> = adj.keys().copied().collect();
-        nodes.sort_by_key(|n| format!("{n:?}"));
-        for start in nodes {
+        for &start in nodes {
             if longest.contains_key(&start) {
                 continue;
             }
