@@ -364,6 +364,9 @@ impl RowFinder {
     }
 }
 
+/// With `every_row`, each combination's rows are found by trying every
+/// cell's own test instead of the `RowFinder`: slow, but independent of
+/// the index, and the reference the property test compares it with.
 fn analyze_with(t: &TableInfo, enum_size: &dyn Fn(u32) -> u32, every_row: bool) -> Vec<Finding> {
     let mut columns: Vec<Vec<Value>> = Vec::new();
     for (i, (_, ty, bounds)) in t.params.iter().enumerate() {
