@@ -4,6 +4,13 @@
 //! publishes the same diagnostics as `rulebook check`, plus one for each
 //! failing example. Every handler runs under `catch_unwind`, so a fault in
 //! one request answers that request with nothing and the server goes on.
+//!
+//! Changes may be handled concurrently, and analysing a large rulebook
+//! takes a while, so each document keeps the latest text the client sent
+//! apart from its latest analysis. A request waits until the analysis has
+//! caught up with the text it is about (the positions it carries refer to
+//! that text), and an analysis that finishes after a newer change is
+//! dropped rather than taking the newer one's place.
 
 use rulebook::analysis::{analyze, Analysis, CompletionKind, SymbolKind as RSym, TokenKind};
 use rulebook::diagnostic::{Diagnostic as RDiag, Severity, Span};
@@ -11,6 +18,8 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
@@ -66,9 +75,31 @@ pub struct Document {
     pub analysis: Arc<Analysis>,
 }
 
+/// An open document: the latest text the client sent, and the latest
+/// analysis, with the change whose analysis finished last (successfully or
+/// not) so that waiting requests know when to stop waiting. Changes are
+/// counted in the order they arrive (`change`), since clients do not all
+/// number their versions apart.
+struct Open {
+    version: i32,
+    change: u64,
+    text: Arc<String>,
+    analysed: watch::Sender<Analysed>,
+}
+
+#[derive(Clone, Default)]
+struct Analysed {
+    settled: Option<u64>,
+    doc: Option<Arc<Document>>,
+}
+
+/// How long a request waits for the analysis of the latest text before it
+/// answers from the latest analysis there is.
+const ANALYSIS_WAIT: Duration = Duration::from_secs(20);
+
 pub struct Backend {
     client: Client,
-    docs: RwLock<HashMap<Uri, Arc<Document>>>,
+    docs: RwLock<HashMap<Uri, Open>>,
     root: RwLock<Option<PathBuf>>,
 }
 
@@ -81,40 +112,116 @@ impl Backend {
         }
     }
 
-    fn doc(&self, uri: &Uri) -> Option<Arc<Document>> {
-        self.docs.read().ok()?.get(uri).cloned()
+    /// The analysed document, once its analysis has caught up with the
+    /// latest text.
+    async fn doc(&self, uri: &Uri) -> Option<Arc<Document>> {
+        let (change, mut rx) = {
+            let docs = self.docs.read().ok()?;
+            let open = docs.get(uri)?;
+            (open.change, open.analysed.subscribe())
+        };
+        let caught_up = rx.wait_for(|a| a.settled.is_some_and(|c| c >= change));
+        if let Ok(Ok(a)) = tokio::time::timeout(ANALYSIS_WAIT, caught_up).await {
+            return a.doc.clone();
+        }
+        let latest = rx.borrow().doc.clone();
+        latest
     }
 
+    /// The latest text the client sent.
+    fn text(&self, uri: &Uri) -> Option<Arc<String>> {
+        Some(self.docs.read().ok()?.get(uri)?.text.clone())
+    }
+
+    /// The latest analysis of every open document.
     fn all_docs(&self) -> Vec<(Uri, Arc<Document>)> {
         self.docs
             .read()
-            .map(|d| d.iter().map(|(u, d)| (u.clone(), d.clone())).collect())
+            .map(|d| {
+                d.iter()
+                    .filter_map(|(u, o)| Some((u.clone(), o.analysed.borrow().doc.clone()?)))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
-    async fn update(&self, uri: Uri, text: String) {
+    async fn update(&self, uri: Uri, version: i32, text: String) {
+        let text = Arc::new(text);
+        let change = {
+            let Ok(mut docs) = self.docs.write() else {
+                return;
+            };
+            match docs.get_mut(&uri) {
+                // A change older than one already received comes too late.
+                Some(open) if open.version > version => return,
+                Some(open) => {
+                    open.version = version;
+                    open.change += 1;
+                    open.text = text.clone();
+                    open.change
+                }
+                None => {
+                    docs.insert(
+                        uri.clone(),
+                        Open {
+                            version,
+                            change: 0,
+                            text: text.clone(),
+                            analysed: watch::Sender::new(Analysed::default()),
+                        },
+                    );
+                    0
+                }
+            }
+        };
         let t = text.clone();
         let analysis = tokio::task::spawn_blocking(move || guarded(|| Some(analyze(&t))))
             .await
             .ok()
             .flatten();
-        let Some(analysis) = analysis else {
-            self.client
-                .log_message(MessageType::ERROR, "the rulebook could not be analysed")
-                .await;
-            return;
-        };
-        let doc = Arc::new(Document {
-            text,
-            analysis: Arc::new(analysis),
+        let doc = analysis.map(|a| {
+            Arc::new(Document {
+                text: text.to_string(),
+                analysis: Arc::new(a),
+            })
         });
-        let diagnostics = guarded(|| Some(self.diagnostics(&uri, &doc))).unwrap_or_default();
-        if let Ok(mut d) = self.docs.write() {
-            d.insert(uri.clone(), doc);
+        let diagnostics = doc
+            .as_ref()
+            .and_then(|doc| guarded(|| Some(self.diagnostics(&uri, doc))));
+        let latest = {
+            let Ok(docs) = self.docs.read() else {
+                return;
+            };
+            let Some(open) = docs.get(&uri) else {
+                return;
+            };
+            // Only the latest change's analysis is kept and published.
+            let latest = open.change == change;
+            if latest {
+                open.analysed.send_modify(|a| {
+                    a.settled = Some(change);
+                    if doc.is_some() {
+                        a.doc = doc.clone();
+                    }
+                });
+            }
+            latest
+        };
+        if !latest {
+            return;
         }
-        self.client
-            .publish_diagnostics(uri, diagnostics, None)
-            .await;
+        match diagnostics {
+            Some(diagnostics) => {
+                self.client
+                    .publish_diagnostics(uri, diagnostics, Some(version))
+                    .await
+            }
+            None => {
+                self.client
+                    .log_message(MessageType::ERROR, "the rulebook could not be analysed")
+                    .await
+            }
+        }
     }
 
     /// The diagnostics of `rulebook check`, with a version that amends
@@ -344,14 +451,15 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        self.update(params.text_document.uri, params.text_document.text)
-            .await;
+        let d = params.text_document;
+        self.update(d.uri, d.version, d.text).await;
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         // Full synchronisation: the last change holds the whole text.
         if let Some(change) = params.content_changes.into_iter().last() {
-            self.update(params.text_document.uri, change.text).await;
+            let d = params.text_document;
+            self.update(d.uri, d.version, change.text).await;
         }
     }
 
@@ -366,7 +474,7 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let p = params.text_document_position_params;
-        let Some(doc) = self.doc(&p.text_document.uri) else {
+        let Some(doc) = self.doc(&p.text_document.uri).await else {
             return Ok(None);
         };
         Ok(guarded(|| {
@@ -386,7 +494,7 @@ impl LanguageServer for Backend {
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
         let p = params.text_document_position_params;
-        let Some(doc) = self.doc(&p.text_document.uri) else {
+        let Some(doc) = self.doc(&p.text_document.uri).await else {
             return Ok(None);
         };
         Ok(guarded(|| {
@@ -400,7 +508,7 @@ impl LanguageServer for Backend {
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         let p = params.text_document_position;
-        let Some(doc) = self.doc(&p.text_document.uri) else {
+        let Some(doc) = self.doc(&p.text_document.uri).await else {
             return Ok(None);
         };
         Ok(guarded(|| {
@@ -419,7 +527,7 @@ impl LanguageServer for Backend {
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
         let p = params.text_document_position;
-        let Some(doc) = self.doc(&p.text_document.uri) else {
+        let Some(doc) = self.doc(&p.text_document.uri).await else {
             return Ok(None);
         };
         let at = offset(&doc.text, p.position);
@@ -483,7 +591,7 @@ impl LanguageServer for Backend {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        let Some(doc) = self.doc(&params.text_document.uri) else {
+        let Some(doc) = self.doc(&params.text_document.uri).await else {
             return Ok(None);
         };
         Ok(guarded(|| {
@@ -579,7 +687,7 @@ impl LanguageServer for Backend {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let p = params.text_document_position;
-        let Some(doc) = self.doc(&p.text_document.uri) else {
+        let Some(doc) = self.doc(&p.text_document.uri).await else {
             return Ok(None);
         };
         Ok(guarded(|| {
@@ -613,16 +721,19 @@ impl LanguageServer for Backend {
         }))
     }
 
+    // Formatting needs only the text: the latest, never an older one,
+    // since an edit of the whole text made from an older one would undo
+    // the changes after it.
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
-        let Some(doc) = self.doc(&params.text_document.uri) else {
+        let Some(text) = self.text(&params.text_document.uri) else {
             return Ok(None);
         };
         Ok(guarded(|| {
-            let formatted = rulebook::format::format(&doc.text);
-            Some(if formatted == doc.text {
+            let formatted = rulebook::format::format(&text);
+            Some(if formatted == *text {
                 Vec::new()
             } else {
-                vec![full_edit(&doc.text, formatted)]
+                vec![full_edit(&text, formatted)]
             })
         }))
     }
@@ -631,16 +742,16 @@ impl LanguageServer for Backend {
         &self,
         params: DocumentRangeFormattingParams,
     ) -> Result<Option<Vec<TextEdit>>> {
-        let Some(doc) = self.doc(&params.text_document.uri) else {
+        let Some(text) = self.text(&params.text_document.uri) else {
             return Ok(None);
         };
         Ok(guarded(|| {
-            let formatted = rulebook::format::format(&doc.text);
+            let formatted = rulebook::format::format(&text);
             let (old, new): (Vec<&str>, Vec<&str>) =
-                (doc.text.lines().collect(), formatted.lines().collect());
+                (text.lines().collect(), formatted.lines().collect());
             if old.len() != new.len() {
                 // Blank lines were merged: the lines no longer correspond.
-                return Some(vec![full_edit(&doc.text, formatted)]);
+                return Some(vec![full_edit(&text, formatted)]);
             }
             let (first, last) = (
                 params.range.start.line as usize,
@@ -666,7 +777,7 @@ impl LanguageServer for Backend {
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        let Some(doc) = self.doc(&params.text_document.uri) else {
+        let Some(doc) = self.doc(&params.text_document.uri).await else {
             return Ok(None);
         };
         let uri = params.text_document.uri;
@@ -707,7 +818,7 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        let Some(doc) = self.doc(&params.text_document.uri) else {
+        let Some(doc) = self.doc(&params.text_document.uri).await else {
             return Ok(None);
         };
         let uri = params.text_document.uri;
@@ -750,7 +861,7 @@ impl LanguageServer for Backend {
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
-        let Some(doc) = self.doc(&params.text_document.uri) else {
+        let Some(doc) = self.doc(&params.text_document.uri).await else {
             return Ok(None);
         };
         Ok(guarded(|| {
@@ -773,7 +884,7 @@ impl LanguageServer for Backend {
         &self,
         params: SemanticTokensParams,
     ) -> Result<Option<SemanticTokensResult>> {
-        let Some(doc) = self.doc(&params.text_document.uri) else {
+        let Some(doc) = self.doc(&params.text_document.uri).await else {
             return Ok(None);
         };
         Ok(guarded(|| {

@@ -556,3 +556,107 @@ fn random_edits_never_kill_the_server() {
         .unwrap()
         .contains("parameter max_value"));
 }
+
+/// The test rulebook with `n` more outputs after it, so that analysing it
+/// takes the server long enough for requests to arrive meanwhile.
+fn long_text(text: &str, n: usize) -> String {
+    let mut t = text.to_string();
+    for i in 0..n {
+        t.push_str(&format!(
+            "\noutput extra_{i}: money = max(0 €, limit(household.size) - {i} €) § 5\n"
+        ));
+    }
+    t
+}
+
+#[test]
+fn requests_after_an_edit_answer_for_the_edited_text() {
+    let mut lsp = Lsp::start();
+    let first = long_text(TEXT, 800);
+    // No waiting for the diagnostics: the requests follow at once.
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": URI, "languageId": "rulebook", "version": 1, "text": first } }),
+    );
+    let hover = lsp.at(
+        "textDocument/hover",
+        &first,
+        "max_v|alue - excess",
+        json!({}),
+    );
+    assert!(hover.contains("parameter max_value"), "{hover}");
+
+    let renamed = format!(
+        "-- one line more\n{}",
+        first.replace("max_value", "top_value")
+    );
+    lsp.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": URI, "version": 2 }, "contentChanges": [{ "text": renamed }] }),
+    );
+    let hover = lsp.at(
+        "textDocument/hover",
+        &renamed,
+        "top_v|alue - excess",
+        json!({}),
+    );
+    assert!(hover.contains("parameter top_value"), "{hover}");
+
+    // Formatting answers with an edit of the whole text: made from an older
+    // text, applying it would undo the user's latest change.
+    let untidy = renamed.replace("output value: money =", "output   value:   money =");
+    lsp.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": URI, "version": 3 }, "contentChanges": [{ "text": untidy }] }),
+    );
+    let edits = lsp.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": URI }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    let new_text = edits[0]["newText"].as_str().unwrap_or_default();
+    assert!(
+        new_text == rulebook::format::format(&untidy),
+        "the formatting edit is not the latest text formatted: {} characters",
+        new_text.len()
+    );
+    assert!(new_text.contains("output value: money ="));
+}
+
+#[test]
+fn an_older_analysis_finishing_last_does_not_replace_a_newer_one() {
+    let mut lsp = Lsp::start();
+    let long = long_text(TEXT, 800);
+    let started = std::time::Instant::now();
+    lsp.open(&long);
+    // How long the long text takes to analyse here, to wait for it below.
+    let analysis = started.elapsed();
+    lsp.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": URI, "version": 2 }, "contentChanges": [{ "text": long.replace("extra_", "more_") }] }),
+    );
+    lsp.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": URI, "version": 3 }, "contentChanges": [{ "text": TEXT }] }),
+    );
+    // Version 3 is analysed long before version 2; only it is published.
+    let published = loop {
+        let msg = lsp.read();
+        if msg["method"] == "textDocument/publishDiagnostics" {
+            break msg;
+        }
+    };
+    assert_eq!(published["params"]["version"], 3);
+    std::thread::sleep(analysis * 3);
+    let symbols = lsp
+        .request(
+            "textDocument/documentSymbol",
+            json!({ "textDocument": { "uri": URI } }),
+        )
+        .to_string();
+    assert!(symbols.contains("max_value"), "{symbols}");
+    assert!(
+        !symbols.contains("more_"),
+        "the symbols are those of version 2"
+    );
+    assert!(lsp.notifications.is_empty(), "{:?}", lsp.notifications);
+}
