@@ -10,7 +10,7 @@ use crate::eval::{decision_json, evaluate_with, Case, Decision, EvalError, Optio
 use crate::family;
 use crate::input::{decode_case, decode_case_json, InputError};
 use crate::ir::Program;
-use crate::value::{format_money, format_percent, Type, Value};
+use crate::value::{format_percent, write_decimal, Type, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::Value as J;
@@ -259,17 +259,21 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 fn write_value(out: &mut Vec<u8>, p: &Program, v: &Value, ty: &Type) {
     match (v, ty) {
         (Value::Num(d), Type::Money) => {
-            let mut n = d.normalize();
-            if n.scale() < 2 {
-                n.rescale(2);
-            }
-            let _ = write!(out, "\"{n}\"");
+            out.push(b'"');
+            write_decimal(out, *d, 2);
+            out.push(b'"');
         }
         (Value::Num(d), Type::Percent) => write_str(out, &format_percent(*d)),
         (Value::Num(d), _) => {
-            let _ = write!(out, "\"{}\"", d.normalize());
+            out.push(b'"');
+            write_decimal(out, *d, 0);
+            out.push(b'"');
         }
-        (Value::Int(i), Type::Money) => write_str(out, &format_money(Decimal::from(*i))),
+        (Value::Int(i), Type::Money) => {
+            out.push(b'"');
+            write_decimal(out, Decimal::from(*i), 2);
+            out.push(b'"');
+        }
         (Value::Int(i), _) => {
             let _ = write!(out, "{i}");
         }

@@ -142,15 +142,88 @@ impl Value {
 
 /// Money as people read it: at least two decimals, no needless trailing zeros.
 pub fn format_money(d: Decimal) -> String {
-    let mut n = d.normalize();
-    if n.scale() < 2 {
-        n.rescale(2);
-    }
-    n.to_string()
+    let mut out = String::new();
+    push_decimal(&mut out, d, 2);
+    out
 }
 
 pub fn format_decimal(d: Decimal) -> String {
-    d.normalize().to_string()
+    let mut out = String::new();
+    push_decimal(&mut out, d, 0);
+    out
+}
+
+/// Appends `d` without trailing zeros after the first `min_scale` decimals
+/// and padded to `min_scale` decimals: `format_money` with 2,
+/// `format_decimal` with 0. Amounts are written in every decision, so the
+/// usual case (a mantissa that fits in 64 bits) writes its digits directly
+/// rather than through `Decimal`'s `Display`.
+pub fn push_decimal(out: &mut String, d: Decimal, min_scale: u32) {
+    let mut buf = [0u8; 64];
+    match decimal_digits(d, min_scale, &mut buf) {
+        Some(text) => out.push_str(text),
+        None => {
+            let mut n = d.normalize();
+            if n.scale() < min_scale {
+                n.rescale(min_scale);
+            }
+            let _ = write!(out, "{n}");
+        }
+    }
+}
+
+/// [`push_decimal`] for a byte buffer, such as a decision being written.
+pub fn write_decimal(out: &mut Vec<u8>, d: Decimal, min_scale: u32) {
+    let mut buf = [0u8; 64];
+    match decimal_digits(d, min_scale, &mut buf) {
+        Some(text) => out.extend_from_slice(text.as_bytes()),
+        None => {
+            let mut text = String::new();
+            push_decimal(&mut text, d, min_scale);
+            out.extend_from_slice(text.as_bytes());
+        }
+    }
+}
+
+/// The text of [`push_decimal`] in `buf`, or `None` when the mantissa is
+/// too long for the direct way.
+fn decimal_digits(d: Decimal, min_scale: u32, buf: &mut [u8; 64]) -> Option<&str> {
+    let mut scale = d.scale();
+    let mut m = u64::try_from(d.mantissa().unsigned_abs()).ok()?;
+    if m == 0 {
+        // `normalize` drops the sign of zero.
+        scale = min_scale;
+    } else {
+        while scale > min_scale && m % 10 == 0 {
+            m /= 10;
+            scale -= 1;
+        }
+        while scale < min_scale {
+            m = m.checked_mul(10)?;
+            scale += 1;
+        }
+    }
+    let negative = d.is_sign_negative() && m != 0;
+    let scale = scale as usize;
+    // Digits from the right, with the point `scale` digits in and at least
+    // one digit before it.
+    let mut at = buf.len();
+    let mut written = 0;
+    while m > 0 || written <= scale {
+        if written == scale && scale > 0 {
+            at = at.checked_sub(1)?;
+            *buf.get_mut(at)? = b'.';
+        }
+        at = at.checked_sub(1)?;
+        *buf.get_mut(at)? = b'0' + (m % 10) as u8;
+        m /= 10;
+        written += 1;
+    }
+    if negative {
+        at = at.checked_sub(1)?;
+        *buf.get_mut(at)? = b'-';
+    }
+    std::str::from_utf8(buf.get(at..)?).ok()
 }
 
 pub fn format_percent(fraction: Decimal) -> String {
@@ -295,5 +368,59 @@ pub fn to_json(
             J::Object(map)
         }
         (Value::Record(_), _) => J::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The text `Decimal`'s own formatting gives: normalised, then padded.
+    fn reference(d: Decimal, min_scale: u32) -> String {
+        let mut n = d.normalize();
+        if n.scale() < min_scale {
+            n.rescale(min_scale);
+        }
+        n.to_string()
+    }
+
+    proptest! {
+        #[test]
+        fn decimals_are_written_as_decimal_formats_them(
+            mantissa in prop_oneof![
+                -1000i128..1000,
+                any::<i64>().prop_map(i128::from),
+                -(1i128 << 95)..(1i128 << 95),
+            ],
+            scale in 0u32..=28,
+            min_scale in 0u32..=2,
+        ) {
+            let d = Decimal::from_i128_with_scale(mantissa, scale);
+            let mut out = String::new();
+            push_decimal(&mut out, d, min_scale);
+            let mut bytes = Vec::new();
+            write_decimal(&mut bytes, d, min_scale);
+            prop_assert_eq!(String::from_utf8(bytes).ok(), Some(out.clone()));
+            prop_assert_eq!(out, reference(d, min_scale));
+        }
+    }
+
+    #[test]
+    fn negative_zero_and_small_amounts() {
+        let neg_zero = Decimal::from_i128_with_scale(0, 3).checked_mul(Decimal::NEGATIVE_ONE);
+        for (d, money, decimal) in [
+            (Decimal::new(5, 3), "0.005", "0.005"),
+            (Decimal::new(-5, 3), "-0.005", "-0.005"),
+            (Decimal::new(500, 2), "5.00", "5"),
+            (Decimal::new(-1234500, 4), "-123.45", "-123.45"),
+            (Decimal::new(7, 0), "7.00", "7"),
+            (neg_zero.unwrap_or_default(), "0.00", "0"),
+        ] {
+            assert_eq!(format_money(d), money, "{d:?}");
+            assert_eq!(format_money(d), reference(d, 2));
+            assert_eq!(format_decimal(d), decimal, "{d:?}");
+            assert_eq!(format_decimal(d), reference(d, 0));
+        }
     }
 }
