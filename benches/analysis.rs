@@ -1,9 +1,16 @@
 //! Re-checking a rulebook after an edit, as the language server does on
 //! every keystroke: a generated 2 000-line rulebook, parsed only (the
-//! baseline), checked, and fully analysed (check, index, examples).
+//! baseline), checked, and fully analysed (check, index, examples). Then
+//! the sizes that must stay linear (long rows, deep `if`s, a 4 000-row
+//! table), each against parsing alone, and `table_lookup`: deciding cases
+//! against the 4 000-row table, against a 16-row table of the same shape
+//! (below the size that is indexed, so its rows are tried in turn).
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use rulebook::eval::{evaluate_with, Case, Options, Scratch};
+use rulebook::value::Value;
 use std::hint::black_box;
+use std::sync::Arc;
 
 /// A rulebook of about `lines` lines: tables, parameters, definitions and
 /// outputs in the style of the bundled home-care voucher, with examples.
@@ -68,6 +75,35 @@ fn bench(c: &mut Criterion) {
     // Likewise in the depth of an expression: 50 definitions, each 250
     // `if`s deep (the most an item may hold).
     parse_against_check(c, "nested_ifs_50x250", &nested_ifs(50, 250));
+
+    // Deciding a case against a large table must not try every row.
+    let mut g = c.benchmark_group("table_lookup");
+    for (name, rows) in [("16 rows (baseline)", 16), ("4000 rows", 4000)] {
+        let Some(p) = rulebook::check::check(&long_table(rows)).program else {
+            panic!("the {rows}-row table checks");
+        };
+        // 64 households spread over the bands and past the last one.
+        let cases: Vec<Case> = (0..64i64)
+            .map(|k| Case {
+                decision_date: p.in_force_from,
+                inputs: vec![Value::Record(Arc::from(vec![
+                    Value::Int(k * (rows as i64) * 10 / 60),
+                    Value::Int(2),
+                ]))],
+            })
+            .collect();
+        let mut scratch = Scratch::default();
+        let options = Options { explain: false };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                cases
+                    .iter()
+                    .filter(|c| evaluate_with(&p, black_box(c), &options, &mut scratch).is_ok())
+                    .count()
+            })
+        });
+    }
+    g.finish();
 }
 
 /// A group timing `check` of `text` against parsing it alone.

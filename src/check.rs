@@ -416,6 +416,7 @@ impl<'a> Checker<'a> {
                         citation: (&t.citation).into(),
                         doc: item.doc.clone(),
                         span: t.name.span,
+                        index: Default::default(),
                     });
                     self.table_src.push(t);
                     self.table_spans.push(item.span);

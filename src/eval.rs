@@ -115,6 +115,7 @@ pub struct Scratch {
     cache: Vec<Option<Value>>,
     stack: Vec<Slot<'static>>,
     matched: Vec<usize>,
+    candidates: Vec<u32>,
     calls: Vec<Vec<(usize, Value)>>,
     calls_used: Vec<usize>,
 }
@@ -149,6 +150,7 @@ pub fn evaluate_with(
         stack,
         base: 0,
         matched: std::mem::take(&mut scratch.matched),
+        candidates: std::mem::take(&mut scratch.candidates),
         calls: std::mem::take(&mut scratch.calls),
         calls_used: std::mem::take(&mut scratch.calls_used),
     };
@@ -156,6 +158,7 @@ pub fn evaluate_with(
     scratch.cache = ev.cache;
     scratch.stack = relabel(ev.stack);
     scratch.matched = ev.matched;
+    scratch.candidates = ev.candidates;
     // The remembered calls hold addresses within this case's inputs.
     for &f in &ev.calls_used {
         if let Some(known) = ev.calls.get_mut(f) {
@@ -231,6 +234,8 @@ pub struct Evaluator<'p> {
     base: usize,
     /// The rows of a table that match, kept from one table to the next.
     matched: Vec<usize>,
+    /// The rows of a large table that can match, from its index.
+    candidates: Vec<u32>,
     /// Values of one-argument functions already computed for a part of the
     /// inputs, by function and the part's address; `calls_used` lists the
     /// functions with any, so that a case clears only those.
@@ -308,6 +313,7 @@ impl<'p> Evaluator<'p> {
             stack: Vec::new(),
             base: 0,
             matched: Vec::new(),
+            candidates: Vec::new(),
             calls: Vec::new(),
             calls_used: Vec::new(),
         }
@@ -749,7 +755,18 @@ impl<'p> Evaluator<'p> {
         let base = self.base;
         {
             let args = self.stack.get(base..).unwrap_or(&[]);
-            for (i, row) in t.rows.iter().enumerate() {
+            let mut candidates = std::mem::take(&mut self.candidates);
+            let indexed = t.row_index().is_some_and(|index| {
+                args.get(index.column())
+                    .is_some_and(|v| index.candidates(v.value(), &mut candidates))
+            });
+            let rows: &mut dyn Iterator<Item = usize> = if indexed {
+                &mut candidates.iter().map(|r| *r as usize)
+            } else {
+                &mut (0..t.rows.len())
+            };
+            for i in rows {
+                let Some(row) = t.rows.get(i) else { continue };
                 if row
                     .tests
                     .iter()
@@ -764,6 +781,7 @@ impl<'p> Evaluator<'p> {
                     }
                 }
             }
+            self.candidates = candidates;
         }
         let describe = |ev: &Self| -> String {
             t.params

@@ -205,6 +205,21 @@ pub struct TableInfo {
     pub citation: Citation,
     pub doc: Option<String>,
     pub span: Span,
+    /// The rows by the value of one column, built when a large table is
+    /// first evaluated.
+    pub index: std::sync::OnceLock<Option<std::sync::Arc<crate::tables::RowIndex>>>,
+}
+
+impl TableInfo {
+    /// The index to find rows by, for a table large enough to need one.
+    pub fn row_index(&self) -> Option<&crate::tables::RowIndex> {
+        if self.rows.len() < crate::tables::INDEX_MIN_ROWS {
+            return None;
+        }
+        self.index
+            .get_or_init(|| crate::tables::RowIndex::new(self).map(std::sync::Arc::new))
+            .as_deref()
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -861,3 +861,77 @@ fn a_function_of_a_member_is_computed_for_each_member_and_case() {
         assert_eq!(j["outputs"]["b_fee"].as_str(), Some(b_fee), "{j}");
     }
 }
+
+/// A table of 60 income bands, each of the three household sizes in a
+/// row of its own, and a last row for incomes above the bands: large
+/// enough to be evaluated through its row index. `first` puts a row before
+/// the bands that shadows some of them, and a catch-all row after them.
+fn banded_table(first: bool) -> String {
+    let hit = if first { ", hit first" } else { "" };
+    let mut t = format!(
+        "input income: money 0 € or more\ninput size: integer 1 to 3\n\n\
+         table band(income: money 0 € or more, size: integer 1 to 3) -> money{hit}\n  | income | size | value |\n",
+    );
+    if first {
+        t.push_str("  | 2950 € to 3050 € | 2 | 0 € |\n");
+    }
+    for i in 0..60 {
+        for size in 1..=3 {
+            let (low, high) = (i * 100, (i + 1) * 100);
+            let low = if i == 0 {
+                "0 €".to_string()
+            } else {
+                format!("over {low} €")
+            };
+            t.push_str(&format!(
+                "  | {low} to {high} € | {size} | {} € |\n",
+                i * 10 + size
+            ));
+        }
+    }
+    t.push_str("  | over 6000 € | - | 1 € |\n");
+    if first {
+        t.push_str("  | - | - | 2 € |\n");
+    }
+    t.push_str("\noutput value: money = band(income, size)\n");
+    t
+}
+
+fn band_case(income: &str, size: u32) -> String {
+    format!("decision_date: 2021-01-01\nincome: \"{income}\"\nsize: {size}\n")
+}
+
+#[test]
+fn a_large_table_finds_its_rows_at_every_boundary() {
+    let body = banded_table(false);
+    for (income, size, want) in [
+        ("0", 1, "1.00"),
+        ("100", 3, "3.00"),
+        ("100.01", 3, "13.00"),
+        ("2999.99", 2, "292.00"),
+        ("3000", 2, "292.00"),
+        ("3000.01", 2, "302.00"),
+        ("6000", 1, "591.00"),
+        ("6000.01", 3, "1.00"),
+        ("99999", 2, "1.00"),
+    ] {
+        let got = out_str(&body, &band_case(income, size), "value");
+        assert_eq!(got, want, "{income} € size {size}");
+    }
+}
+
+#[test]
+fn a_large_first_hit_table_takes_the_first_matching_row() {
+    let body = banded_table(true);
+    for (income, size, want) in [
+        // The row before the bands shadows them for size 2 only.
+        ("2950", 2, "0.00"),
+        ("3050", 2, "0.00"),
+        ("2950", 3, "293.00"),
+        ("3050.01", 2, "302.00"),
+        ("7000", 2, "1.00"),
+    ] {
+        let got = out_str(&body, &band_case(income, size), "value");
+        assert_eq!(got, want, "{income} € size {size}");
+    }
+}
