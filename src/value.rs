@@ -230,7 +230,10 @@ pub fn format_percent(fraction: Decimal) -> String {
     let points = fraction
         .checked_mul(Decimal::ONE_HUNDRED)
         .unwrap_or(fraction);
-    format!("{} %", points.normalize())
+    let mut out = String::new();
+    push_decimal(&mut out, points, 0);
+    out.push_str(" %");
+    out
 }
 
 pub fn format_duration(d: Duration) -> String {
