@@ -3058,6 +3058,7 @@ impl<'a> Checker<'a> {
             criteria: self.criteria,
             outputs: self.outputs,
             examples: self.examples,
+            plan: Default::default(),
         }
     }
 }

@@ -118,6 +118,7 @@ pub struct Scratch {
     candidates: Vec<u32>,
     calls: Vec<Vec<(usize, Value)>>,
     calls_used: Vec<usize>,
+    plan: crate::plan::Registers,
 }
 
 /// An empty vector of locals for another lifetime, keeping its memory: an
@@ -130,8 +131,29 @@ fn relabel<'a, 'b>(v: Vec<Slot<'a>>) -> Vec<Slot<'b>> {
 }
 
 /// Evaluates one case, reusing `scratch` from earlier cases (of any
-/// program); the result is the same as [`evaluate`]'s.
+/// program); the result is the same as [`evaluate`]'s. A case without an
+/// explanation is decided by the program's evaluation plan where it has
+/// one (see `plan`), by the interpreter otherwise and whenever the plan
+/// gives up.
 pub fn evaluate_with(
+    p: &Program,
+    case: &Case,
+    options: &Options,
+    scratch: &mut Scratch,
+) -> Result<Decision, EvalError> {
+    if !options.explain {
+        if let Some(plan) = p.plan() {
+            if let Some(d) = plan.decide(p, case, &mut scratch.plan) {
+                return Ok(d);
+            }
+        }
+    }
+    interpret(p, case, options, scratch)
+}
+
+/// Evaluates one case with the interpreter alone: the reference the
+/// evaluation plans are held to.
+pub fn interpret(
     p: &Program,
     case: &Case,
     options: &Options,
@@ -755,33 +777,7 @@ impl<'p> Evaluator<'p> {
         let base = self.base;
         {
             let args = self.stack.get(base..).unwrap_or(&[]);
-            let mut candidates = std::mem::take(&mut self.candidates);
-            let indexed = t.row_index().is_some_and(|index| {
-                args.get(index.column())
-                    .is_some_and(|v| index.candidates(v.value(), &mut candidates))
-            });
-            let rows: &mut dyn Iterator<Item = usize> = if indexed {
-                &mut candidates.iter().map(|r| *r as usize)
-            } else {
-                &mut (0..t.rows.len())
-            };
-            for i in rows {
-                let Some(row) = t.rows.get(i) else { continue };
-                if row
-                    .tests
-                    .iter()
-                    .zip(args)
-                    .all(|(test, v)| test.matches(v.value()))
-                {
-                    matched.push(i);
-                    if t.hit == HitPolicy::First
-                        || (t.hit == HitPolicy::Unique && matched.len() == 2)
-                    {
-                        break;
-                    }
-                }
-            }
-            self.candidates = candidates;
+            find_rows(t, args, Slot::value, matched, &mut self.candidates);
         }
         let describe = |ev: &Self| -> String {
             t.params
@@ -1227,7 +1223,43 @@ fn cite_inline(c: &Citation) -> String {
     }
 }
 
-fn pick(a: Value, b: Value, min: bool) -> Value {
+/// Puts the rows of `t` (0-based, in row order) that match `args` in
+/// `matched`: for a first-hit table the first, for a unique table at most
+/// the two that show an overlap, otherwise all. A large table offers only
+/// the rows its index says can match.
+pub(crate) fn find_rows<A>(
+    t: &TableInfo,
+    args: &[A],
+    value: impl Fn(&A) -> &Value,
+    matched: &mut Vec<usize>,
+    candidates: &mut Vec<u32>,
+) {
+    let indexed = t.row_index().is_some_and(|index| {
+        args.get(index.column())
+            .is_some_and(|v| index.candidates(value(v), candidates))
+    });
+    let rows: &mut dyn Iterator<Item = usize> = if indexed {
+        &mut candidates.iter().map(|r| *r as usize)
+    } else {
+        &mut (0..t.rows.len())
+    };
+    for i in rows {
+        let Some(row) = t.rows.get(i) else { continue };
+        if row
+            .tests
+            .iter()
+            .zip(args)
+            .all(|(test, v)| test.matches(value(v)))
+        {
+            matched.push(i);
+            if t.hit == HitPolicy::First || (t.hit == HitPolicy::Unique && matched.len() == 2) {
+                break;
+            }
+        }
+    }
+}
+
+pub(crate) fn pick(a: Value, b: Value, min: bool) -> Value {
     match a.compare(&b) {
         Some(Ordering::Greater) if min => b,
         Some(Ordering::Less) if !min => b,

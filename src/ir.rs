@@ -44,6 +44,8 @@ pub struct Program {
     /// Indices into `defs`, in the order the outputs are written.
     pub outputs: Vec<u32>,
     pub examples: Vec<ExampleInfo>,
+    /// The evaluation plan, compiled when the program first decides a case.
+    pub plan: std::sync::OnceLock<Option<std::sync::Arc<crate::plan::Plan>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -377,6 +379,12 @@ pub enum ExprKind {
 }
 
 impl Program {
+    /// The program's evaluation plan, if it has one (see `plan`).
+    pub fn plan(&self) -> Option<&crate::plan::Plan> {
+        self.plan
+            .get_or_init(|| crate::plan::Plan::compile(self).map(std::sync::Arc::new))
+            .as_deref()
+    }
     pub fn def_index(&self, name: &str) -> Option<u32> {
         self.defs
             .iter()

@@ -19,6 +19,7 @@ pub mod format;
 pub mod impact;
 pub mod input;
 pub mod ir;
+pub mod plan;
 pub mod render;
 pub mod schema;
 pub mod syntax;

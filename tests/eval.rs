@@ -3,7 +3,7 @@
 //! month ends, empty lists, table boundaries).
 
 use rulebook::check::check;
-use rulebook::eval::{decision_json, evaluate, Options};
+use rulebook::eval::{decision_json, evaluate, interpret, Options, Scratch};
 use rulebook::input::{decode_case, parse_document, Format};
 use rulebook::render::render_diagnostics;
 use serde_json::Value as J;
@@ -36,6 +36,13 @@ fn run(body: &str, case: &str) -> Result<J, String> {
             .collect::<Vec<_>>()
             .join("\n")
     })?;
+    // Every evaluation here is also decided without an explanation, by the
+    // evaluation plan where the program has one, and must be the
+    // interpreter's decision exactly (see tests/plan.rs).
+    let plain = Options { explain: false };
+    let planned = evaluate(&p, &case, &plain);
+    let interpreted = interpret(&p, &case, &plain, &mut Scratch::default());
+    assert_eq!(format!("{planned:?}"), format!("{interpreted:?}"));
     let d = evaluate(&p, &case, &Options { explain: true }).map_err(|e| {
         format!(
             "[{}] {e} (help: {})",

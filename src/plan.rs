@@ -1,0 +1,1572 @@
+//! Evaluation plans: a checked rulebook compiled once more, for speed, into
+//! a flat list of typed steps over numbered registers.
+//!
+//! The interpreter (`eval`) walks the expression tree and, at every step,
+//! moves `Value`s in and out of its definition cache and frames. A plan
+//! decides the same cases doing less per step: amounts, integers, dates and
+//! truth values live in registers of their own type; every definition is
+//! computed once, in dependency order, without a cache; a function is
+//! expanded where it is called, and a call repeated with the same arguments
+//! (`age_of(p)` in several rules about one member) is computed once; parts
+//! of the inputs are read in place.
+//!
+//! A plan speeds the interpreter up and never overrules it. A rulebook that
+//! uses what plans do not cover (text, durations, lists built by a rule)
+//! has no plan, and any failure while a plan runs (an overflow, a division
+//! by zero, a table with no row or two rows for a case, a parameter with no
+//! value in force) gives the case to the interpreter, which decides it and
+//! words the error. Because a plan computes definitions before they are
+//! asked for, it can fail where the interpreter, asking lazily, would not;
+//! such a case is decided by the interpreter too. Every arithmetic step is
+//! the interpreter's own (`checked_*`, `round`, `scale_value`, the same
+//! row tests, the same order of operands), so both give the same values to
+//! the last decimal place: `tests/plan.rs` holds them to that.
+
+use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget};
+use crate::dates;
+use crate::eval::{find_rows, round, scale_value, Case, Decision, FailedCriterion};
+use crate::ir::*;
+use crate::value::{Duration, Type, Value};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// A register: its file and its number there. Integers, truth values and
+/// enum variants share one file of `i64`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Reg {
+    Num(u32),
+    Int(u32),
+    Bool(u32),
+    Enum(u32),
+    Date(u32),
+    /// A part of the inputs (a record or a list), read in place.
+    Place(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Num,
+    Int,
+    Bool,
+    Enum,
+    Date,
+    Place,
+}
+
+fn class_of(ty: &Type) -> Option<Class> {
+    Some(match ty {
+        Type::Money | Type::Decimal | Type::Percent => Class::Num,
+        Type::Integer => Class::Int,
+        Type::Bool => Class::Bool,
+        Type::Enum(_) => Class::Enum,
+        Type::Date => Class::Date,
+        Type::Record(_) | Type::List(_) => Class::Place,
+        Type::Text | Type::Duration | Type::Error => return None,
+    })
+}
+
+impl Reg {
+    fn class(self) -> Class {
+        match self {
+            Reg::Num(_) => Class::Num,
+            Reg::Int(_) => Class::Int,
+            Reg::Bool(_) => Class::Bool,
+            Reg::Enum(_) => Class::Enum,
+            Reg::Date(_) => Class::Date,
+            Reg::Place(_) => Class::Place,
+        }
+    }
+}
+
+/// One step. Registers are numbers within their file; jump targets are
+/// positions in the plan's steps.
+#[derive(Debug, Clone)]
+enum Op {
+    Num(u32, Decimal),
+    Int(u32, i64),
+    Date(u32, NaiveDate),
+    Move(Reg, Reg),
+    IntToNum(u32, u32),
+    /// A date moved forward (or back) by a duration.
+    Shift(u32, u32, Duration, bool),
+    /// The value in force of a parameter (a definition).
+    Param(u32, Reg),
+    Input(u32, Reg),
+    /// A field of the record at a place.
+    Field(u32, u32, Reg),
+    /// The value at a place (an element of a list of numbers, say).
+    Load(u32, Reg),
+    Arith(ArithOp, u32, u32, u32),
+    ArithInt(ArithOp, u32, u32, u32),
+    NegNum(u32, u32),
+    NegInt(u32, u32),
+    CmpNum(CmpOp, u32, u32, u32),
+    CmpInt(CmpOp, u32, u32, u32),
+    CmpDate(CmpOp, u32, u32, u32),
+    Not(u32, u32),
+    Inc(u32),
+    Jump(u32),
+    JumpIfZero(u32, u32),
+    JumpIfNonZero(u32, u32),
+    Between(DurationUnit, u32, u32, u32),
+    Round(u32, Reg, RoundTarget, RoundMode),
+    Scale(u32, Reg, Reg),
+    DateOf(Builtin, u32, u32),
+    Abs(Reg, Reg),
+    /// `dst = pick(dst, src)`: the smaller (or larger) of the two, the
+    /// first on a tie, as the interpreter's `min`, `max` and aggregates.
+    Pick(bool, Reg, Reg),
+    IterStart(u32),
+    IterNext {
+        counter: u32,
+        list: u32,
+        elem: u32,
+        exit: u32,
+    },
+    /// The first value kept, or the sum (minimum, maximum) so far with it.
+    Accumulate {
+        kind: Aggregate,
+        acc: Reg,
+        has: u32,
+        v: Reg,
+    },
+    /// The one row of a unique or first-hit table that matches.
+    Row {
+        table: u32,
+        args: Box<[Reg]>,
+        dst: u32,
+    },
+    /// Whether one row of a collecting table matches.
+    RowMatches {
+        table: u32,
+        row: u32,
+        args: Box<[Reg]>,
+        dst: u32,
+    },
+    Switch(u32, Box<[u32]>),
+    /// The override that wins (its position plus one), or 0 for none.
+    Overrides(Box<[(u32, u32)]>, u32),
+    FailIfZero(u32),
+    Fail,
+}
+
+/// A compiled plan for one program. See the module's documentation.
+#[derive(Debug)]
+pub struct Plan {
+    code: Vec<Op>,
+    criteria_end: usize,
+    criteria: Vec<u32>,
+    outputs: Vec<(u32, Reg, Type)>,
+    nums: usize,
+    ints: usize,
+    dates: usize,
+    places: usize,
+}
+
+/// A plan's working memory, kept from one case to the next.
+#[derive(Default)]
+pub struct Registers {
+    num: Vec<Decimal>,
+    int: Vec<i64>,
+    date: Vec<NaiveDate>,
+    places: Vec<&'static Value>,
+    args: Vec<Value>,
+    matched: Vec<usize>,
+    candidates: Vec<u32>,
+}
+
+/// Where places point before anything is read: never read, since every
+/// register is written before it is used.
+static NOTHING: Value = Value::Bool(false);
+
+/// An empty vector of places for another lifetime, keeping its memory.
+#[allow(clippy::unnecessary_filter_map)] // the point is the element type
+fn relabel<'b>(v: Vec<&Value>) -> Vec<&'b Value> {
+    let mut v = v;
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
+/// Steps beyond which a plan is not worth its memory (a rulebook whose
+/// functions expand into each other many times over).
+const MAX_STEPS: usize = 1 << 20;
+/// Functions expanded within each other beyond which there is no plan.
+const MAX_DEPTH: u32 = 64;
+
+impl Plan {
+    /// The plan of a program, or `None` when it uses something plans do
+    /// not cover.
+    pub fn compile(p: &Program) -> Option<Plan> {
+        let mut c = Compiler {
+            p,
+            code: Vec::new(),
+            nums: 0,
+            ints: 0,
+            dates: 1, // date register 0 holds the decision date
+            places: 0,
+            defs: vec![None; p.defs.len()],
+            in_progress: vec![false; p.defs.len()],
+            memo: vec![HashMap::new()],
+            depth: 0,
+        };
+        let mut criteria = Vec::new();
+        for crit in &p.criteria {
+            for d in c.def_refs(&crit.condition) {
+                c.ensure_def(d)?;
+            }
+            let r = c.expr(&crit.condition, &mut Vec::new())?;
+            let Reg::Bool(r) = r else { return None };
+            criteria.push(r);
+        }
+        let criteria_end = c.code.len();
+        let mut outputs = Vec::new();
+        for &o in &p.outputs {
+            let r = c.ensure_def(o)?;
+            outputs.push((o, r, p.defs.get(o as usize)?.ty.clone()));
+        }
+        if c.code.len() > MAX_STEPS {
+            return None;
+        }
+        Some(Plan {
+            code: c.code,
+            criteria_end,
+            criteria,
+            outputs,
+            nums: c.nums as usize,
+            ints: c.ints as usize,
+            dates: c.dates as usize,
+            places: c.places as usize,
+        })
+    }
+
+    /// Decides a case, or `None` when the interpreter has to (see the
+    /// module's documentation). `p` is the program the plan was compiled
+    /// from.
+    pub fn decide(&self, p: &Program, case: &Case, regs: &mut Registers) -> Option<Decision> {
+        let mut m = Machine {
+            p,
+            inputs: &case.inputs,
+            num: std::mem::take(&mut regs.num),
+            int: std::mem::take(&mut regs.int),
+            date: std::mem::take(&mut regs.date),
+            places: relabel(std::mem::take(&mut regs.places)),
+            args: std::mem::take(&mut regs.args),
+            matched: std::mem::take(&mut regs.matched),
+            candidates: std::mem::take(&mut regs.candidates),
+        };
+        // Registers are written before they are read, so what an earlier
+        // case left in them does not matter; only their number does.
+        if m.num.len() < self.nums {
+            m.num.resize(self.nums, Decimal::ZERO);
+        }
+        if m.int.len() < self.ints {
+            m.int.resize(self.ints, 0);
+        }
+        m.date.clear();
+        m.date.resize(self.dates, case.decision_date);
+        m.places.resize(self.places, &NOTHING);
+        let decision = self.run(p, &mut m);
+        regs.num = m.num;
+        regs.int = m.int;
+        regs.date = m.date;
+        regs.places = relabel(m.places);
+        regs.args = m.args;
+        regs.matched = m.matched;
+        regs.candidates = m.candidates;
+        decision
+    }
+
+    fn run<'a>(&self, p: &'a Program, m: &mut Machine<'a>) -> Option<Decision> {
+        // The criteria's steps come first; the outputs' steps run only for
+        // an eligible case, as the interpreter computes outputs only then.
+        m.exec(self.code.get(..self.criteria_end)?, 0)?;
+        let mut failed = Vec::new();
+        for (c, &r) in p.criteria.iter().zip(&self.criteria) {
+            if *m.int.get(r as usize)? == 0 {
+                failed.push(FailedCriterion {
+                    criterion: c.name.clone(),
+                    section: c.citation.section.clone(),
+                    reason: c.reason.clone(),
+                });
+            }
+        }
+        let eligible = failed.is_empty();
+        let mut outputs = Vec::new();
+        if eligible {
+            m.exec(&self.code, self.criteria_end)?;
+            outputs.reserve_exact(self.outputs.len());
+            for (o, r, ty) in &self.outputs {
+                outputs.push((*o, m.output(*r, ty)?));
+            }
+        }
+        Some(Decision {
+            eligible,
+            failed_criteria: failed,
+            outputs,
+            explanation: None,
+        })
+    }
+}
+
+// ---- compiling --------------------------------------------------------------
+
+/// What a register already holds, so that it is not computed again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Known {
+    Input(u32),
+    Field(u32, u32),
+    Call(u32, Vec<Reg>),
+}
+
+struct Compiler<'p> {
+    p: &'p Program,
+    code: Vec<Op>,
+    nums: u32,
+    ints: u32,
+    dates: u32,
+    places: u32,
+    defs: Vec<Option<Reg>>,
+    in_progress: Vec<bool>,
+    /// What is known, by scope: a branch or a loop's body opens a scope,
+    /// and what it computed is forgotten when it closes, since it may not
+    /// have run.
+    memo: Vec<HashMap<Known, Reg>>,
+    depth: u32,
+}
+
+/// The registers of a frame's locals (parameters, table columns, list
+/// elements), by slot.
+type Frame = Vec<Option<Reg>>;
+
+impl Compiler<'_> {
+    fn fresh(&mut self, class: Class) -> Reg {
+        let next = |n: &mut u32| {
+            *n += 1;
+            *n - 1
+        };
+        match class {
+            Class::Num => Reg::Num(next(&mut self.nums)),
+            Class::Int => Reg::Int(next(&mut self.ints)),
+            Class::Bool => Reg::Bool(next(&mut self.ints)),
+            Class::Enum => Reg::Enum(next(&mut self.ints)),
+            Class::Date => Reg::Date(next(&mut self.dates)),
+            Class::Place => Reg::Place(next(&mut self.places)),
+        }
+    }
+
+    fn emit(&mut self, op: Op) -> u32 {
+        self.code.push(op);
+        self.code.len() as u32 - 1
+    }
+
+    fn here(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    /// Points the jump at `at` to the current position.
+    fn land(&mut self, at: u32) {
+        let here = self.here();
+        match self.code.get_mut(at as usize) {
+            Some(Op::Jump(t) | Op::JumpIfZero(_, t) | Op::JumpIfNonZero(_, t)) => *t = here,
+            Some(Op::IterNext { exit, .. }) => *exit = here,
+            _ => {}
+        }
+    }
+
+    fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        self.memo.push(HashMap::new());
+        let r = f(self);
+        self.memo.pop();
+        r
+    }
+
+    fn recall(&self, k: &Known) -> Option<Reg> {
+        self.memo.iter().rev().find_map(|m| m.get(k).copied())
+    }
+
+    fn remember(&mut self, k: Known, r: Reg) {
+        if let Some(m) = self.memo.last_mut() {
+            m.insert(k, r);
+        }
+    }
+
+    fn int_of(r: Reg) -> Option<u32> {
+        match r {
+            Reg::Int(i) | Reg::Bool(i) | Reg::Enum(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// `r` as a register of `class`: integers become amounts where an
+    /// amount is expected, exactly as the interpreter's arithmetic does.
+    fn convert(&mut self, r: Reg, class: Class) -> Option<Reg> {
+        if r.class() == class {
+            return Some(r);
+        }
+        match (r, class) {
+            (Reg::Int(i), Class::Num) => {
+                let Reg::Num(n) = self.fresh(Class::Num) else {
+                    return None;
+                };
+                self.emit(Op::IntToNum(n, i));
+                Some(Reg::Num(n))
+            }
+            _ => None,
+        }
+    }
+
+    fn bool_reg(&mut self) -> u32 {
+        self.ints += 1;
+        self.ints - 1
+    }
+
+    /// Computes a definition at the top of the plan (after those it uses),
+    /// once; its register.
+    fn ensure_def(&mut self, i: u32) -> Option<Reg> {
+        if let Some(r) = self.defs.get(i as usize).copied().flatten() {
+            return Some(r);
+        }
+        if std::mem::replace(self.in_progress.get_mut(i as usize)?, true) {
+            return None;
+        }
+        let p = self.p;
+        let d = p.defs.get(i as usize)?;
+        let class = class_of(&d.ty)?;
+        let r = match &d.body {
+            DefBody::Dated(_) => {
+                let dst = self.fresh(class);
+                self.emit(Op::Param(i, dst));
+                dst
+            }
+            DefBody::Rule { base, overrides } => {
+                let mut uses = self.def_refs(base);
+                for o in overrides {
+                    uses.extend(self.def_refs(&o.condition));
+                    uses.extend(self.def_refs(&o.value));
+                }
+                for u in uses {
+                    self.ensure_def(u)?;
+                }
+                if overrides.is_empty() {
+                    self.expr(base, &mut Vec::new())?
+                } else {
+                    self.overrides(base, overrides, class)?
+                }
+            }
+        };
+        let r = self.convert(r, class)?;
+        *self.defs.get_mut(i as usize)? = Some(r);
+        Some(r)
+    }
+
+    /// A rule with overrides: every condition in turn, as the interpreter
+    /// asks them, then the winner's value.
+    fn overrides(&mut self, base: &Expr, overrides: &[OverrideInfo], class: Class) -> Option<Reg> {
+        let mut conds = Vec::new();
+        for o in overrides {
+            let Reg::Bool(c) = self.expr(&o.condition, &mut Vec::new())? else {
+                return None;
+            };
+            conds.push((c, o.rank));
+        }
+        let sel = self.bool_reg();
+        self.emit(Op::Overrides(conds.into(), sel));
+        let values: Vec<&Expr> = std::iter::once(base)
+            .chain(overrides.iter().map(|o| &o.value))
+            .collect();
+        self.switch(sel, class, &values, |c, e| c.expr(e, &mut Vec::new()))
+    }
+
+    /// A switch on `sel` over blocks that each compute one of `blocks` into
+    /// a common register of `class`.
+    fn switch<T>(
+        &mut self,
+        sel: u32,
+        class: Class,
+        blocks: &[T],
+        mut block: impl FnMut(&mut Self, &T) -> Option<Reg>,
+    ) -> Option<Reg> {
+        let dst = self.fresh(class);
+        let at = self.emit(Op::Switch(sel, Box::new([])));
+        let mut targets = Vec::with_capacity(blocks.len());
+        let mut ends = Vec::with_capacity(blocks.len());
+        for b in blocks {
+            targets.push(self.here());
+            self.scoped(|c| {
+                let r = block(c, b)?;
+                let r = c.convert(r, class)?;
+                c.emit(Op::Move(dst, r));
+                Some(())
+            })?;
+            ends.push(self.emit(Op::Jump(u32::MAX)));
+        }
+        for e in ends {
+            self.land(e);
+        }
+        if let Some(Op::Switch(_, t)) = self.code.get_mut(at as usize) {
+            *t = targets.into();
+        }
+        Some(dst)
+    }
+
+    /// The definitions an expression uses, directly or through the
+    /// functions and tables it calls.
+    fn def_refs(&self, e: &Expr) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut functions = vec![false; self.p.functions.len()];
+        let mut tables = vec![false; self.p.tables.len()];
+        let mut todo = vec![e];
+        while let Some(e) = todo.pop() {
+            match &e.kind {
+                ExprKind::Def(i) => out.push(*i),
+                ExprKind::Call(f, _) => {
+                    if let (Some(seen), Some(func)) = (
+                        functions.get_mut(*f as usize),
+                        self.p.functions.get(*f as usize),
+                    ) {
+                        if !std::mem::replace(seen, true) {
+                            todo.push(&func.body);
+                        }
+                    }
+                }
+                ExprKind::Table(t, _) => {
+                    if let (Some(seen), Some(table)) =
+                        (tables.get_mut(*t as usize), self.p.tables.get(*t as usize))
+                    {
+                        if !std::mem::replace(seen, true) {
+                            todo.extend(table.rows.iter().map(|r| &r.result));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            children(e, &mut |c| todo.push(c));
+        }
+        out
+    }
+
+    fn expr(&mut self, e: &Expr, env: &mut Frame) -> Option<Reg> {
+        let class = class_of(&e.ty)?;
+        let r = self.expr_raw(e, env, class)?;
+        self.convert(r, class)
+    }
+
+    fn expr_raw(&mut self, e: &Expr, env: &mut Frame, class: Class) -> Option<Reg> {
+        let p = self.p;
+        Some(match &e.kind {
+            ExprKind::Const(v) => match v {
+                Value::Num(d) => {
+                    let r = self.fresh(Class::Num);
+                    let Reg::Num(n) = r else { return None };
+                    self.emit(Op::Num(n, *d));
+                    r
+                }
+                Value::Int(i) if class == Class::Num => {
+                    let r = self.fresh(Class::Num);
+                    let Reg::Num(n) = r else { return None };
+                    self.emit(Op::Num(n, Decimal::from(*i)));
+                    r
+                }
+                Value::Int(i) => self.int_const(Class::Int, *i),
+                Value::Bool(b) => self.int_const(Class::Bool, i64::from(*b)),
+                Value::Enum(x) => self.int_const(Class::Enum, i64::from(*x)),
+                Value::Date(d) => {
+                    let r = self.fresh(Class::Date);
+                    let Reg::Date(n) = r else { return None };
+                    self.emit(Op::Date(n, *d));
+                    r
+                }
+                _ => return None,
+            },
+            ExprKind::Input(i) => {
+                let k = Known::Input(*i);
+                if let Some(r) = self.recall(&k) {
+                    return Some(r);
+                }
+                let dst = self.fresh(class_of(&p.inputs.get(*i as usize)?.ty)?);
+                self.emit(Op::Input(*i, dst));
+                self.remember(k, dst);
+                dst
+            }
+            ExprKind::Def(i) => self.defs.get(*i as usize).copied().flatten()?,
+            ExprKind::Local(s) => env.get(*s as usize).copied().flatten()?,
+            ExprKind::DecisionDate => Reg::Date(0),
+            ExprKind::Field(base, i) => {
+                let Reg::Place(b) = self.expr(base, env)? else {
+                    return None;
+                };
+                let k = Known::Field(b, *i);
+                if let Some(r) = self.recall(&k) {
+                    return Some(r);
+                }
+                let dst = self.fresh(class);
+                self.emit(Op::Field(b, *i, dst));
+                self.remember(k, dst);
+                dst
+            }
+            ExprKind::Neg(x) => match self.expr(x, env)? {
+                Reg::Num(s) => {
+                    let dst = self.fresh(Class::Num);
+                    let Reg::Num(d) = dst else { return None };
+                    self.emit(Op::NegNum(d, s));
+                    dst
+                }
+                Reg::Int(s) => {
+                    let dst = self.fresh(Class::Int);
+                    let Reg::Int(d) = dst else { return None };
+                    self.emit(Op::NegInt(d, s));
+                    dst
+                }
+                _ => return None,
+            },
+            ExprKind::Not(x) => {
+                let Reg::Bool(s) = self.expr(x, env)? else {
+                    return None;
+                };
+                let d = self.bool_reg();
+                self.emit(Op::Not(d, s));
+                Reg::Bool(d)
+            }
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                let and = matches!(e.kind, ExprKind::And(..));
+                let d = self.bool_reg();
+                let Reg::Bool(x) = self.expr(a, env)? else {
+                    return None;
+                };
+                self.emit(Op::Move(Reg::Bool(d), Reg::Bool(x)));
+                let skip = if and {
+                    self.emit(Op::JumpIfZero(d, u32::MAX))
+                } else {
+                    self.emit(Op::JumpIfNonZero(d, u32::MAX))
+                };
+                self.scoped(|c| {
+                    let Reg::Bool(y) = c.expr(b, env)? else {
+                        return None;
+                    };
+                    c.emit(Op::Move(Reg::Bool(d), Reg::Bool(y)));
+                    Some(())
+                })?;
+                self.land(skip);
+                Reg::Bool(d)
+            }
+            ExprKind::Cmp(op, a, b) => {
+                let x = self.expr(a, env)?;
+                let y = self.expr(b, env)?;
+                self.compare(*op, x, y)?
+            }
+            ExprKind::Arith(op, a, b) => {
+                // A date moved by a duration written out (`start + 6
+                // months`); durations are not kept in registers.
+                let shift = match (&a.kind, &b.kind) {
+                    (_, ExprKind::Const(Value::Duration(d))) => {
+                        Some((&**a, *d, *op == ArithOp::Sub))
+                    }
+                    (ExprKind::Const(Value::Duration(d)), _) if *op == ArithOp::Add => {
+                        Some((&**b, *d, false))
+                    }
+                    _ => None,
+                };
+                if let Some((date, by, back)) = shift {
+                    let Reg::Date(x) = self.expr(date, env)? else {
+                        return None;
+                    };
+                    let dst = self.fresh(Class::Date);
+                    let Reg::Date(d) = dst else { return None };
+                    self.emit(Op::Shift(d, x, by, back));
+                    return Some(dst);
+                }
+                let x = self.expr(a, env)?;
+                let y = self.expr(b, env)?;
+                match (x, y) {
+                    (Reg::Int(x), Reg::Int(y)) if *op != ArithOp::Div => {
+                        let dst = self.fresh(Class::Int);
+                        let Reg::Int(d) = dst else { return None };
+                        self.emit(Op::ArithInt(*op, d, x, y));
+                        dst
+                    }
+                    _ => {
+                        let (Reg::Num(x), Reg::Num(y)) =
+                            (self.convert(x, Class::Num)?, self.convert(y, Class::Num)?)
+                        else {
+                            return None;
+                        };
+                        let dst = self.fresh(Class::Num);
+                        let Reg::Num(d) = dst else { return None };
+                        self.emit(Op::Arith(*op, d, x, y));
+                        dst
+                    }
+                }
+            }
+            ExprKind::In(v, options, negated) => {
+                let x = self.expr(v, env)?;
+                let d = self.bool_reg();
+                let mut found = Vec::new();
+                self.scoped(|c| {
+                    for o in options {
+                        let y = c.expr(o, env)?;
+                        let Reg::Bool(t) = c.compare(CmpOp::Eq, x, y)? else {
+                            return None;
+                        };
+                        found.push(c.emit(Op::JumpIfNonZero(t, u32::MAX)));
+                    }
+                    Some(())
+                })?;
+                self.emit(Op::Int(d, i64::from(*negated)));
+                let end = self.emit(Op::Jump(u32::MAX));
+                for f in found {
+                    self.land(f);
+                }
+                self.emit(Op::Int(d, i64::from(!*negated)));
+                self.land(end);
+                Reg::Bool(d)
+            }
+            ExprKind::If(cond, t, f) => {
+                let Reg::Bool(c) = self.expr(cond, env)? else {
+                    return None;
+                };
+                let dst = self.fresh(class);
+                let otherwise = self.emit(Op::JumpIfZero(c, u32::MAX));
+                self.scoped(|c| {
+                    let r = c.expr(t, env)?;
+                    let r = c.convert(r, class)?;
+                    c.emit(Op::Move(dst, r));
+                    Some(())
+                })?;
+                let end = self.emit(Op::Jump(u32::MAX));
+                self.land(otherwise);
+                self.scoped(|c| {
+                    let r = c.expr(f, env)?;
+                    let r = c.convert(r, class)?;
+                    c.emit(Op::Move(dst, r));
+                    Some(())
+                })?;
+                self.land(end);
+                dst
+            }
+            ExprKind::Call(f, args) => {
+                let func = p.functions.get(*f as usize)?;
+                let mut regs = Vec::with_capacity(args.len());
+                for (a, (_, ty)) in args.iter().zip(&func.params) {
+                    let r = self.expr(a, env)?;
+                    regs.push(self.convert(r, class_of(ty)?)?);
+                }
+                let k = Known::Call(*f, regs.clone());
+                if let Some(r) = self.recall(&k) {
+                    return Some(r);
+                }
+                if self.depth >= MAX_DEPTH {
+                    return None;
+                }
+                let mut frame: Frame = regs.into_iter().map(Some).collect();
+                frame.resize(frame.len().max(func.frame_size as usize), None);
+                self.depth += 1;
+                let r = self.expr(&func.body, &mut frame);
+                self.depth -= 1;
+                let r = r?;
+                self.remember(k, r);
+                r
+            }
+            ExprKind::Table(t, args) => self.table(*t, args, env, class)?,
+            ExprKind::Scale(s, arg) => {
+                let x = self.expr(arg, env)?;
+                let dst = self.fresh(class);
+                self.emit(Op::Scale(*s, dst, x));
+                dst
+            }
+            ExprKind::Builtin(b, args) => match b {
+                Builtin::Min | Builtin::Max => {
+                    let mut regs = Vec::with_capacity(args.len());
+                    for a in args {
+                        let r = self.expr(a, env)?;
+                        regs.push(self.convert(r, class)?);
+                    }
+                    let (first, rest) = regs.split_first()?;
+                    let dst = self.fresh(class);
+                    self.emit(Op::Move(dst, *first));
+                    for r in rest {
+                        self.emit(Op::Pick(*b == Builtin::Min, dst, *r));
+                    }
+                    dst
+                }
+                Builtin::Abs => {
+                    let x = self.expr(args.first()?, env)?;
+                    let dst = self.fresh(x.class());
+                    self.emit(Op::Abs(dst, x));
+                    dst
+                }
+                Builtin::FirstDayOfMonth
+                | Builtin::LastDayOfMonth
+                | Builtin::FirstDayOfYear
+                | Builtin::LastDayOfYear => {
+                    let Reg::Date(x) = self.expr(args.first()?, env)? else {
+                        return None;
+                    };
+                    let dst = self.fresh(Class::Date);
+                    let Reg::Date(d) = dst else { return None };
+                    self.emit(Op::DateOf(*b, d, x));
+                    dst
+                }
+                Builtin::Years | Builtin::Months | Builtin::Days => return None,
+            },
+            ExprKind::List(_) => return None,
+            ExprKind::Between(unit, a, b) => {
+                let (Reg::Date(x), Reg::Date(y)) = (self.expr(a, env)?, self.expr(b, env)?) else {
+                    return None;
+                };
+                let dst = self.fresh(Class::Int);
+                let Reg::Int(d) = dst else { return None };
+                self.emit(Op::Between(*unit, d, x, y));
+                dst
+            }
+            ExprKind::Aggregate {
+                kind,
+                slot,
+                list,
+                projection,
+                filter,
+                if_empty,
+            } => self.aggregate(
+                *kind,
+                *slot,
+                list,
+                projection.as_deref(),
+                filter.as_deref(),
+                if_empty.as_deref(),
+                env,
+                class,
+                &e.ty,
+            )?,
+            ExprKind::Round(x, target, mode) => {
+                let x = self.expr(x, env)?;
+                if !matches!(x, Reg::Num(_) | Reg::Int(_)) {
+                    return None;
+                }
+                let dst = self.fresh(Class::Num);
+                let Reg::Num(d) = dst else { return None };
+                self.emit(Op::Round(d, x, *target, *mode));
+                dst
+            }
+        })
+    }
+
+    fn int_const(&mut self, class: Class, v: i64) -> Reg {
+        let r = self.fresh(class);
+        if let Some(i) = Self::int_of(r) {
+            self.emit(Op::Int(i, v));
+        }
+        r
+    }
+
+    /// A comparison as the interpreter's `compare` and `equals`: an
+    /// integer against an amount compares as amounts.
+    fn compare(&mut self, op: CmpOp, x: Reg, y: Reg) -> Option<Reg> {
+        let d = self.bool_reg();
+        match (x, y) {
+            (Reg::Int(a), Reg::Int(b))
+            | (Reg::Bool(a), Reg::Bool(b))
+            | (Reg::Enum(a), Reg::Enum(b)) => {
+                self.emit(Op::CmpInt(op, d, a, b));
+            }
+            (Reg::Date(a), Reg::Date(b)) => {
+                self.emit(Op::CmpDate(op, d, a, b));
+            }
+            (Reg::Num(_) | Reg::Int(_), Reg::Num(_) | Reg::Int(_)) => {
+                let (Reg::Num(a), Reg::Num(b)) =
+                    (self.convert(x, Class::Num)?, self.convert(y, Class::Num)?)
+                else {
+                    return None;
+                };
+                self.emit(Op::CmpNum(op, d, a, b));
+            }
+            _ => return None,
+        }
+        Some(Reg::Bool(d))
+    }
+
+    fn table(&mut self, t: u32, args: &[Expr], env: &mut Frame, class: Class) -> Option<Reg> {
+        let p = self.p;
+        let table = p.tables.get(t as usize)?;
+        let mut regs = Vec::with_capacity(args.len());
+        for (a, (_, ty, _)) in args.iter().zip(&table.params) {
+            let r = self.expr(a, env)?;
+            regs.push(self.convert(r, class_of(ty)?)?);
+        }
+        let frame_size = (table.frame_size as usize).max(regs.len());
+        let frame = |regs: &[Reg]| -> Frame {
+            let mut f: Frame = regs.iter().copied().map(Some).collect();
+            f.resize(frame_size, None);
+            f
+        };
+        let result = |c: &mut Self, row: &TableRowInfo| -> Option<Reg> {
+            c.depth += 1;
+            let r = if c.depth > MAX_DEPTH {
+                None
+            } else {
+                c.expr(&row.result, &mut frame(&regs))
+            };
+            c.depth -= 1;
+            r
+        };
+        match table.hit {
+            HitPolicy::Unique | HitPolicy::First => {
+                let sel = self.bool_reg();
+                self.emit(Op::Row {
+                    table: t,
+                    args: regs.clone().into(),
+                    dst: sel,
+                });
+                let rows: Vec<&TableRowInfo> = table.rows.iter().collect();
+                self.switch(sel, class, &rows, |c, row| result(c, row))
+            }
+            HitPolicy::CollectCount => {
+                let dst = self.int_const(Class::Int, 0);
+                let Reg::Int(n) = dst else { return None };
+                for row in 0..table.rows.len() {
+                    let m = self.bool_reg();
+                    self.emit(Op::RowMatches {
+                        table: t,
+                        row: row as u32,
+                        args: regs.clone().into(),
+                        dst: m,
+                    });
+                    let skip = self.emit(Op::JumpIfZero(m, u32::MAX));
+                    self.emit(Op::Inc(n));
+                    self.land(skip);
+                }
+                Some(dst)
+            }
+            HitPolicy::CollectSum | HitPolicy::CollectMin | HitPolicy::CollectMax => {
+                let kind = match table.hit {
+                    HitPolicy::CollectSum => Aggregate::Sum,
+                    HitPolicy::CollectMin => Aggregate::Min,
+                    _ => Aggregate::Max,
+                };
+                // A collected sum starts from zero (of the table's type),
+                // a minimum or maximum from the first row that matches.
+                let acc = self.fresh(class);
+                let has = self.bool_reg();
+                self.emit(Op::Int(has, 0));
+                if kind == Aggregate::Sum {
+                    match (acc, class_of(&table.ret)?) {
+                        (Reg::Int(a), Class::Int) => {
+                            self.emit(Op::Int(a, 0));
+                        }
+                        (Reg::Num(a), _) => {
+                            self.emit(Op::Num(a, Decimal::ZERO));
+                        }
+                        _ => return None,
+                    }
+                    self.emit(Op::Int(has, 1));
+                }
+                for (i, row) in table.rows.iter().enumerate() {
+                    let m = self.bool_reg();
+                    self.emit(Op::RowMatches {
+                        table: t,
+                        row: i as u32,
+                        args: regs.clone().into(),
+                        dst: m,
+                    });
+                    let skip = self.emit(Op::JumpIfZero(m, u32::MAX));
+                    self.scoped(|c| {
+                        let v = result(c, row)?;
+                        let v = c.convert(v, class)?;
+                        c.emit(Op::Accumulate { kind, acc, has, v });
+                        Some(())
+                    })?;
+                    self.land(skip);
+                }
+                if kind != Aggregate::Sum {
+                    self.emit(Op::FailIfZero(has));
+                }
+                Some(acc)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn aggregate(
+        &mut self,
+        kind: Aggregate,
+        slot: u32,
+        list: &Expr,
+        projection: Option<&Expr>,
+        filter: Option<&Expr>,
+        if_empty: Option<&Expr>,
+        env: &mut Frame,
+        class: Class,
+        ty: &Type,
+    ) -> Option<Reg> {
+        let Reg::Place(list_reg) = self.expr(list, env)? else {
+            return None;
+        };
+        let Type::List(element_ty) = &list.ty else {
+            return None;
+        };
+        let element_class = class_of(element_ty)?;
+        let dst = match kind {
+            Aggregate::Any => self.int_const(Class::Bool, 0),
+            Aggregate::All => self.int_const(Class::Bool, 1),
+            Aggregate::Count => self.int_const(Class::Int, 0),
+            _ => self.fresh(class),
+        };
+        let has = self.bool_reg();
+        self.emit(Op::Int(has, 0));
+        let counter = self.bool_reg();
+        self.emit(Op::IterStart(counter));
+        let Reg::Place(elem) = self.fresh(Class::Place) else {
+            return None;
+        };
+        let top = self.emit(Op::IterNext {
+            counter,
+            list: list_reg,
+            elem,
+            exit: u32::MAX,
+        });
+        let mut breaks = Vec::new();
+        let slot = slot as usize;
+        if env.len() <= slot {
+            env.resize(slot + 1, None);
+        }
+        let saved = env.get(slot).copied().flatten();
+        let body = self.scoped(|c| {
+            let bound = if element_class == Class::Place {
+                Reg::Place(elem)
+            } else {
+                let r = c.fresh(element_class);
+                c.emit(Op::Load(elem, r));
+                r
+            };
+            *env.get_mut(slot)? = Some(bound);
+            let cond = match filter {
+                Some(f) => match c.expr(f, env)? {
+                    Reg::Bool(b) => Some(b),
+                    _ => return None,
+                },
+                None => None,
+            };
+            let d = Self::int_of(dst);
+            match kind {
+                Aggregate::Any => {
+                    if let Some(b) = cond {
+                        c.emit(Op::JumpIfZero(b, top));
+                    }
+                    c.emit(Op::Int(d?, 1));
+                    breaks.push(c.emit(Op::Jump(u32::MAX)));
+                }
+                Aggregate::All => {
+                    if let Some(b) = cond {
+                        c.emit(Op::JumpIfNonZero(b, top));
+                        c.emit(Op::Int(d?, 0));
+                        breaks.push(c.emit(Op::Jump(u32::MAX)));
+                    }
+                }
+                Aggregate::Count => {
+                    if let Some(b) = cond {
+                        c.emit(Op::JumpIfZero(b, top));
+                    }
+                    c.emit(Op::Inc(d?));
+                }
+                Aggregate::Sum | Aggregate::Min | Aggregate::Max => {
+                    if let Some(b) = cond {
+                        c.emit(Op::JumpIfZero(b, top));
+                    }
+                    let v = match projection {
+                        Some(pr) => c.expr(pr, env)?,
+                        None => bound,
+                    };
+                    let v = c.convert(v, class)?;
+                    c.emit(Op::Accumulate {
+                        kind,
+                        acc: dst,
+                        has,
+                        v,
+                    });
+                }
+            }
+            c.emit(Op::Jump(top));
+            Some(())
+        });
+        if let Some(s) = env.get_mut(slot) {
+            *s = saved;
+        }
+        body?;
+        self.land(top);
+        for b in breaks {
+            self.land(b);
+        }
+        match kind {
+            Aggregate::Sum => {
+                let done = self.emit(Op::JumpIfNonZero(has, u32::MAX));
+                match dst {
+                    Reg::Num(a) => self.emit(Op::Num(a, Decimal::ZERO)),
+                    Reg::Int(a) if matches!(ty, Type::Integer) => self.emit(Op::Int(a, 0)),
+                    _ => return None,
+                };
+                self.land(done);
+            }
+            Aggregate::Min | Aggregate::Max => {
+                let done = self.emit(Op::JumpIfNonZero(has, u32::MAX));
+                match if_empty {
+                    Some(x) => {
+                        self.scoped(|c| {
+                            let r = c.expr(x, env)?;
+                            let r = c.convert(r, class)?;
+                            c.emit(Op::Move(dst, r));
+                            Some(())
+                        })?;
+                    }
+                    None => {
+                        self.emit(Op::Fail);
+                    }
+                }
+                self.land(done);
+            }
+            _ => {}
+        }
+        Some(dst)
+    }
+}
+
+/// The expressions directly inside `e`.
+fn children<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
+    match &e.kind {
+        ExprKind::Const(_)
+        | ExprKind::Input(_)
+        | ExprKind::Def(_)
+        | ExprKind::Local(_)
+        | ExprKind::DecisionDate => {}
+        ExprKind::Field(x, _) | ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Scale(_, x) => f(x),
+        ExprKind::Round(x, ..) => f(x),
+        ExprKind::Arith(_, a, b)
+        | ExprKind::Cmp(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Between(_, a, b) => {
+            f(a);
+            f(b);
+        }
+        ExprKind::In(v, options, _) => {
+            f(v);
+            options.iter().for_each(f);
+        }
+        ExprKind::If(c, t, e) => {
+            f(c);
+            f(t);
+            f(e);
+        }
+        ExprKind::Call(_, args)
+        | ExprKind::Table(_, args)
+        | ExprKind::Builtin(_, args)
+        | ExprKind::List(args) => args.iter().for_each(f),
+        ExprKind::Aggregate {
+            list,
+            projection,
+            filter,
+            if_empty,
+            ..
+        } => {
+            f(list);
+            for x in [projection, filter, if_empty].into_iter().flatten() {
+                f(x);
+            }
+        }
+    }
+}
+
+// ---- running ----------------------------------------------------------------
+
+struct Machine<'a> {
+    p: &'a Program,
+    inputs: &'a [Value],
+    num: Vec<Decimal>,
+    int: Vec<i64>,
+    date: Vec<NaiveDate>,
+    places: Vec<&'a Value>,
+    args: Vec<Value>,
+    matched: Vec<usize>,
+    candidates: Vec<u32>,
+}
+
+fn ordering_holds(op: CmpOp, ord: Ordering) -> bool {
+    match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+    }
+}
+
+/// Whether `pick` keeps the new value: only when it is strictly smaller
+/// (or larger), so that a tie keeps the first.
+fn replaces(min: bool, kept_to_new: Ordering) -> bool {
+    if min {
+        kept_to_new == Ordering::Greater
+    } else {
+        kept_to_new == Ordering::Less
+    }
+}
+
+impl<'a> Machine<'a> {
+    fn n(&self, r: u32) -> Option<Decimal> {
+        self.num.get(r as usize).copied()
+    }
+    fn i(&self, r: u32) -> Option<i64> {
+        self.int.get(r as usize).copied()
+    }
+    fn d(&self, r: u32) -> Option<NaiveDate> {
+        self.date.get(r as usize).copied()
+    }
+    fn place(&self, r: u32) -> Option<&'a Value> {
+        self.places.get(r as usize).copied()
+    }
+    fn set_n(&mut self, r: u32, v: Decimal) -> Option<()> {
+        *self.num.get_mut(r as usize)? = v;
+        Some(())
+    }
+    fn set_i(&mut self, r: u32, v: i64) -> Option<()> {
+        *self.int.get_mut(r as usize)? = v;
+        Some(())
+    }
+    fn set_d(&mut self, r: u32, v: NaiveDate) -> Option<()> {
+        *self.date.get_mut(r as usize)? = v;
+        Some(())
+    }
+
+    /// Puts a value into a register of its type; `None` when it is not of
+    /// that type.
+    fn store(&mut self, dst: Reg, v: &'a Value) -> Option<()> {
+        if let Reg::Place(r) = dst {
+            *self.places.get_mut(r as usize)? = v;
+            return Some(());
+        }
+        self.store_scalar(dst, v)
+    }
+
+    fn store_scalar(&mut self, dst: Reg, v: &Value) -> Option<()> {
+        match (dst, v) {
+            (Reg::Num(r), Value::Num(d)) => self.set_n(r, *d),
+            (Reg::Num(r), Value::Int(i)) => self.set_n(r, Decimal::from(*i)),
+            (Reg::Int(r), Value::Int(i)) => self.set_i(r, *i),
+            (Reg::Bool(r), Value::Bool(b)) => self.set_i(r, i64::from(*b)),
+            (Reg::Enum(r), Value::Enum(e)) => self.set_i(r, i64::from(*e)),
+            (Reg::Date(r), Value::Date(d)) => self.set_d(r, *d),
+            _ => None,
+        }
+    }
+
+    fn value(&self, r: Reg) -> Option<Value> {
+        Some(match r {
+            Reg::Num(r) => Value::Num(self.n(r)?),
+            Reg::Int(r) => Value::Int(self.i(r)?),
+            Reg::Bool(r) => Value::Bool(self.i(r)? != 0),
+            Reg::Enum(r) => Value::Enum(u32::try_from(self.i(r)?).ok()?),
+            Reg::Date(r) => Value::Date(self.d(r)?),
+            Reg::Place(r) => self.place(r)?.clone(),
+        })
+    }
+
+    /// An output's value, as the interpreter builds it for its type.
+    fn output(&self, r: Reg, ty: &Type) -> Option<Value> {
+        match (r, ty) {
+            (Reg::Int(_), Type::Integer)
+            | (Reg::Num(_), Type::Money | Type::Decimal | Type::Percent)
+            | (Reg::Bool(_), Type::Bool)
+            | (Reg::Enum(_), Type::Enum(_))
+            | (Reg::Date(_), Type::Date)
+            | (Reg::Place(_), Type::Record(_) | Type::List(_)) => self.value(r),
+            _ => None,
+        }
+    }
+
+    fn copy(&mut self, dst: Reg, src: Reg) -> Option<()> {
+        match (dst, src) {
+            (Reg::Num(d), Reg::Num(s)) => self.set_n(d, self.n(s)?),
+            (Reg::Date(d), Reg::Date(s)) => self.set_d(d, self.d(s)?),
+            (Reg::Place(d), Reg::Place(s)) => {
+                let v = self.place(s)?;
+                *self.places.get_mut(d as usize)? = v;
+                Some(())
+            }
+            _ => {
+                let (d, s) = (Compiler::int_of(dst)?, Compiler::int_of(src)?);
+                self.set_i(d, self.i(s)?)
+            }
+        }
+    }
+
+    fn order(&self, a: Reg, b: Reg) -> Option<Ordering> {
+        match (a, b) {
+            (Reg::Num(a), Reg::Num(b)) => Some(self.n(a)?.cmp(&self.n(b)?)),
+            (Reg::Date(a), Reg::Date(b)) => Some(self.d(a)?.cmp(&self.d(b)?)),
+            _ => Some(
+                self.i(Compiler::int_of(a)?)?
+                    .cmp(&self.i(Compiler::int_of(b)?)?),
+            ),
+        }
+    }
+
+    fn add(&mut self, acc: Reg, v: Reg) -> Option<()> {
+        match (acc, v) {
+            (Reg::Num(a), Reg::Num(b)) => self.set_n(a, self.n(a)?.checked_add(self.n(b)?)?),
+            (Reg::Int(a), Reg::Int(b)) => self.set_i(a, self.i(a)?.checked_add(self.i(b)?)?),
+            _ => None,
+        }
+    }
+
+    fn exec(&mut self, code: &[Op], from: usize) -> Option<()> {
+        let mut pc = from;
+        while let Some(op) = code.get(pc) {
+            pc += 1;
+            match op {
+                Op::Num(d, v) => self.set_n(*d, *v)?,
+                Op::Int(d, v) => self.set_i(*d, *v)?,
+                Op::Date(d, v) => self.set_d(*d, *v)?,
+                Op::Move(d, s) => self.copy(*d, *s)?,
+                Op::IntToNum(d, s) => self.set_n(*d, Decimal::from(self.i(*s)?))?,
+                Op::Shift(d, x, by, back) => {
+                    let x = self.d(*x)?;
+                    let moved = if *back {
+                        dates::sub_duration(x, *by)
+                    } else {
+                        dates::add_duration(x, *by)
+                    };
+                    self.set_d(*d, moved?)?;
+                }
+                Op::Param(def, dst) => {
+                    let p = self.p;
+                    let DefBody::Dated(values) = &p.defs.get(*def as usize)?.body else {
+                        return None;
+                    };
+                    let date = self.d(0)?;
+                    let mut found = None;
+                    for (from, v) in values {
+                        match from {
+                            Some(f) if *f > date => break,
+                            _ => found = Some(v),
+                        }
+                    }
+                    self.store(*dst, found?)?;
+                }
+                Op::Input(i, dst) => {
+                    let v = self.inputs.get(*i as usize)?;
+                    self.store(*dst, v)?;
+                }
+                Op::Field(base, f, dst) => {
+                    let Value::Record(fields) = self.place(*base)? else {
+                        return None;
+                    };
+                    self.store(*dst, fields.get(*f as usize)?)?;
+                }
+                Op::Load(place, dst) => {
+                    let v = self.place(*place)?;
+                    self.store(*dst, v)?;
+                }
+                Op::Arith(op, d, a, b) => {
+                    let (a, b) = (self.n(*a)?, self.n(*b)?);
+                    let r = match op {
+                        ArithOp::Add => a.checked_add(b),
+                        ArithOp::Sub => a.checked_sub(b),
+                        ArithOp::Mul => a.checked_mul(b),
+                        ArithOp::Div if b.is_zero() => None,
+                        ArithOp::Div => a.checked_div(b),
+                    };
+                    self.set_n(*d, r?)?;
+                }
+                Op::ArithInt(op, d, a, b) => {
+                    let (a, b) = (self.i(*a)?, self.i(*b)?);
+                    let r = match op {
+                        ArithOp::Add => a.checked_add(b),
+                        ArithOp::Sub => a.checked_sub(b),
+                        ArithOp::Mul => a.checked_mul(b),
+                        ArithOp::Div => None,
+                    };
+                    self.set_i(*d, r?)?;
+                }
+                Op::NegNum(d, s) => self.set_n(*d, -self.n(*s)?)?,
+                Op::NegInt(d, s) => self.set_i(*d, self.i(*s)?.checked_neg()?)?,
+                Op::CmpNum(op, d, a, b) => {
+                    let ord = self.n(*a)?.cmp(&self.n(*b)?);
+                    self.set_i(*d, i64::from(ordering_holds(*op, ord)))?;
+                }
+                Op::CmpInt(op, d, a, b) => {
+                    let ord = self.i(*a)?.cmp(&self.i(*b)?);
+                    self.set_i(*d, i64::from(ordering_holds(*op, ord)))?;
+                }
+                Op::CmpDate(op, d, a, b) => {
+                    let ord = self.d(*a)?.cmp(&self.d(*b)?);
+                    self.set_i(*d, i64::from(ordering_holds(*op, ord)))?;
+                }
+                Op::Not(d, s) => self.set_i(*d, i64::from(self.i(*s)? == 0))?,
+                Op::Inc(d) => self.set_i(*d, self.i(*d)?.checked_add(1)?)?,
+                Op::Jump(t) => pc = *t as usize,
+                Op::JumpIfZero(c, t) => {
+                    if self.i(*c)? == 0 {
+                        pc = *t as usize;
+                    }
+                }
+                Op::JumpIfNonZero(c, t) => {
+                    if self.i(*c)? != 0 {
+                        pc = *t as usize;
+                    }
+                }
+                Op::Between(unit, d, a, b) => {
+                    let (x, y) = (self.d(*a)?, self.d(*b)?);
+                    self.set_i(
+                        *d,
+                        match unit {
+                            DurationUnit::Years => dates::years_between(x, y),
+                            DurationUnit::Months => dates::months_between(x, y),
+                            DurationUnit::Days | DurationUnit::Weeks => dates::days_between(x, y),
+                        },
+                    )?;
+                }
+                Op::Round(d, x, target, mode) => {
+                    let x = match *x {
+                        Reg::Num(r) => self.n(r)?,
+                        Reg::Int(r) => Decimal::from(self.i(r)?),
+                        _ => return None,
+                    };
+                    self.set_n(*d, round(x, *target, *mode)?)?;
+                }
+                Op::Scale(s, dst, x) => {
+                    let scale = self.p.scales.get(*s as usize)?;
+                    let x = self.value(*x)?;
+                    let v = scale_value(scale, &x, scale.span).ok()?;
+                    self.store_scalar(*dst, &v)?;
+                }
+                Op::DateOf(b, d, x) => {
+                    let x = self.d(*x)?;
+                    let v = match b {
+                        Builtin::FirstDayOfMonth => dates::first_day_of_month(x),
+                        Builtin::LastDayOfMonth => dates::last_day_of_month(x),
+                        Builtin::FirstDayOfYear => dates::first_day_of_year(x),
+                        Builtin::LastDayOfYear => dates::last_day_of_year(x),
+                        _ => return None,
+                    };
+                    self.set_d(*d, v)?;
+                }
+                Op::Abs(d, x) => match (*d, *x) {
+                    (Reg::Num(d), Reg::Num(x)) => self.set_n(d, self.n(x)?.abs())?,
+                    (Reg::Int(d), Reg::Int(x)) => self.set_i(d, self.i(x)?.checked_abs()?)?,
+                    _ => return None,
+                },
+                Op::Pick(min, d, s) => {
+                    if replaces(*min, self.order(*d, *s)?) {
+                        self.copy(*d, *s)?;
+                    }
+                }
+                Op::IterStart(c) => self.set_i(*c, -1)?,
+                Op::IterNext {
+                    counter,
+                    list,
+                    elem,
+                    exit,
+                } => {
+                    let k = self.i(*counter)?.checked_add(1)?;
+                    self.set_i(*counter, k)?;
+                    let Value::List(items) = self.place(*list)? else {
+                        return None;
+                    };
+                    match items.get(usize::try_from(k).ok()?) {
+                        Some(v) => *self.places.get_mut(*elem as usize)? = v,
+                        None => pc = *exit as usize,
+                    }
+                }
+                Op::Accumulate { kind, acc, has, v } => {
+                    if self.i(*has)? == 0 {
+                        self.copy(*acc, *v)?;
+                        self.set_i(*has, 1)?;
+                    } else {
+                        match kind {
+                            Aggregate::Sum => self.add(*acc, *v)?,
+                            Aggregate::Min | Aggregate::Max => {
+                                if replaces(*kind == Aggregate::Min, self.order(*acc, *v)?) {
+                                    self.copy(*acc, *v)?;
+                                }
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                Op::Row { table, args, dst } => {
+                    let t = self.p.tables.get(*table as usize)?;
+                    self.args.clear();
+                    for r in args.iter() {
+                        let v = self.value(*r)?;
+                        self.args.push(v);
+                    }
+                    self.matched.clear();
+                    find_rows(
+                        t,
+                        &self.args,
+                        |v| v,
+                        &mut self.matched,
+                        &mut self.candidates,
+                    );
+                    let row = match (t.hit, self.matched.as_slice()) {
+                        (HitPolicy::Unique, [one]) => *one,
+                        (HitPolicy::First, [first, ..]) => *first,
+                        _ => return None,
+                    };
+                    self.set_i(*dst, i64::try_from(row).ok()?)?;
+                }
+                Op::RowMatches {
+                    table,
+                    row,
+                    args,
+                    dst,
+                } => {
+                    let t = self.p.tables.get(*table as usize)?;
+                    let row = t.rows.get(*row as usize)?;
+                    let mut all = true;
+                    for (test, r) in row.tests.iter().zip(args.iter()) {
+                        if !test.matches(&self.value(*r)?) {
+                            all = false;
+                            break;
+                        }
+                    }
+                    self.set_i(*dst, i64::from(all))?;
+                }
+                Op::Switch(sel, targets) => {
+                    let k = usize::try_from(self.i(*sel)?).ok()?;
+                    pc = *targets.get(k)? as usize;
+                }
+                Op::Overrides(conds, dst) => {
+                    // As the interpreter: the highest rank wins; two that
+                    // hold at that rank are an error.
+                    let mut best: Option<(usize, u32)> = None;
+                    let mut tied = false;
+                    for (k, (c, rank)) in conds.iter().enumerate() {
+                        if self.i(*c)? == 0 {
+                            continue;
+                        }
+                        match best {
+                            Some((_, b)) if b == *rank => tied = true,
+                            Some((_, b)) if b > *rank => {}
+                            _ => {
+                                best = Some((k, *rank));
+                                tied = false;
+                            }
+                        }
+                    }
+                    if tied {
+                        return None;
+                    }
+                    let sel = best.map_or(0, |(k, _)| k + 1);
+                    self.set_i(*dst, i64::try_from(sel).ok()?)?;
+                }
+                Op::FailIfZero(c) => {
+                    if self.i(*c)? == 0 {
+                        return None;
+                    }
+                }
+                Op::Fail => return None,
+            }
+        }
+        Some(())
+    }
+}

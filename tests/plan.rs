@@ -1,0 +1,306 @@
+//! Evaluation plans against the interpreter: on every bundled rulebook and
+//! the OpenFisca country template, for each example and for many variations
+//! of its inputs and decision date, the decision (or the error) must be the
+//! interpreter's, to the last decimal place and the last byte of a message.
+
+use rulebook::eval::{evaluate_with, interpret, Case, Options, Scratch};
+use rulebook::family::{load, Source};
+use rulebook::ir::Program;
+use rulebook::plan::Registers;
+use rulebook::value::{Type, Value};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// Every rulebook file of a folder, checked together (so that amendments
+/// are written out against their bases).
+fn programs() -> Vec<(String, Program)> {
+    let mut dirs = vec![std::path::PathBuf::from("bench/openfisca")];
+    for entry in std::fs::read_dir("rulebooks").unwrap() {
+        dirs.push(entry.unwrap().path());
+    }
+    let mut out = Vec::new();
+    for dir in dirs {
+        let mut sources = Vec::new();
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let path = f.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rulebook") {
+                sources.push(Source {
+                    name: path.display().to_string(),
+                    text: std::fs::read_to_string(&path).unwrap(),
+                });
+            }
+        }
+        let (versions, _) = load(&sources);
+        for (v, s) in versions.iter().zip(&sources) {
+            let p = v
+                .program()
+                .unwrap_or_else(|| panic!("{} does not check", s.name));
+            out.push((s.name.clone(), p.clone()));
+        }
+    }
+    assert!(out.len() >= 14, "only {} rulebooks found", out.len());
+    out
+}
+
+/// A small deterministic generator (xorshift64*), so that a failure
+/// repeats.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
+    }
+}
+
+/// A variation of an input value of type `ty`: numbers scaled, zeroed,
+/// negated or replaced, dates moved, enums and truth values drawn, list
+/// elements dropped and repeated.
+fn vary(v: &Value, ty: &Type, p: &Program, rng: &mut Rng) -> Value {
+    if rng.below(4) == 0 {
+        return v.clone();
+    }
+    match (v, ty) {
+        (Value::Num(d), _) => Value::Num(match rng.below(6) {
+            0 => Decimal::ZERO,
+            1 => -*d,
+            2 => *d * Decimal::new(rng.below(400) as i64, 2),
+            3 => Decimal::new(rng.below(1_000_000) as i64, 2),
+            4 => Decimal::new(rng.below(100_000) as i64, 4),
+            _ => *d + Decimal::new(rng.below(20_000) as i64 - 10_000, 2),
+        }),
+        (Value::Int(i), _) => Value::Int(match rng.below(3) {
+            0 => 0,
+            1 => rng.below(i.unsigned_abs() * 2 + 10) as i64,
+            _ => *i + rng.below(7) as i64 - 3,
+        }),
+        (Value::Bool(_), _) => Value::Bool(rng.below(2) == 0),
+        (Value::Enum(_), Type::Enum(e)) => {
+            let n = p.enums[*e as usize].variants.len() as u64;
+            Value::Enum(rng.below(n) as u32)
+        }
+        (Value::Date(d), _) => {
+            let days = rng.below(365 * 80) as i64 - 365 * 40;
+            Value::Date(
+                d.checked_add_signed(chrono::Duration::days(days))
+                    .unwrap_or(*d),
+            )
+        }
+        (Value::Record(fields), Type::Record(r)) => {
+            let types = p.field_types(*r);
+            Value::Record(Arc::from(
+                fields
+                    .iter()
+                    .zip(&types)
+                    .map(|(f, t)| vary(f, t, p, rng))
+                    .collect::<Vec<_>>(),
+            ))
+        }
+        (Value::List(items), Type::List(t)) => {
+            let n = rng.below(items.len() as u64 + 3);
+            let mut out = Vec::new();
+            for _ in 0..n {
+                if items.is_empty() {
+                    break;
+                }
+                let k = rng.below(items.len() as u64) as usize;
+                out.push(vary(&items[k], t, p, rng));
+            }
+            Value::List(Arc::from(out))
+        }
+        _ => v.clone(),
+    }
+}
+
+#[test]
+fn every_bundled_rulebook_has_a_plan() {
+    for (name, p) in programs() {
+        assert!(rulebook::plan::Plan::compile(&p).is_some(), "{name}");
+    }
+}
+
+#[test]
+fn plans_decide_as_the_interpreter_does() {
+    let options = Options { explain: false };
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut fast, mut slow) = (Scratch::default(), Scratch::default());
+    let mut regs = Registers::default();
+    for (name, p) in programs() {
+        let plan = rulebook::plan::Plan::compile(&p);
+        let (mut compared, mut planned) = (0, 0);
+        for ex in &p.examples {
+            for round in 0..200 {
+                let case = if round == 0 {
+                    Case {
+                        decision_date: ex.date,
+                        inputs: ex.inputs.clone(),
+                    }
+                } else {
+                    let days = rng.below(365 * 6) as i64 - 365 * 3;
+                    Case {
+                        decision_date: ex
+                            .date
+                            .checked_add_signed(chrono::Duration::days(days))
+                            .unwrap_or(ex.date),
+                        inputs: ex
+                            .inputs
+                            .iter()
+                            .zip(&p.inputs)
+                            .map(|(v, i)| vary(v, &i.ty, &p, &mut rng))
+                            .collect(),
+                    }
+                };
+                let want = interpret(&p, &case, &options, &mut slow);
+                let got = evaluate_with(&p, &case, &options, &mut fast);
+                assert_eq!(
+                    format!("{got:?}"),
+                    format!("{want:?}"),
+                    "{name}, example {:?}, variation {round}: {case:?}",
+                    ex.name
+                );
+                if let Some(plan) = &plan {
+                    if let Some(d) = plan.decide(&p, &case, &mut regs) {
+                        // What the plan decides is what was compared above.
+                        assert_eq!(
+                            format!("{:?}", Ok::<_, ()>(d).ok()),
+                            format!("{:?}", want.ok())
+                        );
+                        planned += 1;
+                    }
+                }
+                compared += 1;
+            }
+        }
+        // The comparison is not vacuous: most cases are the plan's.
+        assert!(
+            planned * 2 > compared,
+            "{name}: the plan decided {planned} of {compared} cases"
+        );
+    }
+}
+
+const HEADER: &str = "rulebook test.plan \"Plan tests\"\n  version 1\n  in force 2018-01-01\n\n";
+
+fn program(body: &str) -> Program {
+    let text = format!("{HEADER}{body}");
+    let checked = rulebook::check::check(&text);
+    checked
+        .program
+        .unwrap_or_else(|| panic!("{:?}", checked.diagnostics))
+}
+
+fn case(p: &Program, yaml: &str) -> Case {
+    let doc = rulebook::input::parse_document(yaml, rulebook::input::Format::Yaml).unwrap();
+    rulebook::input::decode_case(p, &doc, None).unwrap()
+}
+
+/// The plan's own decision (`None`: it gave the case to the interpreter),
+/// after checking that the decision every service gets is the
+/// interpreter's.
+fn planned(p: &Program, c: &Case) -> Option<rulebook::eval::Decision> {
+    let options = Options { explain: false };
+    let want = interpret(p, c, &options, &mut Scratch::default());
+    let got = evaluate_with(p, c, &options, &mut Scratch::default());
+    assert_eq!(format!("{got:?}"), format!("{want:?}"));
+    p.plan()
+        .expect("the program has a plan")
+        .decide(p, c, &mut Registers::default())
+}
+
+#[test]
+fn ties_keep_the_first_value_with_its_decimals() {
+    let p = program(
+        "input c { a: decimal, b: decimal, xs: list of decimal }\n\
+         output hi: decimal = max(c.a, c.b)\n\
+         output lo: decimal = min(c.a, c.b)\n\
+         output top: decimal = max(x for x in c.xs if empty 0)\n\
+         output least: decimal = min(x for x in c.xs if empty 0)\n",
+    );
+    let c = case(
+        &p,
+        "decision_date: 2021-01-01\nc: { a: \"5.0\", b: \"5.00\", xs: [\"2.0\", \"2.00\", \"1\"] }",
+    );
+    let d = planned(&p, &c).expect("decided by the plan");
+    assert_eq!(
+        format!("{:?}", d.outputs),
+        "[(0, Num(5.0)), (1, Num(5.0)), (2, Num(2.0)), (3, Num(1))]"
+    );
+}
+
+#[test]
+fn failures_go_to_the_interpreter_which_words_them() {
+    let p = program(
+        "input c { a: money, n: integer }\n\
+         output share: money = c.a / c.n\n",
+    );
+    let c = case(&p, "decision_date: 2021-01-01\nc: { a: 10 €, n: 0 }");
+    assert!(planned(&p, &c).is_none());
+    let err = rulebook::eval::evaluate(&p, &c, &Options { explain: false }).unwrap_err();
+    assert_eq!(err.code, "division-by-zero");
+    let c = case(&p, "decision_date: 2021-01-01\nc: { a: 10 €, n: 4 }");
+    let d = planned(&p, &c).expect("decided by the plan");
+    assert_eq!(format!("{:?}", d.outputs), "[(0, Num(2.50))]");
+}
+
+#[test]
+fn a_rule_computed_ahead_that_fails_does_not_fail_the_case() {
+    // The plan computes `ratio` before `shown` asks for it; when the
+    // branch that uses it is not taken, the interpreter never computes it,
+    // and the case is decided.
+    let p = program(
+        "input c { a: money, n: integer }\n\
+         let ratio: money = c.a / c.n\n\
+         output shown: money = if c.n = 0 then 0 € else ratio\n",
+    );
+    let c = case(&p, "decision_date: 2021-01-01\nc: { a: 10 €, n: 0 }");
+    assert!(planned(&p, &c).is_none());
+    let d = rulebook::eval::evaluate(&p, &c, &Options { explain: false }).unwrap();
+    assert_eq!(format!("{:?}", d.outputs), "[(1, Num(0))]");
+}
+
+#[test]
+fn conflicting_overrides_are_the_interpreters_error() {
+    let p = program(
+        "input c { age: integer, student: bool, veteran: bool }\n\
+         output fee: money = if c.age >= 65 then 5 € else 10 €\n\
+           unless c.student then 2 €\n\
+           unless c.veteran then 1 €\n\
+           unless c.age < 18 then 0 € rank 2\n",
+    );
+    let run = |yaml: &str| {
+        let c = case(&p, yaml);
+        (
+            planned(&p, &c).is_some(),
+            rulebook::eval::evaluate(&p, &c, &Options { explain: false })
+                .map(|d| format!("{:?}", d.outputs))
+                .map_err(|e| e.code),
+        )
+    };
+    let c = |age: u32, student: bool, veteran: bool| {
+        format!("decision_date: 2021-01-01\nc: {{ age: {age}, student: {student}, veteran: {veteran} }}")
+    };
+    assert_eq!(
+        run(&c(40, false, false)),
+        (true, Ok("[(0, Num(10))]".into()))
+    );
+    assert_eq!(
+        run(&c(70, false, false)),
+        (true, Ok("[(0, Num(5))]".into()))
+    );
+    assert_eq!(run(&c(70, true, false)), (true, Ok("[(0, Num(2))]".into())));
+    assert_eq!(
+        run(&c(40, true, true)),
+        (false, Err("conflicting-overrides"))
+    );
+    // A tie below the winning rank does not matter.
+    assert_eq!(run(&c(10, true, true)), (true, Ok("[(0, Num(0))]".into())));
+}
