@@ -210,7 +210,13 @@ impl Plan {
             in_progress: vec![false; p.defs.len()],
             memo: vec![HashMap::new()],
             depth: 0,
+            wanted: Vec::new(),
         };
+        let mut roots = Vec::new();
+        for crit in &p.criteria {
+            roots.extend(c.def_refs(&crit.condition));
+        }
+        c.wanted = c.uses_closure(roots);
         let mut criteria = Vec::new();
         for crit in &p.criteria {
             for d in c.def_refs(&crit.condition) {
@@ -221,6 +227,7 @@ impl Plan {
             criteria.push(r);
         }
         let criteria_end = c.code.len();
+        c.wanted = c.uses_closure(p.outputs.iter().copied());
         let mut outputs = Vec::new();
         for &o in &p.outputs {
             let r = c.ensure_def(o)?;
@@ -245,16 +252,17 @@ impl Plan {
     /// module's documentation). `p` is the program the plan was compiled
     /// from.
     pub fn decide(&self, p: &Program, case: &Case, regs: &mut Registers) -> Option<Decision> {
+        let places = relabel(std::mem::take(&mut regs.places));
         let mut m = Machine {
             p,
             inputs: &case.inputs,
-            num: std::mem::take(&mut regs.num),
-            int: std::mem::take(&mut regs.int),
-            date: std::mem::take(&mut regs.date),
-            places: relabel(std::mem::take(&mut regs.places)),
-            args: std::mem::take(&mut regs.args),
-            matched: std::mem::take(&mut regs.matched),
-            candidates: std::mem::take(&mut regs.candidates),
+            num: &mut regs.num,
+            int: &mut regs.int,
+            date: &mut regs.date,
+            places,
+            args: &mut regs.args,
+            matched: &mut regs.matched,
+            candidates: &mut regs.candidates,
         };
         // Registers are written before they are read, so what an earlier
         // case left in them does not matter; only their number does.
@@ -264,21 +272,17 @@ impl Plan {
         if m.int.len() < self.ints {
             m.int.resize(self.ints, 0);
         }
-        m.date.clear();
-        m.date.resize(self.dates, case.decision_date);
+        if m.date.len() < self.dates {
+            m.date.resize(self.dates, case.decision_date);
+        }
+        m.set_d(0, case.decision_date)?;
         m.places.resize(self.places, &NOTHING);
         let decision = self.run(p, &mut m);
-        regs.num = m.num;
-        regs.int = m.int;
-        regs.date = m.date;
         regs.places = relabel(m.places);
-        regs.args = m.args;
-        regs.matched = m.matched;
-        regs.candidates = m.candidates;
         decision
     }
 
-    fn run<'a>(&self, p: &'a Program, m: &mut Machine<'a>) -> Option<Decision> {
+    fn run<'a>(&self, p: &'a Program, m: &mut Machine<'a, '_>) -> Option<Decision> {
         // The criteria's steps come first; the outputs' steps run only for
         // an eligible case, as the interpreter computes outputs only then.
         m.exec(self.code.get(..self.criteria_end)?, 0)?;
@@ -334,6 +338,9 @@ struct Compiler<'p> {
     /// have run.
     memo: Vec<HashMap<Known, Reg>>,
     depth: u32,
+    /// The definitions the part being compiled (the criteria, then the
+    /// outputs) needs, directly or not: those that may join a pass.
+    wanted: Vec<bool>,
 }
 
 /// The registers of a frame's locals (parameters, table columns, list
@@ -441,12 +448,12 @@ impl Compiler<'_> {
                 dst
             }
             DefBody::Rule { base, overrides } => {
-                let mut uses = self.def_refs(base);
-                for o in overrides {
-                    uses.extend(self.def_refs(&o.condition));
-                    uses.extend(self.def_refs(&o.value));
+                if overrides.is_empty() {
+                    if let Some(r) = self.pass(i, base) {
+                        return r;
+                    }
                 }
-                for u in uses {
+                for u in self.def_uses(i) {
                     self.ensure_def(u)?;
                 }
                 if overrides.is_empty() {
@@ -459,6 +466,126 @@ impl Compiler<'_> {
         let r = self.convert(r, class)?;
         *self.defs.get_mut(i as usize)? = Some(r);
         Some(r)
+    }
+
+    /// The definitions a definition uses directly (through the functions
+    /// and tables it calls too).
+    fn def_uses(&self, i: u32) -> Vec<u32> {
+        match self.p.defs.get(i as usize).map(|d| &d.body) {
+            Some(DefBody::Rule { base, overrides }) => {
+                let mut uses = self.def_refs(base);
+                for o in overrides {
+                    uses.extend(self.def_refs(&o.condition));
+                    uses.extend(self.def_refs(&o.value));
+                }
+                uses
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The definitions `roots` use, directly or not, themselves included.
+    fn uses_closure(&self, roots: impl IntoIterator<Item = u32>) -> Vec<bool> {
+        let mut seen = vec![false; self.p.defs.len()];
+        let mut todo: Vec<u32> = roots.into_iter().collect();
+        while let Some(d) = todo.pop() {
+            match seen.get_mut(d as usize) {
+                Some(s) if !*s => *s = true,
+                _ => continue,
+            }
+            todo.extend(self.def_uses(d));
+        }
+        seen
+    }
+
+    /// Rules that are each one aggregate over the same part of the inputs
+    /// (`sum(income_tax_of(p) for p in household.members)`, `max(age_of(p)
+    /// for p in household.members)`, ...) computed in one pass over it, so
+    /// that what they share per element (`age_of(p)`) is computed once.
+    /// `None` when rule `i` is not such a rule; otherwise the result of
+    /// computing it (and the others of its pass).
+    fn pass(&mut self, i: u32, base: &Expr) -> Option<Option<Reg>> {
+        let p = self.p;
+        let (_, list) = member(base)?;
+        let path = input_path(list)?;
+        let alike = |j: usize, d: &DefInfo| -> bool {
+            let DefBody::Rule { base, overrides } = &d.body else {
+                return false;
+            };
+            overrides.is_empty()
+                && (j == i as usize
+                    || self.wanted.get(j) == Some(&true)
+                        && self.defs.get(j) == Some(&None)
+                        && self.in_progress.get(j) == Some(&false))
+                && member(base).and_then(|(_, l)| input_path(l)).as_ref() == Some(&path)
+        };
+        let candidates: Vec<u32> = p
+            .defs
+            .iter()
+            .enumerate()
+            .filter(|(j, d)| alike(*j, d))
+            .map(|(j, _)| j as u32)
+            .collect();
+        if candidates.len() < 2 {
+            return None;
+        }
+        // A rule that uses another of the candidates, or is used by one,
+        // cannot be computed in the same pass: leave both out.
+        let deps: Vec<Vec<bool>> = candidates
+            .iter()
+            .map(|&j| self.uses_closure(self.def_uses(j)))
+            .collect();
+        let uses = |a: usize, b: u32| deps.get(a).and_then(|d| d.get(b as usize)) == Some(&true);
+        let group: Vec<u32> = candidates
+            .iter()
+            .enumerate()
+            .filter(|&(a, &j)| {
+                j == i
+                    || candidates
+                        .iter()
+                        .enumerate()
+                        .all(|(b, &k)| k == j || (!uses(a, k) && !uses(b, j)))
+            })
+            .map(|(_, &j)| j)
+            .collect();
+        if group.len() < 2 {
+            return None;
+        }
+        Some(
+            self.compute_pass(&group)
+                .and_then(|()| self.defs.get(i as usize).copied().flatten()),
+        )
+    }
+
+    fn compute_pass(&mut self, group: &[u32]) -> Option<()> {
+        let p = self.p;
+        for &j in group {
+            *self.in_progress.get_mut(j as usize)? = true;
+        }
+        for &j in group {
+            for u in self.def_uses(j) {
+                self.ensure_def(u)?;
+            }
+        }
+        let mut members = Vec::with_capacity(group.len());
+        let mut list = None;
+        for &j in group {
+            let DefBody::Rule { base, .. } = &p.defs.get(j as usize)?.body else {
+                return None;
+            };
+            let (m, l) = member(base)?;
+            list.get_or_insert(l);
+            members.push(m);
+        }
+        let mut frames: Vec<Frame> = vec![Vec::new(); group.len()];
+        let mut envs: Vec<&mut Frame> = frames.iter_mut().collect();
+        let regs = self.aggregates(list?, &members, &mut envs)?;
+        for (&j, r) in group.iter().zip(regs) {
+            let class = class_of(&p.defs.get(j as usize)?.ty)?;
+            let r = self.convert(r, class)?;
+            *self.defs.get_mut(j as usize)? = Some(r);
+        }
+        Some(())
     }
 
     /// A rule with overrides: every condition in turn, as the interpreter
@@ -820,24 +947,11 @@ impl Compiler<'_> {
                 self.emit(Op::Between(*unit, d, x, y));
                 dst
             }
-            ExprKind::Aggregate {
-                kind,
-                slot,
-                list,
-                projection,
-                filter,
-                if_empty,
-            } => self.aggregate(
-                *kind,
-                *slot,
-                list,
-                projection.as_deref(),
-                filter.as_deref(),
-                if_empty.as_deref(),
-                env,
-                class,
-                &e.ty,
-            )?,
+            ExprKind::Aggregate { .. } => {
+                let (m, list) = member(e)?;
+                let regs = self.aggregates(list, &[m], &mut [env])?;
+                *regs.first()?
+            }
             ExprKind::Round(x, target, mode) => {
                 let x = self.expr(x, env)?;
                 if !matches!(x, Reg::Num(_) | Reg::Int(_)) {
@@ -985,34 +1099,38 @@ impl Compiler<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn aggregate(
+    /// Aggregates over one list, in one pass over its elements: one for an
+    /// aggregate in an expression, several for the rules that each sum (or
+    /// count, ...) over the same part of the inputs. Each aggregate keeps
+    /// the interpreter's order and laziness: an `any` that has found its
+    /// element (an `all` that has found a counterexample) asks nothing of
+    /// later elements, and a projection is computed only for elements its
+    /// filter keeps.
+    fn aggregates(
         &mut self,
-        kind: Aggregate,
-        slot: u32,
         list: &Expr,
-        projection: Option<&Expr>,
-        filter: Option<&Expr>,
-        if_empty: Option<&Expr>,
-        env: &mut Frame,
-        class: Class,
-        ty: &Type,
-    ) -> Option<Reg> {
-        let Reg::Place(list_reg) = self.expr(list, env)? else {
+        members: &[Member<'_>],
+        envs: &mut [&mut Frame],
+    ) -> Option<Vec<Reg>> {
+        let Reg::Place(list_reg) = self.expr(list, envs.first_mut()?)? else {
             return None;
         };
         let Type::List(element_ty) = &list.ty else {
             return None;
         };
         let element_class = class_of(element_ty)?;
-        let dst = match kind {
-            Aggregate::Any => self.int_const(Class::Bool, 0),
-            Aggregate::All => self.int_const(Class::Bool, 1),
-            Aggregate::Count => self.int_const(Class::Int, 0),
-            _ => self.fresh(class),
-        };
-        let has = self.bool_reg();
-        self.emit(Op::Int(has, 0));
+        let mut dsts = Vec::with_capacity(members.len());
+        for m in members {
+            let dst = match m.kind {
+                Aggregate::Any => self.int_const(Class::Bool, 0),
+                Aggregate::All => self.int_const(Class::Bool, 1),
+                Aggregate::Count => self.int_const(Class::Int, 0),
+                _ => self.fresh(m.class),
+            };
+            let has = self.bool_reg();
+            self.emit(Op::Int(has, 0));
+            dsts.push((dst, has));
+        }
         let counter = self.bool_reg();
         self.emit(Op::IterStart(counter));
         let Reg::Place(elem) = self.fresh(Class::Place) else {
@@ -1024,13 +1142,7 @@ impl Compiler<'_> {
             elem,
             exit: u32::MAX,
         });
-        let mut breaks = Vec::new();
-        let slot = slot as usize;
-        if env.len() <= slot {
-            env.resize(slot + 1, None);
-        }
-        let saved = env.get(slot).copied().flatten();
-        let body = self.scoped(|c| {
+        self.scoped(|c| {
             let bound = if element_class == Class::Place {
                 Reg::Place(elem)
             } else {
@@ -1038,94 +1150,183 @@ impl Compiler<'_> {
                 c.emit(Op::Load(elem, r));
                 r
             };
-            *env.get_mut(slot)? = Some(bound);
-            let cond = match filter {
-                Some(f) => match c.expr(f, env)? {
-                    Reg::Bool(b) => Some(b),
-                    _ => return None,
-                },
-                None => None,
-            };
-            let d = Self::int_of(dst);
-            match kind {
-                Aggregate::Any => {
-                    if let Some(b) = cond {
-                        c.emit(Op::JumpIfZero(b, top));
-                    }
-                    c.emit(Op::Int(d?, 1));
-                    breaks.push(c.emit(Op::Jump(u32::MAX)));
+            for ((m, env), &(dst, has)) in members.iter().zip(envs.iter_mut()).zip(&dsts) {
+                if env.len() <= m.slot {
+                    env.resize(m.slot + 1, None);
                 }
-                Aggregate::All => {
-                    if let Some(b) = cond {
-                        c.emit(Op::JumpIfNonZero(b, top));
-                        c.emit(Op::Int(d?, 0));
-                        breaks.push(c.emit(Op::Jump(u32::MAX)));
-                    }
+                let saved = env.get_mut(m.slot)?.replace(bound);
+                let r = c.aggregate_step(m, env, bound, dst, has);
+                *env.get_mut(m.slot)? = saved;
+                r?;
+            }
+            c.emit(Op::Jump(top));
+            Some(())
+        })?;
+        self.land(top);
+        let mut out = Vec::with_capacity(members.len());
+        for ((m, env), (dst, has)) in members.iter().zip(envs.iter_mut()).zip(dsts) {
+            match m.kind {
+                Aggregate::Sum => {
+                    let done = self.emit(Op::JumpIfNonZero(has, u32::MAX));
+                    match dst {
+                        Reg::Num(a) => self.emit(Op::Num(a, Decimal::ZERO)),
+                        Reg::Int(a) if matches!(m.ty, Type::Integer) => self.emit(Op::Int(a, 0)),
+                        _ => return None,
+                    };
+                    self.land(done);
                 }
-                Aggregate::Count => {
-                    if let Some(b) = cond {
-                        c.emit(Op::JumpIfZero(b, top));
+                Aggregate::Min | Aggregate::Max => {
+                    let done = self.emit(Op::JumpIfNonZero(has, u32::MAX));
+                    match m.if_empty {
+                        Some(x) => {
+                            self.scoped(|c| {
+                                let r = c.expr(x, env)?;
+                                let r = c.convert(r, m.class)?;
+                                c.emit(Op::Move(dst, r));
+                                Some(())
+                            })?;
+                        }
+                        None => {
+                            self.emit(Op::Fail);
+                        }
                     }
-                    c.emit(Op::Inc(d?));
+                    self.land(done);
                 }
-                Aggregate::Sum | Aggregate::Min | Aggregate::Max => {
-                    if let Some(b) = cond {
-                        c.emit(Op::JumpIfZero(b, top));
+                _ => {}
+            }
+            out.push(dst);
+        }
+        Some(out)
+    }
+
+    /// One aggregate's part of a pass, for the element bound in `env`.
+    fn aggregate_step(
+        &mut self,
+        m: &Member<'_>,
+        env: &mut Frame,
+        bound: Reg,
+        dst: Reg,
+        has: u32,
+    ) -> Option<()> {
+        let d = Self::int_of(dst);
+        let mut skips = Vec::new();
+        match m.kind {
+            Aggregate::Any | Aggregate::All => {
+                let d = d?;
+                skips.push(if m.kind == Aggregate::Any {
+                    self.emit(Op::JumpIfNonZero(d, u32::MAX))
+                } else {
+                    self.emit(Op::JumpIfZero(d, u32::MAX))
+                });
+                self.scoped(|c| {
+                    let Some(f) = m.filter else {
+                        if m.kind == Aggregate::Any {
+                            c.emit(Op::Int(d, 1));
+                        }
+                        return Some(());
+                    };
+                    let Reg::Bool(b) = c.expr(f, env)? else {
+                        return None;
+                    };
+                    if m.kind == Aggregate::Any {
+                        skips.push(c.emit(Op::JumpIfZero(b, u32::MAX)));
+                        c.emit(Op::Int(d, 1));
+                    } else {
+                        skips.push(c.emit(Op::JumpIfNonZero(b, u32::MAX)));
+                        c.emit(Op::Int(d, 0));
                     }
-                    let v = match projection {
+                    Some(())
+                })?;
+            }
+            Aggregate::Count | Aggregate::Sum | Aggregate::Min | Aggregate::Max => {
+                if let Some(f) = m.filter {
+                    let Reg::Bool(b) = self.expr(f, env)? else {
+                        return None;
+                    };
+                    skips.push(self.emit(Op::JumpIfZero(b, u32::MAX)));
+                }
+                let mut step = |c: &mut Self| {
+                    if m.kind == Aggregate::Count {
+                        c.emit(Op::Inc(d?));
+                        return Some(());
+                    }
+                    let v = match m.projection {
                         Some(pr) => c.expr(pr, env)?,
                         None => bound,
                     };
-                    let v = c.convert(v, class)?;
+                    let v = c.convert(v, m.class)?;
                     c.emit(Op::Accumulate {
-                        kind,
+                        kind: m.kind,
                         acc: dst,
                         has,
                         v,
                     });
-                }
-            }
-            c.emit(Op::Jump(top));
-            Some(())
-        });
-        if let Some(s) = env.get_mut(slot) {
-            *s = saved;
-        }
-        body?;
-        self.land(top);
-        for b in breaks {
-            self.land(b);
-        }
-        match kind {
-            Aggregate::Sum => {
-                let done = self.emit(Op::JumpIfNonZero(has, u32::MAX));
-                match dst {
-                    Reg::Num(a) => self.emit(Op::Num(a, Decimal::ZERO)),
-                    Reg::Int(a) if matches!(ty, Type::Integer) => self.emit(Op::Int(a, 0)),
-                    _ => return None,
+                    Some(())
                 };
-                self.land(done);
-            }
-            Aggregate::Min | Aggregate::Max => {
-                let done = self.emit(Op::JumpIfNonZero(has, u32::MAX));
-                match if_empty {
-                    Some(x) => {
-                        self.scoped(|c| {
-                            let r = c.expr(x, env)?;
-                            let r = c.convert(r, class)?;
-                            c.emit(Op::Move(dst, r));
-                            Some(())
-                        })?;
-                    }
-                    None => {
-                        self.emit(Op::Fail);
-                    }
+                // What a filtered element skips is forgotten after it.
+                if m.filter.is_some() {
+                    self.scoped(step)?;
+                } else {
+                    step(self)?;
                 }
-                self.land(done);
             }
-            _ => {}
         }
-        Some(dst)
+        for s in skips {
+            self.land(s);
+        }
+        Some(())
+    }
+}
+
+/// An aggregate to compute in a pass over a list.
+struct Member<'e> {
+    kind: Aggregate,
+    slot: usize,
+    projection: Option<&'e Expr>,
+    filter: Option<&'e Expr>,
+    if_empty: Option<&'e Expr>,
+    class: Class,
+    ty: &'e Type,
+}
+
+/// An aggregate expression as a member of a pass, with its list.
+fn member(e: &Expr) -> Option<(Member<'_>, &Expr)> {
+    let ExprKind::Aggregate {
+        kind,
+        slot,
+        list,
+        projection,
+        filter,
+        if_empty,
+    } = &e.kind
+    else {
+        return None;
+    };
+    Some((
+        Member {
+            kind: *kind,
+            slot: *slot as usize,
+            projection: projection.as_deref(),
+            filter: filter.as_deref(),
+            if_empty: if_empty.as_deref(),
+            class: class_of(&e.ty)?,
+            ty: &e.ty,
+        },
+        list,
+    ))
+}
+
+/// The path of an expression that names a part of the inputs
+/// (`household.members`): the input and the fields, in order.
+fn input_path(e: &Expr) -> Option<Vec<u32>> {
+    match &e.kind {
+        ExprKind::Input(i) => Some(vec![*i]),
+        ExprKind::Field(base, f) => {
+            let mut p = input_path(base)?;
+            p.push(*f);
+            Some(p)
+        }
+        _ => None,
     }
 }
 
@@ -1177,16 +1378,16 @@ fn children<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
 
 // ---- running ----------------------------------------------------------------
 
-struct Machine<'a> {
+struct Machine<'a, 'r> {
     p: &'a Program,
     inputs: &'a [Value],
-    num: Vec<Decimal>,
-    int: Vec<i64>,
-    date: Vec<NaiveDate>,
+    num: &'r mut Vec<Decimal>,
+    int: &'r mut Vec<i64>,
+    date: &'r mut Vec<NaiveDate>,
     places: Vec<&'a Value>,
-    args: Vec<Value>,
-    matched: Vec<usize>,
-    candidates: Vec<u32>,
+    args: &'r mut Vec<Value>,
+    matched: &'r mut Vec<usize>,
+    candidates: &'r mut Vec<u32>,
 }
 
 fn ordering_holds(op: CmpOp, ord: Ordering) -> bool {
@@ -1210,7 +1411,7 @@ fn replaces(min: bool, kept_to_new: Ordering) -> bool {
     }
 }
 
-impl<'a> Machine<'a> {
+impl<'a> Machine<'a, '_> {
     fn n(&self, r: u32) -> Option<Decimal> {
         self.num.get(r as usize).copied()
     }
@@ -1500,13 +1701,7 @@ impl<'a> Machine<'a> {
                         self.args.push(v);
                     }
                     self.matched.clear();
-                    find_rows(
-                        t,
-                        &self.args,
-                        |v| v,
-                        &mut self.matched,
-                        &mut self.candidates,
-                    );
+                    find_rows(t, self.args, |v| v, self.matched, self.candidates);
                     let row = match (t.hit, self.matched.as_slice()) {
                         (HitPolicy::Unique, [one]) => *one,
                         (HitPolicy::First, [first, ..]) => *first,
