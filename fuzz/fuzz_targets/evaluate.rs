@@ -1,6 +1,8 @@
 //! Structured cases: values of the right shape for a bundled rulebook's
 //! inputs, with arbitrary contents (huge amounts, odd dates, empty and long
-//! lists), evaluated with explanations. Nothing may panic.
+//! lists), evaluated with explanations. Nothing may panic, and without an
+//! explanation the decision (by the evaluation plan where there is one)
+//! must be the interpreter's.
 #![no_main]
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
@@ -98,5 +100,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(doc) = case(&mut u, p) else { return };
     if let Ok(c) = rulebook::input::decode_case(p, &doc, None) {
         let _ = rulebook::eval::evaluate(p, &c, &rulebook::eval::Options { explain: true });
+        let plain = rulebook::eval::Options { explain: false };
+        let planned = rulebook::eval::evaluate(p, &c, &plain);
+        let mut scratch = rulebook::eval::Scratch::default();
+        let interpreted = rulebook::eval::interpret(p, &c, &plain, &mut scratch);
+        assert_eq!(format!("{planned:?}"), format!("{interpreted:?}"));
     }
 });
