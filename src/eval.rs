@@ -378,15 +378,7 @@ impl<'p> Evaluator<'p> {
     }
 
     fn dated(&self, d: &DefInfo, values: &[(Option<NaiveDate>, Value)]) -> R<Value> {
-        let mut found = None;
-        for (from, v) in values {
-            match from {
-                None => found = Some(v),
-                Some(f) if *f <= self.date => found = Some(v),
-                Some(_) => break,
-            }
-        }
-        found.cloned().ok_or_else(|| {
+        in_force(values, self.date).cloned().ok_or_else(|| {
             let dates: Vec<String> = values
                 .iter()
                 .filter_map(|(f, _)| f.map(|f| f.to_string()))
@@ -550,12 +542,7 @@ impl<'p> Evaluator<'p> {
                                     .into(),
                             )
                         })?;
-                        match op {
-                            CmpOp::Lt => ord == Ordering::Less,
-                            CmpOp::Le => ord != Ordering::Greater,
-                            CmpOp::Gt => ord == Ordering::Greater,
-                            _ => ord != Ordering::Less,
-                        }
+                        ordering_holds(*op, ord)
                     }
                 })
             }),
@@ -1157,52 +1144,12 @@ enum Ref<'e> {
 }
 
 fn collect_refs<'e>(e: &'e Expr, out: &mut Vec<Ref<'e>>) {
+    each_child(e, &mut |c| collect_refs(c, out));
     match &e.kind {
         ExprKind::Def(i) => out.push(Ref::Def(*i)),
-        ExprKind::Table(t, args) => {
-            args.iter().for_each(|a| collect_refs(a, out));
-            out.push(Ref::Table(*t, args));
-        }
-        ExprKind::Scale(s, arg) => {
-            collect_refs(arg, out);
-            out.push(Ref::Scale(*s, arg));
-        }
-        ExprKind::Field(x, _) | ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Round(x, _, _) => {
-            collect_refs(x, out)
-        }
-        ExprKind::Arith(_, a, b)
-        | ExprKind::Cmp(_, a, b)
-        | ExprKind::And(a, b)
-        | ExprKind::Or(a, b)
-        | ExprKind::Between(_, a, b) => {
-            collect_refs(a, out);
-            collect_refs(b, out);
-        }
-        ExprKind::In(v, opts, _) => {
-            collect_refs(v, out);
-            opts.iter().for_each(|o| collect_refs(o, out));
-        }
-        ExprKind::If(c, t, f) => {
-            collect_refs(c, out);
-            collect_refs(t, out);
-            collect_refs(f, out);
-        }
-        ExprKind::Call(_, args) | ExprKind::Builtin(_, args) | ExprKind::List(args) => {
-            args.iter().for_each(|a| collect_refs(a, out))
-        }
-        ExprKind::Aggregate {
-            list,
-            projection,
-            filter,
-            if_empty,
-            ..
-        } => {
-            collect_refs(list, out);
-            for x in [projection, filter, if_empty].into_iter().flatten() {
-                collect_refs(x, out);
-            }
-        }
-        ExprKind::Const(_) | ExprKind::Input(_) | ExprKind::Local(_) | ExprKind::DecisionDate => {}
+        ExprKind::Table(t, args) => out.push(Ref::Table(*t, args)),
+        ExprKind::Scale(s, arg) => out.push(Ref::Scale(*s, arg)),
+        _ => {}
     }
 }
 
@@ -1221,6 +1168,20 @@ fn cite_inline(c: &Citation) -> String {
         (None, Some(src)) => format!(", {src}"),
         (None, None) => String::new(),
     }
+}
+
+/// A parameter's value in force on `date`: the last whose start is not
+/// after it.
+#[inline]
+pub(crate) fn in_force(values: &[(Option<NaiveDate>, Value)], date: NaiveDate) -> Option<&Value> {
+    let mut found = None;
+    for (from, v) in values {
+        match from {
+            Some(f) if *f > date => break,
+            _ => found = Some(v),
+        }
+    }
+    found
 }
 
 /// Puts the rows of `t` (0-based, in row order) that match `args` in
@@ -1267,16 +1228,48 @@ pub(crate) fn pick(a: Value, b: Value, min: bool) -> Value {
     }
 }
 
+/// `a op b` exactly; `None` on overflow and on division by zero.
+#[inline]
+pub(crate) fn decimal_arith(op: ArithOp, a: Decimal, b: Decimal) -> Option<Decimal> {
+    match op {
+        ArithOp::Add => a.checked_add(b),
+        ArithOp::Sub => a.checked_sub(b),
+        ArithOp::Mul => a.checked_mul(b),
+        ArithOp::Div if b.is_zero() => None,
+        ArithOp::Div => a.checked_div(b),
+    }
+}
+
+/// `a op b` for integers (whose division gives a decimal, elsewhere);
+/// `None` on overflow and for a division.
+#[inline]
+pub(crate) fn integer_arith(op: ArithOp, a: i64, b: i64) -> Option<i64> {
+    match op {
+        ArithOp::Add => a.checked_add(b),
+        ArithOp::Sub => a.checked_sub(b),
+        ArithOp::Mul => a.checked_mul(b),
+        ArithOp::Div => None,
+    }
+}
+
+/// Whether a comparison holds for two values in the order `ord`.
+#[inline]
+pub(crate) fn ordering_holds(op: CmpOp, ord: Ordering) -> bool {
+    match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+    }
+}
+
 fn arith(op: ArithOp, x: &Value, y: &Value, span: Span, rhs_span: Span) -> R<Value> {
     match (x, y) {
-        (Value::Int(a), Value::Int(b)) if op != ArithOp::Div => {
-            let r = match op {
-                ArithOp::Add => a.checked_add(*b),
-                ArithOp::Sub => a.checked_sub(*b),
-                _ => a.checked_mul(*b),
-            };
-            r.map(Value::Int).ok_or_else(|| too_large(span))
-        }
+        (Value::Int(a), Value::Int(b)) if op != ArithOp::Div => integer_arith(op, *a, *b)
+            .map(Value::Int)
+            .ok_or_else(|| too_large(span)),
         (Value::Date(d), Value::Duration(dur)) => {
             let r = if op == ArithOp::Sub {
                 dates::sub_duration(*d, *dur)
@@ -1315,22 +1308,16 @@ fn arith(op: ArithOp, x: &Value, y: &Value, span: Span, rhs_span: Span) -> R<Val
             let (Some(a), Some(b)) = (x.as_decimal(), y.as_decimal()) else {
                 return Err(fail("internal", span, "not numbers"));
             };
-            let r = match op {
-                ArithOp::Add => a.checked_add(b),
-                ArithOp::Sub => a.checked_sub(b),
-                ArithOp::Mul => a.checked_mul(b),
-                ArithOp::Div => {
-                    if b.is_zero() {
-                        return Err(fail("division-by-zero", rhs_span, "division by zero")
-                            .with_help(
-                                "guard the division, for example `if x = 0 then ... else a / x`"
-                                    .into(),
-                            ));
-                    }
-                    a.checked_div(b)
-                }
-            };
-            r.map(Value::Num).ok_or_else(|| too_large(span))
+            if op == ArithOp::Div && b.is_zero() {
+                return Err(
+                    fail("division-by-zero", rhs_span, "division by zero").with_help(
+                        "guard the division, for example `if x = 0 then ... else a / x`".into(),
+                    ),
+                );
+            }
+            decimal_arith(op, a, b)
+                .map(Value::Num)
+                .ok_or_else(|| too_large(span))
         }
     }
 }

@@ -454,3 +454,49 @@ impl TypeNames for Program {
             .unwrap_or_default()
     }
 }
+
+/// The expressions directly inside `e`.
+pub fn each_child<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
+    match &e.kind {
+        ExprKind::Const(_)
+        | ExprKind::Input(_)
+        | ExprKind::Def(_)
+        | ExprKind::Local(_)
+        | ExprKind::DecisionDate => {}
+        ExprKind::Field(x, _) | ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Scale(_, x) => f(x),
+        ExprKind::Round(x, ..) => f(x),
+        ExprKind::Arith(_, a, b)
+        | ExprKind::Cmp(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Between(_, a, b) => {
+            f(a);
+            f(b);
+        }
+        ExprKind::In(v, options, _) => {
+            f(v);
+            options.iter().for_each(f);
+        }
+        ExprKind::If(c, t, e) => {
+            f(c);
+            f(t);
+            f(e);
+        }
+        ExprKind::Call(_, args)
+        | ExprKind::Table(_, args)
+        | ExprKind::Builtin(_, args)
+        | ExprKind::List(args) => args.iter().for_each(f),
+        ExprKind::Aggregate {
+            list,
+            projection,
+            filter,
+            if_empty,
+            ..
+        } => {
+            f(list);
+            for x in [projection, filter, if_empty].into_iter().flatten() {
+                f(x);
+            }
+        }
+    }
+}

@@ -24,7 +24,10 @@
 
 use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget};
 use crate::dates;
-use crate::eval::{find_rows, round, scale_value, Case, Decision, FailedCriterion};
+use crate::eval::{
+    decimal_arith, find_rows, in_force, integer_arith, ordering_holds, round, scale_value, Case,
+    Decision, FailedCriterion,
+};
 use crate::ir::*;
 use crate::value::{Duration, Type, Value};
 use chrono::NaiveDate;
@@ -424,7 +427,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn bool_reg(&mut self) -> u32 {
+    fn int_reg(&mut self) -> u32 {
         self.ints += 1;
         self.ints - 1
     }
@@ -598,7 +601,7 @@ impl Compiler<'_> {
             };
             conds.push((c, o.rank));
         }
-        let sel = self.bool_reg();
+        let sel = self.int_reg();
         self.emit(Op::Overrides(conds.into(), sel));
         let values: Vec<&Expr> = std::iter::once(base)
             .chain(overrides.iter().map(|o| &o.value))
@@ -669,7 +672,7 @@ impl Compiler<'_> {
                 }
                 _ => {}
             }
-            children(e, &mut |c| todo.push(c));
+            each_child(e, &mut |c| todo.push(c));
         }
         out
     }
@@ -752,13 +755,13 @@ impl Compiler<'_> {
                 let Reg::Bool(s) = self.expr(x, env)? else {
                     return None;
                 };
-                let d = self.bool_reg();
+                let d = self.int_reg();
                 self.emit(Op::Not(d, s));
                 Reg::Bool(d)
             }
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {
                 let and = matches!(e.kind, ExprKind::And(..));
-                let d = self.bool_reg();
+                let d = self.int_reg();
                 let Reg::Bool(x) = self.expr(a, env)? else {
                     return None;
                 };
@@ -828,7 +831,7 @@ impl Compiler<'_> {
             }
             ExprKind::In(v, options, negated) => {
                 let x = self.expr(v, env)?;
-                let d = self.bool_reg();
+                let d = self.int_reg();
                 let mut found = Vec::new();
                 self.scoped(|c| {
                     for o in options {
@@ -976,7 +979,7 @@ impl Compiler<'_> {
     /// A comparison as the interpreter's `compare` and `equals`: an
     /// integer against an amount compares as amounts.
     fn compare(&mut self, op: CmpOp, x: Reg, y: Reg) -> Option<Reg> {
-        let d = self.bool_reg();
+        let d = self.int_reg();
         match (x, y) {
             (Reg::Int(a), Reg::Int(b))
             | (Reg::Bool(a), Reg::Bool(b))
@@ -1025,7 +1028,7 @@ impl Compiler<'_> {
         };
         match table.hit {
             HitPolicy::Unique | HitPolicy::First => {
-                let sel = self.bool_reg();
+                let sel = self.int_reg();
                 self.emit(Op::Row {
                     table: t,
                     args: regs.clone().into(),
@@ -1034,48 +1037,35 @@ impl Compiler<'_> {
                 let rows: Vec<&TableRowInfo> = table.rows.iter().collect();
                 self.switch(sel, class, &rows, |c, row| result(c, row))
             }
-            HitPolicy::CollectCount => {
-                let dst = self.int_const(Class::Int, 0);
-                let Reg::Int(n) = dst else { return None };
-                for row in 0..table.rows.len() {
-                    let m = self.bool_reg();
-                    self.emit(Op::RowMatches {
-                        table: t,
-                        row: row as u32,
-                        args: regs.clone().into(),
-                        dst: m,
-                    });
-                    let skip = self.emit(Op::JumpIfZero(m, u32::MAX));
-                    self.emit(Op::Inc(n));
-                    self.land(skip);
-                }
-                Some(dst)
-            }
-            HitPolicy::CollectSum | HitPolicy::CollectMin | HitPolicy::CollectMax => {
+            HitPolicy::CollectCount
+            | HitPolicy::CollectSum
+            | HitPolicy::CollectMin
+            | HitPolicy::CollectMax => {
                 let kind = match table.hit {
+                    HitPolicy::CollectCount => Aggregate::Count,
                     HitPolicy::CollectSum => Aggregate::Sum,
                     HitPolicy::CollectMin => Aggregate::Min,
                     _ => Aggregate::Max,
                 };
-                // A collected sum starts from zero (of the table's type),
-                // a minimum or maximum from the first row that matches.
+                // A count or a collected sum starts from zero (of the
+                // table's type), a minimum or maximum from the first row
+                // that matches.
                 let acc = self.fresh(class);
-                let has = self.bool_reg();
+                let has = self.int_reg();
                 self.emit(Op::Int(has, 0));
-                if kind == Aggregate::Sum {
-                    match (acc, class_of(&table.ret)?) {
-                        (Reg::Int(a), Class::Int) => {
-                            self.emit(Op::Int(a, 0));
+                if matches!(kind, Aggregate::Count | Aggregate::Sum) {
+                    match (kind, acc) {
+                        (Aggregate::Count, Reg::Int(a)) => self.emit(Op::Int(a, 0)),
+                        (_, Reg::Int(a)) if class_of(&table.ret)? == Class::Int => {
+                            self.emit(Op::Int(a, 0))
                         }
-                        (Reg::Num(a), _) => {
-                            self.emit(Op::Num(a, Decimal::ZERO));
-                        }
+                        (Aggregate::Sum, Reg::Num(a)) => self.emit(Op::Num(a, Decimal::ZERO)),
                         _ => return None,
-                    }
+                    };
                     self.emit(Op::Int(has, 1));
                 }
                 for (i, row) in table.rows.iter().enumerate() {
-                    let m = self.bool_reg();
+                    let m = self.int_reg();
                     self.emit(Op::RowMatches {
                         table: t,
                         row: i as u32,
@@ -1083,15 +1073,20 @@ impl Compiler<'_> {
                         dst: m,
                     });
                     let skip = self.emit(Op::JumpIfZero(m, u32::MAX));
-                    self.scoped(|c| {
-                        let v = result(c, row)?;
-                        let v = c.convert(v, class)?;
-                        c.emit(Op::Accumulate { kind, acc, has, v });
-                        Some(())
-                    })?;
+                    match (kind, acc) {
+                        (Aggregate::Count, Reg::Int(n)) => {
+                            self.emit(Op::Inc(n));
+                        }
+                        _ => self.scoped(|c| {
+                            let v = result(c, row)?;
+                            let v = c.convert(v, class)?;
+                            c.emit(Op::Accumulate { kind, acc, has, v });
+                            Some(())
+                        })?,
+                    }
                     self.land(skip);
                 }
-                if kind != Aggregate::Sum {
+                if matches!(kind, Aggregate::Min | Aggregate::Max) {
                     self.emit(Op::FailIfZero(has));
                 }
                 Some(acc)
@@ -1127,11 +1122,11 @@ impl Compiler<'_> {
                 Aggregate::Count => self.int_const(Class::Int, 0),
                 _ => self.fresh(m.class),
             };
-            let has = self.bool_reg();
+            let has = self.int_reg();
             self.emit(Op::Int(has, 0));
             dsts.push((dst, has));
         }
-        let counter = self.bool_reg();
+        let counter = self.int_reg();
         self.emit(Op::IterStart(counter));
         let Reg::Place(elem) = self.fresh(Class::Place) else {
             return None;
@@ -1330,52 +1325,6 @@ fn input_path(e: &Expr) -> Option<Vec<u32>> {
     }
 }
 
-/// The expressions directly inside `e`.
-fn children<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
-    match &e.kind {
-        ExprKind::Const(_)
-        | ExprKind::Input(_)
-        | ExprKind::Def(_)
-        | ExprKind::Local(_)
-        | ExprKind::DecisionDate => {}
-        ExprKind::Field(x, _) | ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Scale(_, x) => f(x),
-        ExprKind::Round(x, ..) => f(x),
-        ExprKind::Arith(_, a, b)
-        | ExprKind::Cmp(_, a, b)
-        | ExprKind::And(a, b)
-        | ExprKind::Or(a, b)
-        | ExprKind::Between(_, a, b) => {
-            f(a);
-            f(b);
-        }
-        ExprKind::In(v, options, _) => {
-            f(v);
-            options.iter().for_each(f);
-        }
-        ExprKind::If(c, t, e) => {
-            f(c);
-            f(t);
-            f(e);
-        }
-        ExprKind::Call(_, args)
-        | ExprKind::Table(_, args)
-        | ExprKind::Builtin(_, args)
-        | ExprKind::List(args) => args.iter().for_each(f),
-        ExprKind::Aggregate {
-            list,
-            projection,
-            filter,
-            if_empty,
-            ..
-        } => {
-            f(list);
-            for x in [projection, filter, if_empty].into_iter().flatten() {
-                f(x);
-            }
-        }
-    }
-}
-
 // ---- running ----------------------------------------------------------------
 
 struct Machine<'a, 'r> {
@@ -1388,17 +1337,6 @@ struct Machine<'a, 'r> {
     args: &'r mut Vec<Value>,
     matched: &'r mut Vec<usize>,
     candidates: &'r mut Vec<u32>,
-}
-
-fn ordering_holds(op: CmpOp, ord: Ordering) -> bool {
-    match op {
-        CmpOp::Eq => ord == Ordering::Equal,
-        CmpOp::Ne => ord != Ordering::Equal,
-        CmpOp::Lt => ord == Ordering::Less,
-        CmpOp::Le => ord != Ordering::Greater,
-        CmpOp::Gt => ord == Ordering::Greater,
-        CmpOp::Ge => ord != Ordering::Less,
-    }
 }
 
 /// Whether `pick` keeps the new value: only when it is strictly smaller
@@ -1542,15 +1480,7 @@ impl<'a> Machine<'a, '_> {
                     let DefBody::Dated(values) = &p.defs.get(*def as usize)?.body else {
                         return None;
                     };
-                    let date = self.d(0)?;
-                    let mut found = None;
-                    for (from, v) in values {
-                        match from {
-                            Some(f) if *f > date => break,
-                            _ => found = Some(v),
-                        }
-                    }
-                    self.store(*dst, found?)?;
+                    self.store(*dst, in_force(values, self.d(0)?)?)?;
                 }
                 Op::Input(i, dst) => {
                     let v = self.inputs.get(*i as usize)?;
@@ -1567,25 +1497,10 @@ impl<'a> Machine<'a, '_> {
                     self.store(*dst, v)?;
                 }
                 Op::Arith(op, d, a, b) => {
-                    let (a, b) = (self.n(*a)?, self.n(*b)?);
-                    let r = match op {
-                        ArithOp::Add => a.checked_add(b),
-                        ArithOp::Sub => a.checked_sub(b),
-                        ArithOp::Mul => a.checked_mul(b),
-                        ArithOp::Div if b.is_zero() => None,
-                        ArithOp::Div => a.checked_div(b),
-                    };
-                    self.set_n(*d, r?)?;
+                    self.set_n(*d, decimal_arith(*op, self.n(*a)?, self.n(*b)?)?)?;
                 }
                 Op::ArithInt(op, d, a, b) => {
-                    let (a, b) = (self.i(*a)?, self.i(*b)?);
-                    let r = match op {
-                        ArithOp::Add => a.checked_add(b),
-                        ArithOp::Sub => a.checked_sub(b),
-                        ArithOp::Mul => a.checked_mul(b),
-                        ArithOp::Div => None,
-                    };
-                    self.set_i(*d, r?)?;
+                    self.set_i(*d, integer_arith(*op, self.i(*a)?, self.i(*b)?)?)?;
                 }
                 Op::NegNum(d, s) => self.set_n(*d, -self.n(*s)?)?,
                 Op::NegInt(d, s) => self.set_i(*d, self.i(*s)?.checked_neg()?)?,
