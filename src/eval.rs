@@ -1372,33 +1372,13 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
     let base = x
         .as_decimal()
         .ok_or_else(|| fail("internal", span, "not a number"))?;
-    let threshold = |i: usize| s.brackets.get(i).and_then(|(t, _)| t.as_decimal());
     match s.kind {
-        ScaleKind::Marginal => {
-            let mut total = Decimal::ZERO;
-            for (i, (t, rate)) in s.brackets.iter().enumerate() {
-                let (Some(t), Some(rate)) = (t.as_decimal(), rate.as_decimal()) else {
-                    continue;
-                };
-                if base <= t {
-                    break;
-                }
-                let top = threshold(i + 1).map(|n| base.min(n)).unwrap_or(base);
-                let part = top
-                    .checked_sub(t)
-                    .and_then(|w| w.checked_mul(rate))
-                    .ok_or_else(|| too_large(span))?;
-                total = total.checked_add(part).ok_or_else(|| too_large(span))?;
-            }
-            Ok(Value::Num(total))
-        }
+        ScaleKind::Marginal => marginal_total(s, base)
+            .map(Value::Num)
+            .ok_or_else(|| too_large(span)),
         ScaleKind::SingleAmount => {
-            let first = threshold(0);
-            let below = match first {
-                Some(f) => base < f,
-                None => true,
-            };
-            if below {
+            let Some(chosen) = bracket_of(s, base) else {
+                let first = s.brackets.first().and_then(|(t, _)| t.as_decimal());
                 return Err(fail(
                     "below-scale",
                     span,
@@ -1409,21 +1389,52 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
                     s.name,
                     first.map(|f| f.to_string()).unwrap_or_default()
                 )));
-            }
-            let mut chosen = 0;
-            for (i, t) in s.brackets.iter().enumerate() {
-                let Some(t) = t.0.as_decimal() else { continue };
-                let inside = if s.strict { base > t } else { base >= t };
-                if inside {
-                    chosen = i;
-                }
-            }
+            };
             s.brackets
                 .get(chosen)
                 .map(|(_, v)| v.clone())
                 .ok_or_else(|| fail("internal", span, "empty scale"))
         }
     }
+}
+
+/// A marginal scale's total at `base`: each bracket's rate on the part of
+/// `base` within it. `None` on overflow.
+pub(crate) fn marginal_total(s: &ScaleInfo, base: Decimal) -> Option<Decimal> {
+    let threshold = |i: usize| s.brackets.get(i).and_then(|(t, _)| t.as_decimal());
+    let mut total = Decimal::ZERO;
+    for (i, (t, rate)) in s.brackets.iter().enumerate() {
+        let (Some(t), Some(rate)) = (t.as_decimal(), rate.as_decimal()) else {
+            continue;
+        };
+        if base <= t {
+            break;
+        }
+        let top = threshold(i + 1).map(|n| base.min(n)).unwrap_or(base);
+        total = total.checked_add(top.checked_sub(t)?.checked_mul(rate)?)?;
+    }
+    Some(total)
+}
+
+/// The bracket of a single-amount scale that `base` falls in: the last
+/// whose threshold it reaches (passes, for a strict scale). The checker
+/// makes thresholds increase, so the search stops at the first bracket not
+/// reached. `None` when `base` is below the first.
+pub(crate) fn bracket_of(s: &ScaleInfo, base: Decimal) -> Option<usize> {
+    let first = s.brackets.first().and_then(|(t, _)| t.as_decimal())?;
+    if base < first {
+        return None;
+    }
+    let mut chosen = 0;
+    for (i, (t, _)) in s.brackets.iter().enumerate() {
+        let Some(t) = t.as_decimal() else { continue };
+        if if s.strict { base > t } else { base >= t } {
+            chosen = i;
+        } else {
+            break;
+        }
+    }
+    Some(chosen)
 }
 
 /// A decision as services receive it; the schema is in `docs/cli.md`.

@@ -8,7 +8,10 @@
 //! computed once, in dependency order, without a cache; a function is
 //! expanded where it is called, and a call repeated with the same arguments
 //! (`age_of(p)` in several rules about one member) is computed once; parts
-//! of the inputs are read in place.
+//! of the inputs are read in place. What depends on nothing but the
+//! decision date (constants, parameters in force, a table row chosen by
+//! the date, a comparison of the date) goes to a prelude, which runs for
+//! the first case of a date and is kept for the next ones.
 //!
 //! A plan speeds the interpreter up and never overrules it. A rulebook that
 //! uses what plans do not cover (text, durations, lists built by a rule)
@@ -22,11 +25,11 @@
 //! row tests, the same order of operands), so both give the same values to
 //! the last decimal place: `tests/plan.rs` holds them to that.
 
-use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget};
+use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
 use crate::dates;
 use crate::eval::{
-    decimal_arith, find_rows, in_force, integer_arith, ordering_holds, round, scale_value, Case,
-    Decision, FailedCriterion,
+    bracket_of, decimal_arith, find_rows, in_force, integer_arith, marginal_total, ordering_holds,
+    round, Case, Decision, FailedCriterion,
 };
 use crate::ir::*;
 use crate::value::{Duration, Type, Value};
@@ -135,17 +138,19 @@ enum Op {
         has: u32,
         v: Reg,
     },
-    /// The one row of a unique or first-hit table that matches.
+    /// The one row of a unique or first-hit table that matches. An
+    /// argument no row tests (its column all `-`) is left out.
     Row {
         table: u32,
-        args: Box<[Reg]>,
+        args: Box<[Option<Reg>]>,
         dst: u32,
     },
-    /// Whether one row of a collecting table matches.
+    /// Whether one row of a collecting table matches; an argument the row
+    /// does not test is left out.
     RowMatches {
         table: u32,
         row: u32,
-        args: Box<[Reg]>,
+        args: Box<[Option<Reg>]>,
         dst: u32,
     },
     Switch(u32, Box<[u32]>),
@@ -155,13 +160,113 @@ enum Op {
     Fail,
 }
 
+/// A register's place in the files: integers, truth values and enum
+/// variants share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Slot {
+    Num(u32),
+    Int(u32),
+    Date(u32),
+    Place(u32),
+}
+
+impl Reg {
+    fn slot(self) -> Slot {
+        match self {
+            Reg::Num(r) => Slot::Num(r),
+            Reg::Int(r) | Reg::Bool(r) | Reg::Enum(r) => Slot::Int(r),
+            Reg::Date(r) => Slot::Date(r),
+            Reg::Place(r) => Slot::Place(r),
+        }
+    }
+}
+
+impl Op {
+    /// For a step that computes a value from registers, and only from
+    /// them: the register it writes and those it reads. `None` for every
+    /// other step (reading the inputs, jumps, accumulating).
+    fn computes(&self) -> Option<(Slot, Vec<Slot>)> {
+        let (n, i, d) = (Slot::Num, Slot::Int, Slot::Date);
+        Some(match self {
+            Op::Num(x, _) => (n(*x), vec![]),
+            Op::Int(x, _) => (i(*x), vec![]),
+            Op::Date(x, _) => (d(*x), vec![]),
+            Op::IntToNum(x, a) => (n(*x), vec![i(*a)]),
+            Op::Shift(x, a, _, _) => (d(*x), vec![d(*a)]),
+            Op::Param(_, x) => (x.slot(), vec![d(0)]),
+            Op::Arith(_, x, a, b) => (n(*x), vec![n(*a), n(*b)]),
+            Op::ArithInt(_, x, a, b) => (i(*x), vec![i(*a), i(*b)]),
+            Op::NegNum(x, a) => (n(*x), vec![n(*a)]),
+            Op::NegInt(x, a) | Op::Not(x, a) => (i(*x), vec![i(*a)]),
+            Op::CmpNum(_, x, a, b) => (i(*x), vec![n(*a), n(*b)]),
+            Op::CmpInt(_, x, a, b) => (i(*x), vec![i(*a), i(*b)]),
+            Op::CmpDate(_, x, a, b) | Op::Between(_, x, a, b) => (i(*x), vec![d(*a), d(*b)]),
+            Op::Round(x, a, _, _) => (n(*x), vec![a.slot()]),
+            Op::Scale(_, x, a) | Op::Abs(x, a) => (x.slot(), vec![a.slot()]),
+            Op::DateOf(_, x, a) => (d(*x), vec![d(*a)]),
+            Op::Row { args, dst, .. } | Op::RowMatches { args, dst, .. } => {
+                (i(*dst), args.iter().flatten().map(|r| r.slot()).collect())
+            }
+            _ => return None,
+        })
+    }
+
+    /// Makes a step that computes `from` (and is the only one to write
+    /// it) write `to` instead; false when it is not such a step.
+    fn retarget(&mut self, from: Reg, to: Reg) -> bool {
+        if from.class() != to.class() {
+            return false;
+        }
+        let (Slot::Num(index) | Slot::Int(index) | Slot::Date(index) | Slot::Place(index)) =
+            to.slot();
+        let writes_from = self.computes().is_some_and(|(w, _)| w == from.slot());
+        match self {
+            Op::IntToNum(x, _)
+            | Op::Shift(x, ..)
+            | Op::Arith(_, x, ..)
+            | Op::ArithInt(_, x, ..)
+            | Op::NegNum(x, _)
+            | Op::NegInt(x, _)
+            | Op::Not(x, _)
+            | Op::CmpNum(_, x, ..)
+            | Op::CmpInt(_, x, ..)
+            | Op::CmpDate(_, x, ..)
+            | Op::Between(_, x, ..)
+            | Op::Round(x, ..)
+            | Op::DateOf(_, x, _)
+                if writes_from =>
+            {
+                *x = index;
+                true
+            }
+            Op::Param(_, x)
+            | Op::Input(_, x)
+            | Op::Field(_, _, x)
+            | Op::Load(_, x)
+            | Op::Scale(_, x, _)
+            | Op::Abs(x, _)
+                if *x == from =>
+            {
+                *x = to;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A compiled plan for one program. See the module's documentation.
 #[derive(Debug)]
 pub struct Plan {
+    /// Tells this plan's registers from another's in a `Registers`.
+    id: u64,
+    /// The steps whose values depend on nothing but the decision date:
+    /// run for the first case of a date, and kept for the next cases.
+    prelude: Vec<Op>,
     code: Vec<Op>,
     criteria_end: usize,
     criteria: Vec<u32>,
-    outputs: Vec<(u32, Reg, Type)>,
+    outputs: Vec<(u32, Reg)>,
     nums: usize,
     ints: usize,
     dates: usize,
@@ -178,7 +283,12 @@ pub struct Registers {
     args: Vec<Value>,
     matched: Vec<usize>,
     candidates: Vec<u32>,
+    /// The plan and decision date whose prelude the registers hold.
+    prelude_for: Option<(u64, NaiveDate)>,
 }
+
+/// Numbers the plans, so that registers know whose prelude they hold.
+static PLANS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Where places point before anything is read: never read, since every
 /// register is written before it is used.
@@ -204,7 +314,10 @@ impl Plan {
     pub fn compile(p: &Program) -> Option<Plan> {
         let mut c = Compiler {
             p,
+            prelude: Vec::new(),
             code: Vec::new(),
+            invariant: std::iter::once(Slot::Date(0)).collect(),
+            constants: HashMap::new(),
             nums: 0,
             ints: 0,
             dates: 1, // date register 0 holds the decision date
@@ -234,12 +347,28 @@ impl Plan {
         let mut outputs = Vec::new();
         for &o in &p.outputs {
             let r = c.ensure_def(o)?;
-            outputs.push((o, r, p.defs.get(o as usize)?.ty.clone()));
+            // An output's register is of its type, so that its value is
+            // built as the interpreter builds it.
+            let fits = matches!(
+                (r, &p.defs.get(o as usize)?.ty),
+                (Reg::Int(_), Type::Integer)
+                    | (Reg::Num(_), Type::Money | Type::Decimal | Type::Percent)
+                    | (Reg::Bool(_), Type::Bool)
+                    | (Reg::Enum(_), Type::Enum(_))
+                    | (Reg::Date(_), Type::Date)
+                    | (Reg::Place(_), Type::Record(_) | Type::List(_))
+            );
+            if !fits {
+                return None;
+            }
+            outputs.push((o, r));
         }
-        if c.code.len() > MAX_STEPS {
+        if c.code.len() + c.prelude.len() > MAX_STEPS {
             return None;
         }
         Some(Plan {
+            id: PLANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            prelude: c.prelude,
             code: c.code,
             criteria_end,
             criteria,
@@ -280,8 +409,14 @@ impl Plan {
         }
         m.set_d(0, case.decision_date)?;
         m.places.resize(self.places, &NOTHING);
-        let decision = self.run(p, &mut m);
+        // Only the prelude writes its registers, so they keep their values
+        // from one case to the next on the same date. A prelude that fails
+        // gives the case to the interpreter, as any failure does.
+        let key = (self.id, case.decision_date);
+        let ready = regs.prelude_for == Some(key) || m.exec(&self.prelude, 0).is_some();
+        let decision = if ready { self.run(p, &mut m) } else { None };
         regs.places = relabel(m.places);
+        regs.prelude_for = ready.then_some(key);
         decision
     }
 
@@ -303,9 +438,15 @@ impl Plan {
         let mut outputs = Vec::new();
         if eligible {
             m.exec(&self.code, self.criteria_end)?;
-            outputs.reserve_exact(self.outputs.len());
-            for (o, r, ty) in &self.outputs {
-                outputs.push((*o, m.output(*r, ty)?));
+            // Amounts are written into values made ahead: moving a `Value`
+            // built apart into the vector costs more than computing it.
+            outputs.resize(self.outputs.len(), (0, Value::Num(Decimal::ZERO)));
+            for (slot, &(o, r)) in outputs.iter_mut().zip(&self.outputs) {
+                slot.0 = o;
+                match (r, &mut slot.1) {
+                    (Reg::Num(x), Value::Num(d)) => *d = m.n(x)?,
+                    (_, v) => *v = m.value(r)?,
+                }
             }
         }
         Some(Decision {
@@ -329,7 +470,13 @@ enum Known {
 
 struct Compiler<'p> {
     p: &'p Program,
+    /// See `Plan::prelude`.
+    prelude: Vec<Op>,
     code: Vec<Op>,
+    /// The registers the prelude computes.
+    invariant: std::collections::HashSet<Slot>,
+    /// The prelude's register for each constant.
+    constants: HashMap<Constant, Reg>,
     nums: u32,
     ints: u32,
     dates: u32,
@@ -344,6 +491,17 @@ struct Compiler<'p> {
     /// The definitions the part being compiled (the criteria, then the
     /// outputs) needs, directly or not: those that may join a pass.
     wanted: Vec<bool>,
+}
+
+/// A constant as a key: an amount with its scale, so that `1` and `1.00`
+/// stay apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Constant {
+    Num([u8; 16]),
+    Int(i64),
+    Bool(i64),
+    Enum(i64),
+    Date(NaiveDate),
 }
 
 /// The registers of a frame's locals (parameters, table columns, list
@@ -369,6 +527,62 @@ impl Compiler<'_> {
     fn emit(&mut self, op: Op) -> u32 {
         self.code.push(op);
         self.code.len() as u32 - 1
+    }
+
+    /// Emits a step that computes a value (see `Op::computes`): into the
+    /// prelude when what it reads is the prelude's.
+    fn emit_value(&mut self, op: Op) {
+        match op.computes() {
+            Some((dst, reads)) if reads.iter().all(|r| self.invariant.contains(r)) => {
+                self.invariant.insert(dst);
+                self.prelude.push(op);
+            }
+            _ => self.code.push(op),
+        }
+    }
+
+    /// The register holding a constant, computed once in the prelude.
+    fn constant(&mut self, c: Constant) -> Option<Reg> {
+        if let Some(r) = self.constants.get(&c) {
+            return Some(*r);
+        }
+        let class = match c {
+            Constant::Num(_) => Class::Num,
+            Constant::Int(_) => Class::Int,
+            Constant::Bool(_) => Class::Bool,
+            Constant::Enum(_) => Class::Enum,
+            Constant::Date(_) => Class::Date,
+        };
+        let r = self.fresh(class);
+        let op = match (c, r) {
+            (Constant::Num(bytes), Reg::Num(n)) => Op::Num(n, Decimal::deserialize(bytes)),
+            (Constant::Int(v) | Constant::Bool(v) | Constant::Enum(v), _) => {
+                Op::Int(Self::int_of(r)?, v)
+            }
+            (Constant::Date(d), Reg::Date(n)) => Op::Date(n, d),
+            _ => return None,
+        };
+        self.emit_value(op);
+        self.constants.insert(c, r);
+        Some(r)
+    }
+
+    fn is_invariant(&self, r: Reg) -> bool {
+        self.invariant.contains(&r.slot())
+    }
+
+    /// Ends a branch that began at step `start` by putting its value `r`
+    /// into the joining register `dst`. When the branch's last step
+    /// computed `r`, that step writes `dst` instead: `r` is then the
+    /// branch's own, known only in its scope, which closes here.
+    fn join(&mut self, dst: Reg, r: Reg, start: u32) {
+        let last = self.here().checked_sub(1).filter(|l| *l >= start);
+        if let Some(op) = last.and_then(|l| self.code.get_mut(l as usize)) {
+            if op.retarget(r, dst) {
+                return;
+            }
+        }
+        self.emit(Op::Move(dst, r));
     }
 
     fn here(&self) -> u32 {
@@ -397,7 +611,18 @@ impl Compiler<'_> {
     }
 
     fn remember(&mut self, k: Known, r: Reg) {
-        if let Some(m) = self.memo.last_mut() {
+        // What the prelude computes is known everywhere after it.
+        let everywhere = self.is_invariant(r)
+            && match &k {
+                Known::Call(_, args) => args.iter().all(|a| self.is_invariant(*a)),
+                Known::Input(_) | Known::Field(..) => false,
+            };
+        let scope = if everywhere {
+            self.memo.first_mut()
+        } else {
+            self.memo.last_mut()
+        };
+        if let Some(m) = scope {
             m.insert(k, r);
         }
     }
@@ -420,7 +645,7 @@ impl Compiler<'_> {
                 let Reg::Num(n) = self.fresh(Class::Num) else {
                     return None;
                 };
-                self.emit(Op::IntToNum(n, i));
+                self.emit_value(Op::IntToNum(n, i));
                 Some(Reg::Num(n))
             }
             _ => None,
@@ -447,7 +672,7 @@ impl Compiler<'_> {
         let r = match &d.body {
             DefBody::Dated(_) => {
                 let dst = self.fresh(class);
-                self.emit(Op::Param(i, dst));
+                self.emit_value(Op::Param(i, dst));
                 dst
             }
             DefBody::Rule { base, overrides } => {
@@ -623,11 +848,12 @@ impl Compiler<'_> {
         let mut targets = Vec::with_capacity(blocks.len());
         let mut ends = Vec::with_capacity(blocks.len());
         for b in blocks {
-            targets.push(self.here());
+            let start = self.here();
+            targets.push(start);
             self.scoped(|c| {
                 let r = block(c, b)?;
                 let r = c.convert(r, class)?;
-                c.emit(Op::Move(dst, r));
+                c.join(dst, r, start);
                 Some(())
             })?;
             ends.push(self.emit(Op::Jump(u32::MAX)));
@@ -686,30 +912,17 @@ impl Compiler<'_> {
     fn expr_raw(&mut self, e: &Expr, env: &mut Frame, class: Class) -> Option<Reg> {
         let p = self.p;
         Some(match &e.kind {
-            ExprKind::Const(v) => match v {
-                Value::Num(d) => {
-                    let r = self.fresh(Class::Num);
-                    let Reg::Num(n) = r else { return None };
-                    self.emit(Op::Num(n, *d));
-                    r
-                }
+            ExprKind::Const(v) => self.constant(match v {
+                Value::Num(d) => Constant::Num(d.serialize()),
                 Value::Int(i) if class == Class::Num => {
-                    let r = self.fresh(Class::Num);
-                    let Reg::Num(n) = r else { return None };
-                    self.emit(Op::Num(n, Decimal::from(*i)));
-                    r
+                    Constant::Num(Decimal::from(*i).serialize())
                 }
-                Value::Int(i) => self.int_const(Class::Int, *i),
-                Value::Bool(b) => self.int_const(Class::Bool, i64::from(*b)),
-                Value::Enum(x) => self.int_const(Class::Enum, i64::from(*x)),
-                Value::Date(d) => {
-                    let r = self.fresh(Class::Date);
-                    let Reg::Date(n) = r else { return None };
-                    self.emit(Op::Date(n, *d));
-                    r
-                }
+                Value::Int(i) => Constant::Int(*i),
+                Value::Bool(b) => Constant::Bool(i64::from(*b)),
+                Value::Enum(x) => Constant::Enum(i64::from(*x)),
+                Value::Date(d) => Constant::Date(*d),
                 _ => return None,
-            },
+            })?,
             ExprKind::Input(i) => {
                 let k = Known::Input(*i);
                 if let Some(r) = self.recall(&k) {
@@ -740,13 +953,13 @@ impl Compiler<'_> {
                 Reg::Num(s) => {
                     let dst = self.fresh(Class::Num);
                     let Reg::Num(d) = dst else { return None };
-                    self.emit(Op::NegNum(d, s));
+                    self.emit_value(Op::NegNum(d, s));
                     dst
                 }
                 Reg::Int(s) => {
                     let dst = self.fresh(Class::Int);
                     let Reg::Int(d) = dst else { return None };
-                    self.emit(Op::NegInt(d, s));
+                    self.emit_value(Op::NegInt(d, s));
                     dst
                 }
                 _ => return None,
@@ -756,7 +969,7 @@ impl Compiler<'_> {
                     return None;
                 };
                 let d = self.int_reg();
-                self.emit(Op::Not(d, s));
+                self.emit_value(Op::Not(d, s));
                 Reg::Bool(d)
             }
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {
@@ -771,11 +984,12 @@ impl Compiler<'_> {
                 } else {
                     self.emit(Op::JumpIfNonZero(d, u32::MAX))
                 };
+                let start = self.here();
                 self.scoped(|c| {
                     let Reg::Bool(y) = c.expr(b, env)? else {
                         return None;
                     };
-                    c.emit(Op::Move(Reg::Bool(d), Reg::Bool(y)));
+                    c.join(Reg::Bool(d), Reg::Bool(y), start);
                     Some(())
                 })?;
                 self.land(skip);
@@ -804,7 +1018,7 @@ impl Compiler<'_> {
                     };
                     let dst = self.fresh(Class::Date);
                     let Reg::Date(d) = dst else { return None };
-                    self.emit(Op::Shift(d, x, by, back));
+                    self.emit_value(Op::Shift(d, x, by, back));
                     return Some(dst);
                 }
                 let x = self.expr(a, env)?;
@@ -813,7 +1027,7 @@ impl Compiler<'_> {
                     (Reg::Int(x), Reg::Int(y)) if *op != ArithOp::Div => {
                         let dst = self.fresh(Class::Int);
                         let Reg::Int(d) = dst else { return None };
-                        self.emit(Op::ArithInt(*op, d, x, y));
+                        self.emit_value(Op::ArithInt(*op, d, x, y));
                         dst
                     }
                     _ => {
@@ -824,7 +1038,7 @@ impl Compiler<'_> {
                         };
                         let dst = self.fresh(Class::Num);
                         let Reg::Num(d) = dst else { return None };
-                        self.emit(Op::Arith(*op, d, x, y));
+                        self.emit_value(Op::Arith(*op, d, x, y));
                         dst
                     }
                 }
@@ -858,18 +1072,20 @@ impl Compiler<'_> {
                 };
                 let dst = self.fresh(class);
                 let otherwise = self.emit(Op::JumpIfZero(c, u32::MAX));
+                let start = self.here();
                 self.scoped(|c| {
                     let r = c.expr(t, env)?;
                     let r = c.convert(r, class)?;
-                    c.emit(Op::Move(dst, r));
+                    c.join(dst, r, start);
                     Some(())
                 })?;
                 let end = self.emit(Op::Jump(u32::MAX));
                 self.land(otherwise);
+                let start = self.here();
                 self.scoped(|c| {
                     let r = c.expr(f, env)?;
                     let r = c.convert(r, class)?;
-                    c.emit(Op::Move(dst, r));
+                    c.join(dst, r, start);
                     Some(())
                 })?;
                 self.land(end);
@@ -902,7 +1118,7 @@ impl Compiler<'_> {
             ExprKind::Scale(s, arg) => {
                 let x = self.expr(arg, env)?;
                 let dst = self.fresh(class);
-                self.emit(Op::Scale(*s, dst, x));
+                self.emit_value(Op::Scale(*s, dst, x));
                 dst
             }
             ExprKind::Builtin(b, args) => match b {
@@ -923,7 +1139,7 @@ impl Compiler<'_> {
                 Builtin::Abs => {
                     let x = self.expr(args.first()?, env)?;
                     let dst = self.fresh(x.class());
-                    self.emit(Op::Abs(dst, x));
+                    self.emit_value(Op::Abs(dst, x));
                     dst
                 }
                 Builtin::FirstDayOfMonth
@@ -935,7 +1151,7 @@ impl Compiler<'_> {
                     };
                     let dst = self.fresh(Class::Date);
                     let Reg::Date(d) = dst else { return None };
-                    self.emit(Op::DateOf(*b, d, x));
+                    self.emit_value(Op::DateOf(*b, d, x));
                     dst
                 }
                 Builtin::Years | Builtin::Months | Builtin::Days => return None,
@@ -947,7 +1163,7 @@ impl Compiler<'_> {
                 };
                 let dst = self.fresh(Class::Int);
                 let Reg::Int(d) = dst else { return None };
-                self.emit(Op::Between(*unit, d, x, y));
+                self.emit_value(Op::Between(*unit, d, x, y));
                 dst
             }
             ExprKind::Aggregate { .. } => {
@@ -962,13 +1178,14 @@ impl Compiler<'_> {
                 }
                 let dst = self.fresh(Class::Num);
                 let Reg::Num(d) = dst else { return None };
-                self.emit(Op::Round(d, x, *target, *mode));
+                self.emit_value(Op::Round(d, x, *target, *mode));
                 dst
             }
         })
     }
 
-    fn int_const(&mut self, class: Class, v: i64) -> Reg {
+    /// A register of `class` set to `v` here, which later steps change.
+    fn variable(&mut self, class: Class, v: i64) -> Reg {
         let r = self.fresh(class);
         if let Some(i) = Self::int_of(r) {
             self.emit(Op::Int(i, v));
@@ -984,10 +1201,10 @@ impl Compiler<'_> {
             (Reg::Int(a), Reg::Int(b))
             | (Reg::Bool(a), Reg::Bool(b))
             | (Reg::Enum(a), Reg::Enum(b)) => {
-                self.emit(Op::CmpInt(op, d, a, b));
+                self.emit_value(Op::CmpInt(op, d, a, b));
             }
             (Reg::Date(a), Reg::Date(b)) => {
-                self.emit(Op::CmpDate(op, d, a, b));
+                self.emit_value(Op::CmpDate(op, d, a, b));
             }
             (Reg::Num(_) | Reg::Int(_), Reg::Num(_) | Reg::Int(_)) => {
                 let (Reg::Num(a), Reg::Num(b)) =
@@ -995,7 +1212,7 @@ impl Compiler<'_> {
                 else {
                     return None;
                 };
-                self.emit(Op::CmpNum(op, d, a, b));
+                self.emit_value(Op::CmpNum(op, d, a, b));
             }
             _ => return None,
         }
@@ -1026,12 +1243,24 @@ impl Compiler<'_> {
             c.depth -= 1;
             r
         };
+        // Arguments a row does not test are left out of its steps, so that
+        // a lookup by the decision date alone can go to the prelude.
+        let tested = |rows: &[TableRowInfo]| -> Box<[Option<Reg>]> {
+            regs.iter()
+                .enumerate()
+                .map(|(c, r)| {
+                    rows.iter()
+                        .any(|row| !matches!(row.tests.get(c), Some(CellTest::Any)))
+                        .then_some(*r)
+                })
+                .collect()
+        };
         match table.hit {
             HitPolicy::Unique | HitPolicy::First => {
                 let sel = self.int_reg();
-                self.emit(Op::Row {
+                self.emit_value(Op::Row {
                     table: t,
-                    args: regs.clone().into(),
+                    args: tested(&table.rows),
                     dst: sel,
                 });
                 let rows: Vec<&TableRowInfo> = table.rows.iter().collect();
@@ -1066,10 +1295,10 @@ impl Compiler<'_> {
                 }
                 for (i, row) in table.rows.iter().enumerate() {
                     let m = self.int_reg();
-                    self.emit(Op::RowMatches {
+                    self.emit_value(Op::RowMatches {
                         table: t,
                         row: i as u32,
-                        args: regs.clone().into(),
+                        args: tested(std::slice::from_ref(row)),
                         dst: m,
                     });
                     let skip = self.emit(Op::JumpIfZero(m, u32::MAX));
@@ -1117,9 +1346,9 @@ impl Compiler<'_> {
         let mut dsts = Vec::with_capacity(members.len());
         for m in members {
             let dst = match m.kind {
-                Aggregate::Any => self.int_const(Class::Bool, 0),
-                Aggregate::All => self.int_const(Class::Bool, 1),
-                Aggregate::Count => self.int_const(Class::Int, 0),
+                Aggregate::Any => self.variable(Class::Bool, 0),
+                Aggregate::All => self.variable(Class::Bool, 1),
+                Aggregate::Count => self.variable(Class::Int, 0),
                 _ => self.fresh(m.class),
             };
             let has = self.int_reg();
@@ -1408,19 +1637,6 @@ impl<'a> Machine<'a, '_> {
         })
     }
 
-    /// An output's value, as the interpreter builds it for its type.
-    fn output(&self, r: Reg, ty: &Type) -> Option<Value> {
-        match (r, ty) {
-            (Reg::Int(_), Type::Integer)
-            | (Reg::Num(_), Type::Money | Type::Decimal | Type::Percent)
-            | (Reg::Bool(_), Type::Bool)
-            | (Reg::Enum(_), Type::Enum(_))
-            | (Reg::Date(_), Type::Date)
-            | (Reg::Place(_), Type::Record(_) | Type::List(_)) => self.value(r),
-            _ => None,
-        }
-    }
-
     fn copy(&mut self, dst: Reg, src: Reg) -> Option<()> {
         match (dst, src) {
             (Reg::Num(d), Reg::Num(s)) => self.set_n(d, self.n(s)?),
@@ -1550,9 +1766,21 @@ impl<'a> Machine<'a, '_> {
                 }
                 Op::Scale(s, dst, x) => {
                     let scale = self.p.scales.get(*s as usize)?;
-                    let x = self.value(*x)?;
-                    let v = scale_value(scale, &x, scale.span).ok()?;
-                    self.store_scalar(*dst, &v)?;
+                    let x = match *x {
+                        Reg::Num(r) => self.n(r)?,
+                        Reg::Int(r) => Decimal::from(self.i(r)?),
+                        _ => return None,
+                    };
+                    match scale.kind {
+                        ScaleKind::Marginal => {
+                            let Reg::Num(d) = *dst else { return None };
+                            self.set_n(d, marginal_total(scale, x)?)?;
+                        }
+                        ScaleKind::SingleAmount => {
+                            let (_, v) = scale.brackets.get(bracket_of(scale, x)?)?;
+                            self.store_scalar(*dst, v)?;
+                        }
+                    }
                 }
                 Op::DateOf(b, d, x) => {
                     let x = self.d(*x)?;
@@ -1612,7 +1840,11 @@ impl<'a> Machine<'a, '_> {
                     let t = self.p.tables.get(*table as usize)?;
                     self.args.clear();
                     for r in args.iter() {
-                        let v = self.value(*r)?;
+                        // A column no row tests matches any value.
+                        let v = match r {
+                            Some(r) => self.value(*r)?,
+                            None => Value::Bool(false),
+                        };
                         self.args.push(v);
                     }
                     self.matched.clear();
@@ -1634,6 +1866,7 @@ impl<'a> Machine<'a, '_> {
                     let row = t.rows.get(*row as usize)?;
                     let mut all = true;
                     for (test, r) in row.tests.iter().zip(args.iter()) {
+                        let Some(r) = r else { continue };
                         if !test.matches(&self.value(*r)?) {
                             all = false;
                             break;

@@ -304,3 +304,53 @@ fn conflicting_overrides_are_the_interpreters_error() {
     // A tie below the winning rank does not matter.
     assert_eq!(run(&c(10, true, true)), (true, Ok("[(0, Num(0))]".into())));
 }
+
+#[test]
+fn what_depends_on_the_date_alone_is_kept_per_plan_and_date() {
+    // `rate` has no value before 2019, so the prelude (which looks it up
+    // first) fails for 2018; the table's `size` column is all `-`, so its
+    // row is chosen by the date alone, in the prelude too.
+    let body = |rate_2020: &str| {
+        format!(
+            "parameter rate: percent\n  = 10 % from 2019-01-01\n  = {rate_2020} from 2020-01-01\n\
+             table band(on: date 2018-01-01 or more, size: integer) -> money\n  \
+             | on                       | size | band |\n  \
+             | 2018-01-01 to 2018-12-31 | -    | 3 €  |\n  \
+             | 2019-01-01 to 2019-12-31 | -    | 5 €  |\n  \
+             | 2020-01-01 or more       | -    | 7 €  |\n\
+             input c {{ a: money, n: integer }}\n\
+             output due: money = if decision date < 2019-01-01 then 0 € else c.a * rate\n\
+             output fee: money = band(decision date, c.n)\n"
+        )
+    };
+    let (p, q) = (program(&body("20 %")), program(&body("30 %")));
+    let options = Options { explain: false };
+    let mut regs = Registers::default();
+    // Whether the plan decided the case, and the decision's outputs, after
+    // checking that a plan's decision is the interpreter's.
+    let mut decide = |p: &Program, date: &str, a: u32| {
+        let c = case(
+            p,
+            &format!("decision_date: {date}\nc: {{ a: {a} €, n: 1 }}"),
+        );
+        let want = interpret(p, &c, &options, &mut Scratch::default()).unwrap();
+        let got = p.plan().unwrap().decide(p, &c, &mut regs);
+        if let Some(got) = &got {
+            assert_eq!(format!("{:?}", got.outputs), format!("{:?}", want.outputs));
+        }
+        (got.is_some(), format!("{:?}", want.outputs))
+    };
+    let outputs = |due: &str, fee: u32| format!("[(1, Num({due})), (2, Num({fee}))]");
+    assert_eq!(decide(&p, "2020-06-01", 100), (true, outputs("20.00", 7)));
+    assert_eq!(decide(&p, "2020-06-01", 200), (true, outputs("40.00", 7)));
+    // Another plan on the same registers and date.
+    assert_eq!(decide(&q, "2020-06-01", 100), (true, outputs("30.00", 7)));
+    assert_eq!(decide(&p, "2020-06-01", 100), (true, outputs("20.00", 7)));
+    // Another date.
+    assert_eq!(decide(&p, "2019-06-01", 100), (true, outputs("10.00", 5)));
+    // No rate in force: the plan leaves the case to the interpreter, again
+    // for the next case on that date (what the prelude left is not kept).
+    assert_eq!(decide(&p, "2018-06-01", 100), (false, outputs("0", 3)));
+    assert_eq!(decide(&p, "2018-06-01", 100), (false, outputs("0", 3)));
+    assert_eq!(decide(&p, "2020-06-01", 300), (true, outputs("60.00", 7)));
+}
