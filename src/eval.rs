@@ -7,7 +7,7 @@ use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, Sca
 use crate::dates;
 use crate::diagnostic::Span;
 use crate::ir::*;
-use crate::value::{Duration, Type, Value};
+use crate::value::{compare_amounts, Duration, Type, Value};
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -1407,10 +1407,14 @@ pub(crate) fn marginal_total(s: &ScaleInfo, base: Decimal) -> Option<Decimal> {
         let (Some(t), Some(rate)) = (t.as_decimal(), rate.as_decimal()) else {
             continue;
         };
-        if base <= t {
+        if compare_amounts(base, t) != Ordering::Greater {
             break;
         }
-        let top = threshold(i + 1).map(|n| base.min(n)).unwrap_or(base);
+        // The smaller of the two, `base` on a tie (as `Ord::min`).
+        let top = match threshold(i + 1) {
+            Some(n) if compare_amounts(n, base) == Ordering::Less => n,
+            _ => base,
+        };
         total = total.checked_add(top.checked_sub(t)?.checked_mul(rate)?)?;
     }
     Some(total)
@@ -1422,13 +1426,14 @@ pub(crate) fn marginal_total(s: &ScaleInfo, base: Decimal) -> Option<Decimal> {
 /// reached. `None` when `base` is below the first.
 pub(crate) fn bracket_of(s: &ScaleInfo, base: Decimal) -> Option<usize> {
     let first = s.brackets.first().and_then(|(t, _)| t.as_decimal())?;
-    if base < first {
+    if compare_amounts(base, first) == Ordering::Less {
         return None;
     }
     let mut chosen = 0;
     for (i, (t, _)) in s.brackets.iter().enumerate() {
         let Some(t) = t.as_decimal() else { continue };
-        if if s.strict { base > t } else { base >= t } {
+        let ord = compare_amounts(base, t);
+        if ord == Ordering::Greater || (!s.strict && ord == Ordering::Equal) {
             chosen = i;
         } else {
             break;

@@ -32,7 +32,7 @@ use crate::eval::{
     round, Case, Decision, FailedCriterion,
 };
 use crate::ir::*;
-use crate::value::{Duration, Type, Value};
+use crate::value::{compare_amounts, Duration, Type, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
@@ -1655,7 +1655,7 @@ impl<'a> Machine<'a, '_> {
 
     fn order(&self, a: Reg, b: Reg) -> Option<Ordering> {
         match (a, b) {
-            (Reg::Num(a), Reg::Num(b)) => Some(self.n(a)?.cmp(&self.n(b)?)),
+            (Reg::Num(a), Reg::Num(b)) => Some(compare_amounts(self.n(a)?, self.n(b)?)),
             (Reg::Date(a), Reg::Date(b)) => Some(self.d(a)?.cmp(&self.d(b)?)),
             _ => Some(
                 self.i(Compiler::int_of(a)?)?
@@ -1721,7 +1721,7 @@ impl<'a> Machine<'a, '_> {
                 Op::NegNum(d, s) => self.set_n(*d, -self.n(*s)?)?,
                 Op::NegInt(d, s) => self.set_i(*d, self.i(*s)?.checked_neg()?)?,
                 Op::CmpNum(op, d, a, b) => {
-                    let ord = self.n(*a)?.cmp(&self.n(*b)?);
+                    let ord = compare_amounts(self.n(*a)?, self.n(*b)?);
                     self.set_i(*d, i64::from(ordering_holds(*op, ord)))?;
                 }
                 Op::CmpInt(op, d, a, b) => {
