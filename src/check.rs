@@ -798,6 +798,19 @@ impl<'a> Checker<'a> {
                 .with_help("add rows such as `| 0 € | 0 % |` under the header row"),
             );
         }
+        // Thresholds are numbers (the scale's input is); rates are
+        // percents. Kept as amounts so that evaluation converts nothing.
+        let thresholds = brackets
+            .iter()
+            .filter_map(|(t, _)| t.as_decimal())
+            .collect();
+        let rates = match s.kind {
+            ast::ScaleKind::Marginal => brackets
+                .iter()
+                .filter_map(|(_, r)| r.as_decimal())
+                .collect(),
+            ast::ScaleKind::SingleAmount => Vec::new(),
+        };
         self.scales.push(ScaleInfo {
             name: s.name.name.clone(),
             param,
@@ -805,6 +818,8 @@ impl<'a> Checker<'a> {
             kind: s.kind,
             strict: s.strict,
             brackets,
+            thresholds,
+            rates,
             citation: (&s.citation).into(),
             doc: item.doc.clone(),
             span: s.name.span,

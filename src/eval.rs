@@ -1378,7 +1378,7 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
             .ok_or_else(|| too_large(span)),
         ScaleKind::SingleAmount => {
             let Some(chosen) = bracket_of(s, base) else {
-                let first = s.brackets.first().and_then(|(t, _)| t.as_decimal());
+                let first = s.thresholds.first();
                 return Err(fail(
                     "below-scale",
                     span,
@@ -1401,21 +1401,17 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
 /// A marginal scale's total at `base`: each bracket's rate on the part of
 /// `base` within it. `None` on overflow.
 pub(crate) fn marginal_total(s: &ScaleInfo, base: Decimal) -> Option<Decimal> {
-    let threshold = |i: usize| s.brackets.get(i).and_then(|(t, _)| t.as_decimal());
     let mut total = Decimal::ZERO;
-    for (i, (t, rate)) in s.brackets.iter().enumerate() {
-        let (Some(t), Some(rate)) = (t.as_decimal(), rate.as_decimal()) else {
-            continue;
-        };
-        if compare_amounts(base, t) != Ordering::Greater {
+    for (i, (t, rate)) in s.thresholds.iter().zip(&s.rates).enumerate() {
+        if compare_amounts(&base, t) != Ordering::Greater {
             break;
         }
         // The smaller of the two, `base` on a tie (as `Ord::min`).
-        let top = match threshold(i + 1) {
-            Some(n) if compare_amounts(n, base) == Ordering::Less => n,
+        let top = match s.thresholds.get(i + 1) {
+            Some(n) if compare_amounts(n, &base) == Ordering::Less => *n,
             _ => base,
         };
-        total = total.checked_add(top.checked_sub(t)?.checked_mul(rate)?)?;
+        total = total.checked_add(top.checked_sub(*t)?.checked_mul(*rate)?)?;
     }
     Some(total)
 }
@@ -1425,14 +1421,13 @@ pub(crate) fn marginal_total(s: &ScaleInfo, base: Decimal) -> Option<Decimal> {
 /// makes thresholds increase, so the search stops at the first bracket not
 /// reached. `None` when `base` is below the first.
 pub(crate) fn bracket_of(s: &ScaleInfo, base: Decimal) -> Option<usize> {
-    let first = s.brackets.first().and_then(|(t, _)| t.as_decimal())?;
-    if compare_amounts(base, first) == Ordering::Less {
+    let first = s.thresholds.first()?;
+    if compare_amounts(&base, first) == Ordering::Less {
         return None;
     }
     let mut chosen = 0;
-    for (i, (t, _)) in s.brackets.iter().enumerate() {
-        let Some(t) = t.as_decimal() else { continue };
-        let ord = compare_amounts(base, t);
+    for (i, t) in s.thresholds.iter().enumerate() {
+        let ord = compare_amounts(&base, t);
         if ord == Ordering::Greater || (!s.strict && ord == Ordering::Equal) {
             chosen = i;
         } else {

@@ -232,6 +232,11 @@ pub struct ScaleInfo {
     pub kind: ScaleKind,
     pub strict: bool,
     pub brackets: Vec<(Value, Value)>,
+    /// Each bracket's threshold as an amount.
+    pub thresholds: Vec<rust_decimal::Decimal>,
+    /// A marginal scale's rates, bracket by bracket (none for a single
+    /// amount scale).
+    pub rates: Vec<rust_decimal::Decimal>,
     pub citation: Citation,
     pub doc: Option<String>,
     pub span: Span,

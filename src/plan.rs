@@ -1655,7 +1655,10 @@ impl<'a> Machine<'a, '_> {
 
     fn order(&self, a: Reg, b: Reg) -> Option<Ordering> {
         match (a, b) {
-            (Reg::Num(a), Reg::Num(b)) => Some(compare_amounts(self.n(a)?, self.n(b)?)),
+            (Reg::Num(a), Reg::Num(b)) => Some(compare_amounts(
+                self.num.get(a as usize)?,
+                self.num.get(b as usize)?,
+            )),
             (Reg::Date(a), Reg::Date(b)) => Some(self.d(a)?.cmp(&self.d(b)?)),
             _ => Some(
                 self.i(Compiler::int_of(a)?)?
@@ -1721,7 +1724,8 @@ impl<'a> Machine<'a, '_> {
                 Op::NegNum(d, s) => self.set_n(*d, -self.n(*s)?)?,
                 Op::NegInt(d, s) => self.set_i(*d, self.i(*s)?.checked_neg()?)?,
                 Op::CmpNum(op, d, a, b) => {
-                    let ord = compare_amounts(self.n(*a)?, self.n(*b)?);
+                    let ord =
+                        compare_amounts(self.num.get(*a as usize)?, self.num.get(*b as usize)?);
                     self.set_i(*d, i64::from(ordering_holds(*op, ord)))?;
                 }
                 Op::CmpInt(op, d, a, b) => {

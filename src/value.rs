@@ -110,8 +110,9 @@ impl Value {
     pub fn compare(&self, other: &Value) -> Option<Ordering> {
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (Value::Num(a), Value::Num(b)) => Some(compare_amounts(a, b)),
             (Value::Int(_) | Value::Num(_), Value::Int(_) | Value::Num(_)) => {
-                Some(compare_amounts(self.as_decimal()?, other.as_decimal()?))
+                Some(compare_amounts(&self.as_decimal()?, &other.as_decimal()?))
             }
             (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
             (Value::Text(a), Value::Text(b)) => Some(a.cmp(b)),
@@ -145,14 +146,14 @@ impl Value {
 /// with fewer decimals is scaled up (exact: a mantissa is below 2^96 and
 /// 10^9 below 2^30). Others take the general path.
 #[inline]
-pub fn compare_amounts(a: Decimal, b: Decimal) -> Ordering {
+pub fn compare_amounts(a: &Decimal, b: &Decimal) -> Ordering {
     let (sa, sb) = (a.scale(), b.scale());
     let (ma, mb) = (a.mantissa(), b.mantissa());
     match sa.checked_sub(sb) {
         Some(0) => ma.cmp(&mb),
         Some(d) if d <= 9 => ma.cmp(&(mb * 10i128.pow(d))),
         None if sb - sa <= 9 => (ma * 10i128.pow(sb - sa)).cmp(&mb),
-        _ => a.cmp(&b),
+        _ => a.cmp(b),
     }
 }
 

@@ -448,7 +448,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
     #[test]
     fn comparing_amounts_is_decimal_order(a in amount(), b in amount()) {
-        prop_assert_eq!(rulebook::value::compare_amounts(a, b), a.cmp(&b), "{} {}", a, b);
+        prop_assert_eq!(rulebook::value::compare_amounts(&a, &b), a.cmp(&b), "{} {}", a, b);
     }
 
     /// Amounts near each other, written with different numbers of decimals.
@@ -456,7 +456,7 @@ proptest! {
     fn comparing_near_amounts_is_decimal_order(m in -1_000_000_000_000i64..1_000_000_000_000, scale in 0u32..12, k in 0u32..14, delta in -3i128..=3) {
         let a = Decimal::new(m, scale);
         let b = Decimal::from_i128_with_scale(m as i128 * 10i128.pow(k) + delta, scale + k);
-        prop_assert_eq!(rulebook::value::compare_amounts(a, b), a.cmp(&b), "{} {}", a, b);
-        prop_assert_eq!(rulebook::value::compare_amounts(b, a), b.cmp(&a), "{} {}", b, a);
+        prop_assert_eq!(rulebook::value::compare_amounts(&a, &b), a.cmp(&b), "{} {}", a, b);
+        prop_assert_eq!(rulebook::value::compare_amounts(&b, &a), b.cmp(&a), "{} {}", b, a);
     }
 }
