@@ -116,6 +116,17 @@ enum Op {
     Jump(u32),
     JumpIfZero(u32, u32),
     JumpIfNonZero(u32, u32),
+    /// A comparison and the jump that tests it, in one step: `d = a op b`,
+    /// then a jump to `target` when `d` is `when`.
+    CmpJump {
+        kind: Compared,
+        op: CmpOp,
+        d: u32,
+        a: u32,
+        b: u32,
+        when: bool,
+        target: u32,
+    },
     Between(DurationUnit, u32, u32, u32),
     Round(u32, Reg, RoundTarget, RoundMode),
     Scale(u32, Reg, Reg),
@@ -158,6 +169,14 @@ enum Op {
     Overrides(Box<[(u32, u32)]>, u32),
     FailIfZero(u32),
     Fail,
+}
+
+/// What a fused comparison compares.
+#[derive(Debug, Clone, Copy)]
+enum Compared {
+    Amounts,
+    Integers,
+    Dates,
 }
 
 /// A register's place in the files: integers, truth values and enum
@@ -325,6 +344,7 @@ impl Plan {
             defs: vec![None; p.defs.len()],
             in_progress: vec![false; p.defs.len()],
             memo: vec![HashMap::new()],
+            landing: None,
             depth: 0,
             wanted: Vec::new(),
         };
@@ -343,6 +363,10 @@ impl Plan {
             criteria.push(r);
         }
         let criteria_end = c.code.len();
+        // The outputs' steps run apart from the criteria's: no step may
+        // span the two (the compiler's order keeps it from happening; this
+        // keeps it so).
+        c.landing = Some(c.here());
         c.wanted = c.uses_closure(p.outputs.iter().copied());
         let mut outputs = Vec::new();
         for &o in &p.outputs {
@@ -487,6 +511,8 @@ struct Compiler<'p> {
     /// and what it computed is forgotten when it closes, since it may not
     /// have run.
     memo: Vec<HashMap<Known, Reg>>,
+    /// The last position a jump lands at.
+    landing: Option<u32>,
     depth: u32,
     /// The definitions the part being compiled (the criteria, then the
     /// outputs) needs, directly or not: those that may join a pass.
@@ -589,11 +615,51 @@ impl Compiler<'_> {
         self.code.len() as u32
     }
 
+    /// A jump, to be landed later, taken when `c` is non-zero (`when`) or
+    /// zero. When the last step compared into `c`, it takes the jump
+    /// itself, unless another jump lands between the two.
+    fn jump_if(&mut self, when: bool, c: u32) -> u32 {
+        let here = self.here();
+        if self.landing != Some(here) {
+            if let Some(last) = self.code.last_mut() {
+                let fused = match *last {
+                    Op::CmpNum(op, d, a, b) => Some((Compared::Amounts, op, d, a, b)),
+                    Op::CmpInt(op, d, a, b) => Some((Compared::Integers, op, d, a, b)),
+                    Op::CmpDate(op, d, a, b) => Some((Compared::Dates, op, d, a, b)),
+                    _ => None,
+                };
+                if let Some((kind, op, d, a, b)) = fused.filter(|f| f.2 == c) {
+                    *last = Op::CmpJump {
+                        kind,
+                        op,
+                        d,
+                        a,
+                        b,
+                        when,
+                        target: u32::MAX,
+                    };
+                    return here - 1;
+                }
+            }
+        }
+        self.emit(if when {
+            Op::JumpIfNonZero(c, u32::MAX)
+        } else {
+            Op::JumpIfZero(c, u32::MAX)
+        })
+    }
+
     /// Points the jump at `at` to the current position.
     fn land(&mut self, at: u32) {
         let here = self.here();
+        self.landing = Some(here);
         match self.code.get_mut(at as usize) {
-            Some(Op::Jump(t) | Op::JumpIfZero(_, t) | Op::JumpIfNonZero(_, t)) => *t = here,
+            Some(
+                Op::Jump(t)
+                | Op::JumpIfZero(_, t)
+                | Op::JumpIfNonZero(_, t)
+                | Op::CmpJump { target: t, .. },
+            ) => *t = here,
             Some(Op::IterNext { exit, .. }) => *exit = here,
             _ => {}
         }
@@ -980,9 +1046,9 @@ impl Compiler<'_> {
                 };
                 self.emit(Op::Move(Reg::Bool(d), Reg::Bool(x)));
                 let skip = if and {
-                    self.emit(Op::JumpIfZero(d, u32::MAX))
+                    self.jump_if(false, d)
                 } else {
-                    self.emit(Op::JumpIfNonZero(d, u32::MAX))
+                    self.jump_if(true, d)
                 };
                 let start = self.here();
                 self.scoped(|c| {
@@ -1053,7 +1119,7 @@ impl Compiler<'_> {
                         let Reg::Bool(t) = c.compare(CmpOp::Eq, x, y)? else {
                             return None;
                         };
-                        found.push(c.emit(Op::JumpIfNonZero(t, u32::MAX)));
+                        found.push(c.jump_if(true, t));
                     }
                     Some(())
                 })?;
@@ -1071,7 +1137,7 @@ impl Compiler<'_> {
                     return None;
                 };
                 let dst = self.fresh(class);
-                let otherwise = self.emit(Op::JumpIfZero(c, u32::MAX));
+                let otherwise = self.jump_if(false, c);
                 let start = self.here();
                 self.scoped(|c| {
                     let r = c.expr(t, env)?;
@@ -1301,7 +1367,7 @@ impl Compiler<'_> {
                         args: tested(std::slice::from_ref(row)),
                         dst: m,
                     });
-                    let skip = self.emit(Op::JumpIfZero(m, u32::MAX));
+                    let skip = self.jump_if(false, m);
                     match (kind, acc) {
                         (Aggregate::Count, Reg::Int(n)) => {
                             self.emit(Op::Inc(n));
@@ -1391,7 +1457,7 @@ impl Compiler<'_> {
         for ((m, env), (dst, has)) in members.iter().zip(envs.iter_mut()).zip(dsts) {
             match m.kind {
                 Aggregate::Sum => {
-                    let done = self.emit(Op::JumpIfNonZero(has, u32::MAX));
+                    let done = self.jump_if(true, has);
                     match dst {
                         Reg::Num(a) => self.emit(Op::Num(a, Decimal::ZERO)),
                         Reg::Int(a) if matches!(m.ty, Type::Integer) => self.emit(Op::Int(a, 0)),
@@ -1400,7 +1466,7 @@ impl Compiler<'_> {
                     self.land(done);
                 }
                 Aggregate::Min | Aggregate::Max => {
-                    let done = self.emit(Op::JumpIfNonZero(has, u32::MAX));
+                    let done = self.jump_if(true, has);
                     match m.if_empty {
                         Some(x) => {
                             self.scoped(|c| {
@@ -1438,9 +1504,9 @@ impl Compiler<'_> {
             Aggregate::Any | Aggregate::All => {
                 let d = d?;
                 skips.push(if m.kind == Aggregate::Any {
-                    self.emit(Op::JumpIfNonZero(d, u32::MAX))
+                    self.jump_if(true, d)
                 } else {
-                    self.emit(Op::JumpIfZero(d, u32::MAX))
+                    self.jump_if(false, d)
                 });
                 self.scoped(|c| {
                     let Some(f) = m.filter else {
@@ -1453,10 +1519,10 @@ impl Compiler<'_> {
                         return None;
                     };
                     if m.kind == Aggregate::Any {
-                        skips.push(c.emit(Op::JumpIfZero(b, u32::MAX)));
+                        skips.push(c.jump_if(false, b));
                         c.emit(Op::Int(d, 1));
                     } else {
-                        skips.push(c.emit(Op::JumpIfNonZero(b, u32::MAX)));
+                        skips.push(c.jump_if(true, b));
                         c.emit(Op::Int(d, 0));
                     }
                     Some(())
@@ -1467,7 +1533,7 @@ impl Compiler<'_> {
                     let Reg::Bool(b) = self.expr(f, env)? else {
                         return None;
                     };
-                    skips.push(self.emit(Op::JumpIfZero(b, u32::MAX)));
+                    skips.push(self.jump_if(false, b));
                 }
                 let mut step = |c: &mut Self| {
                     if m.kind == Aggregate::Count {
@@ -1747,6 +1813,28 @@ impl<'a> Machine<'a, '_> {
                 Op::JumpIfNonZero(c, t) => {
                     if self.i(*c)? != 0 {
                         pc = *t as usize;
+                    }
+                }
+                Op::CmpJump {
+                    kind,
+                    op,
+                    d,
+                    a,
+                    b,
+                    when,
+                    target,
+                } => {
+                    let ord = match kind {
+                        Compared::Amounts => {
+                            compare_amounts(self.num.get(*a as usize)?, self.num.get(*b as usize)?)
+                        }
+                        Compared::Integers => self.i(*a)?.cmp(&self.i(*b)?),
+                        Compared::Dates => self.d(*a)?.cmp(&self.d(*b)?),
+                    };
+                    let holds = ordering_holds(*op, ord);
+                    self.set_i(*d, i64::from(holds))?;
+                    if holds == *when {
+                        pc = *target as usize;
                     }
                 }
                 Op::Between(unit, d, a, b) => {
