@@ -258,8 +258,7 @@ impl Op {
                 *x = index;
                 true
             }
-            Op::Param(_, x)
-            | Op::Input(_, x)
+            Op::Input(_, x)
             | Op::Field(_, _, x)
             | Op::Load(_, x)
             | Op::Scale(_, x, _)
