@@ -596,18 +596,25 @@ impl Compiler<'_> {
         self.invariant.contains(&r.slot())
     }
 
-    /// Ends a branch that began at step `start` by putting its value `r`
-    /// into the joining register `dst`. When the branch's last step
-    /// computed `r`, that step writes `dst` instead: `r` is then the
-    /// branch's own, known only in its scope, which closes here.
-    fn join(&mut self, dst: Reg, r: Reg, start: u32) {
-        let last = self.here().checked_sub(1).filter(|l| *l >= start);
-        if let Some(op) = last.and_then(|l| self.code.get_mut(l as usize)) {
-            if op.retarget(r, dst) {
-                return;
+    /// A branch (of an `if`, `and`, `or` or switch) in a scope of its own,
+    /// its value put into the joining register `dst`. When the branch's
+    /// last step computed the value, that step writes `dst` instead: the
+    /// value's register is then the branch's own, known only in its scope,
+    /// which closes here.
+    fn branch(&mut self, dst: Reg, block: impl FnOnce(&mut Self) -> Option<Reg>) -> Option<()> {
+        let start = self.here();
+        self.scoped(|c| {
+            let r = block(c)?;
+            let r = c.convert(r, dst.class())?;
+            let last = c.here().checked_sub(1).filter(|l| *l >= start);
+            if let Some(op) = last.and_then(|l| c.code.get_mut(l as usize)) {
+                if op.retarget(r, dst) {
+                    return Some(());
+                }
             }
-        }
-        self.emit(Op::Move(dst, r));
+            c.emit(Op::Move(dst, r));
+            Some(())
+        })
     }
 
     fn here(&self) -> u32 {
@@ -913,14 +920,8 @@ impl Compiler<'_> {
         let mut targets = Vec::with_capacity(blocks.len());
         let mut ends = Vec::with_capacity(blocks.len());
         for b in blocks {
-            let start = self.here();
-            targets.push(start);
-            self.scoped(|c| {
-                let r = block(c, b)?;
-                let r = c.convert(r, class)?;
-                c.join(dst, r, start);
-                Some(())
-            })?;
+            targets.push(self.here());
+            self.branch(dst, |c| block(c, b))?;
             ends.push(self.emit(Op::Jump(u32::MAX)));
         }
         for e in ends {
@@ -1049,14 +1050,7 @@ impl Compiler<'_> {
                 } else {
                     self.jump_if(true, d)
                 };
-                let start = self.here();
-                self.scoped(|c| {
-                    let Reg::Bool(y) = c.expr(b, env)? else {
-                        return None;
-                    };
-                    c.join(Reg::Bool(d), Reg::Bool(y), start);
-                    Some(())
-                })?;
+                self.branch(Reg::Bool(d), |c| c.expr(b, env))?;
                 self.land(skip);
                 Reg::Bool(d)
             }
@@ -1137,22 +1131,10 @@ impl Compiler<'_> {
                 };
                 let dst = self.fresh(class);
                 let otherwise = self.jump_if(false, c);
-                let start = self.here();
-                self.scoped(|c| {
-                    let r = c.expr(t, env)?;
-                    let r = c.convert(r, class)?;
-                    c.join(dst, r, start);
-                    Some(())
-                })?;
+                self.branch(dst, |c| c.expr(t, env))?;
                 let end = self.emit(Op::Jump(u32::MAX));
                 self.land(otherwise);
-                let start = self.here();
-                self.scoped(|c| {
-                    let r = c.expr(f, env)?;
-                    let r = c.convert(r, class)?;
-                    c.join(dst, r, start);
-                    Some(())
-                })?;
+                self.branch(dst, |c| c.expr(f, env))?;
                 self.land(end);
                 dst
             }
