@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
 conns="${2:-8}"
-cargo build --release --quiet --bin rulebook --example load
+cargo build --release --quiet -p rulebook-cli -p rulebook-bench --bin rulebook --bin load
 dir="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 ./target/release/rulebook serve --addr 127.0.0.1:0 ${NO_LOG:+--no-log} --db "$dir/log.sqlite" > "$dir/out" 2> "$dir/err" &
@@ -17,5 +17,5 @@ url="$(sed -n 's/^listening on //p' "$dir/out")"
 cat > "$dir/body.json" <<'JSON'
 {"decision_date":"2024-03-01","inputs":{"household":{"income_declared":true,"gross_monthly_income":"900.00","size":1},"service":{"hourly_price":"45.00","hours_per_month":20}}}
 JSON
-./target/release/examples/load "$url/v1/programmes/helsinki.home_care/decisions" "$seconds" "$conns" "$dir/body.json"
+./target/release/load "$url/v1/programmes/helsinki.home_care/decisions" "$seconds" "$conns" "$dir/body.json"
 echo "logged decisions: $(python3 -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('select count(*) from decisions').fetchone()[0])" "$dir/log.sqlite")"

@@ -32,7 +32,7 @@ if [ ! -x "$venv/bin/python" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
         "openfisca-core==46.0.1" "openfisca-country-template==8.2.0"
 fi
-cargo build --release --quiet --bin rulebook --example single_case --example batch_decoded --example load
+cargo build --release --quiet -p rulebook-cli -p rulebook-bench --bin rulebook --bin single_case --bin batch_decoded --bin load
 
 pop="$work/households-$n.jsonl"
 if [ ! -s "$pop" ]; then
@@ -54,11 +54,11 @@ python3 "$here/compare.py" "$work/openfisca-results.jsonl" "$work/decisions.json
     exit 1
 }
 
-./target/release/examples/batch_decoded "$rb" "$pop" 2016-01-01 > "$work/rulebook-calculation.json"
+./target/release/batch_decoded "$rb" "$pop" 2016-01-01 > "$work/rulebook-calculation.json"
 
 echo "3/4 one case at a time: OpenFisca and rulebook in process" >&2
 "$venv/bin/python" "$here/openfisca_bench.py" single "$pop" 2016-01 "$single" > "$work/openfisca-single.json"
-./target/release/examples/single_case "$rb" "$pop" 2016-01-01 "$single" > "$work/rulebook-single.json"
+./target/release/single_case "$rb" "$pop" 2016-01-01 "$single" > "$work/rulebook-single.json"
 
 echo "4/4 one case at a time: rulebook over HTTP" >&2
 served="$work/served"
@@ -70,7 +70,7 @@ trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 url="$(sed -n 's/^listening on //p' "$work/serve.out")"
 head -n 1 "$pop" | python3 -c 'import json,sys; c=json.load(sys.stdin); print(json.dumps({"decision_date":"2016-01-01","inputs":{"household":c["household"]}}))' > "$work/body.json"
-./target/release/examples/load "$url/v1/programmes/openfisca.country_template/decisions" 5 1 "$work/body.json" > "$work/rulebook-http.txt"
+./target/release/load "$url/v1/programmes/openfisca.country_template/decisions" 5 1 "$work/body.json" > "$work/rulebook-http.txt"
 
 python3 - "$work" "$n" <<'PY'
 import json, sys, re

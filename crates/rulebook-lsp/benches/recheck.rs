@@ -87,7 +87,7 @@ impl Server {
 }
 
 fn bench(c: &mut Criterion) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let files = [
         "rulebooks/helsinki-home-care/2024-25.rulebook",
         "rulebooks/keusote-primary-care/2020.rulebook",

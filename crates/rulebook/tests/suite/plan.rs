@@ -14,8 +14,8 @@ use std::sync::Arc;
 /// Every rulebook file of a folder, checked together (so that amendments
 /// are written out against their bases).
 fn programs() -> Vec<(String, Program)> {
-    let mut dirs = vec![std::path::PathBuf::from("bench/openfisca")];
-    for entry in std::fs::read_dir("rulebooks").unwrap() {
+    let mut dirs = vec![crate::repo().join("bench/openfisca")];
+    for entry in std::fs::read_dir(crate::repo().join("rulebooks")).unwrap() {
         dirs.push(entry.unwrap().path());
     }
     let mut out = Vec::new();

@@ -46,7 +46,7 @@ fn start(rulebooks: &Path, db: Option<&Path>, extra: &[&str]) -> Server {
 }
 
 fn rulebooks() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("rulebooks")
+    crate::repo().join("rulebooks")
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -363,9 +363,7 @@ fn every_endpoint_and_error_class() {
         .unwrap()
         .into_string()
         .unwrap();
-    let checked_in =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/openapi.json"))
-            .unwrap();
+    let checked_in = std::fs::read_to_string(crate::repo().join("docs/openapi.json")).unwrap();
     assert_eq!(
         served, checked_in,
         "docs/openapi.json is stale: run `rulebook openapi > docs/openapi.json`"

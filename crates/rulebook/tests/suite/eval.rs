@@ -666,6 +666,7 @@ fn durations_compare_and_add() {
 fn openfisca_country_template_passes_its_converted_tests() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
+        "/../..",
         "/bench/openfisca/country_template.rulebook"
     ))
     .unwrap();
@@ -729,8 +730,8 @@ fn batch_records_are_the_decision_json() {
          output list_out: list of money = [h.income, 1 €]\n\
          example \"one\"\n  on 2021-01-01\n  given h {{ income: 10.5 €, rate: 12.5 %, birth: 2000-02-29, size: 3, note: \"a \\\"quoted\\\" note\" }}\n  expect integer_out = 3\n"
     )];
-    let mut dirs = vec![std::path::PathBuf::from("bench/openfisca")];
-    for entry in std::fs::read_dir("rulebooks").unwrap() {
+    let mut dirs = vec![crate::repo().join("bench/openfisca")];
+    for entry in std::fs::read_dir(crate::repo().join("rulebooks")).unwrap() {
         dirs.push(entry.unwrap().path());
     }
     for dir in dirs {

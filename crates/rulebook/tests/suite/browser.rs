@@ -7,7 +7,6 @@
 use rulebook::diff::{diff, to_html, Side};
 use rulebook::family::{self, Source};
 use rulebook::impact::Accumulator;
-use std::path::Path;
 use std::process::Command;
 
 fn chromium() -> String {
@@ -24,7 +23,7 @@ fn chromium() -> String {
 }
 
 fn report() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::repo();
     let sources: Vec<Source> = [
         "rulebooks/helsinki-home-care/2021.rulebook",
         "rulebooks/helsinki-home-care/2022-23.rulebook",

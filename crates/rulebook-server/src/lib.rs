@@ -1,6 +1,8 @@
 //! `rulebook serve`: the decision service, a thin HTTP layer (axum on
 //! tokio) over the core. See docs/http-api.md and docs/openapi.json.
 
+pub mod decision_log;
+
 use crate::decision_log::{DecisionLog, Record};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
@@ -1054,8 +1056,18 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Runs the service until SIGINT or SIGTERM. Returns the exit code.
-pub fn run(config: Config) -> u8 {
+/// Why the service stopped with a failure; the command maps each to its
+/// exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// The rulebooks do not check, so nothing is served.
+    RulebooksRejected,
+    /// A file, socket or the runtime could not be opened.
+    Io,
+}
+
+/// Runs the service until SIGINT or SIGTERM.
+pub fn run(config: Config) -> Result<(), Stopped> {
     let catalog = match load_catalog(&config.rulebooks) {
         Ok(c) => c,
         Err(report) => {
@@ -1064,7 +1076,7 @@ pub fn run(config: Config) -> u8 {
                 "error: the rulebooks in {} do not check; the service does not start",
                 config.rulebooks.display()
             );
-            return crate::EXIT_FAILED;
+            return Err(Stopped::RulebooksRejected);
         }
     };
     let log = match &config.db {
@@ -1073,7 +1085,7 @@ pub fn run(config: Config) -> u8 {
             Ok(l) => Some(l),
             Err(e) => {
                 eprintln!("error: {e}");
-                return crate::EXIT_IO;
+                return Err(Stopped::Io);
             }
         },
     };
@@ -1084,7 +1096,7 @@ pub fn run(config: Config) -> u8 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
-            return crate::EXIT_IO;
+            return Err(Stopped::Io);
         }
     };
     let started = SystemTime::now()
@@ -1103,7 +1115,7 @@ pub fn run(config: Config) -> u8 {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("error: cannot listen on {}: {e}", state.config.addr);
-                return crate::EXIT_IO;
+                return Err(Stopped::Io);
             }
         };
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
@@ -1145,7 +1157,7 @@ pub fn run(config: Config) -> u8 {
         if let Err(e) = served {
             tracing::error!(error = %e, "the server stopped");
         }
-        0
+        Ok(())
     });
     if let Some(l) = &state.log {
         l.close();

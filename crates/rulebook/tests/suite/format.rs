@@ -2,12 +2,12 @@
 //! tree of the formatted text equals the original's, spans aside.
 
 use rulebook::format::format;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn rulebook_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::repo();
     let mut out = Vec::new();
-    let mut dirs = vec![root.join("rulebooks"), root.join("tests/diagnostics")];
+    let mut dirs = vec![root.join("rulebooks"), crate::data().join("diagnostics")];
     while let Some(d) = dirs.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
@@ -93,6 +93,7 @@ example \"x\"\n  on 2021-01-01\n  given p {a:1,b:[1,2]}\n";
 fn a_bracket_in_a_table_row_does_not_indent_what_follows() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
+        "/../..",
         "/fuzz/corpus-min/format/regression-row-bracket"
     ))
     .unwrap();

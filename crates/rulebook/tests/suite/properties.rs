@@ -231,6 +231,7 @@ proptest! {
 fn home_care() -> rulebook::ir::Program {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
+        "/../..",
         "/rulebooks/helsinki-home-care/2024-25.rulebook"
     ))
     .unwrap();
@@ -265,7 +266,7 @@ proptest! {
 
     #[test]
     fn formatting_round_trips_after_random_spacing(seed in any::<u64>()) {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rulebooks/keusote-dental/2018.rulebook")).unwrap();
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../..", "/rulebooks/keusote-dental/2018.rulebook")).unwrap();
         // Re-indent continuation lines and pad operators and commas at random.
         let mut x = seed;
         let mut next = || { x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); (x >> 33) as usize };

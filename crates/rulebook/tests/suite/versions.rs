@@ -7,7 +7,7 @@ use rulebook::impact::Accumulator;
 use std::path::Path;
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    crate::repo()
 }
 
 fn read(rel: &str) -> Source {
@@ -50,7 +50,8 @@ fn an_amendment_behaves_exactly_like_its_written_out_copy() {
     ]);
     let amended = &family[1].1;
     assert!(!amended.origin.is_empty(), "2019 is written out from 2018");
-    let copy = load(&["tests/fixtures/keusote-dental-2019-written-out.rulebook"]);
+    let copy =
+        load(&["crates/rulebook/tests/suite/fixtures/keusote-dental-2019-written-out.rulebook"]);
     let written = &copy[0].1;
     let (pa, pw) = (amended.program().unwrap(), written.program().unwrap());
     // Same decision, explanation included, for every example of either.

@@ -22,7 +22,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// Every rulebook file that checks on its own (an amending version needs

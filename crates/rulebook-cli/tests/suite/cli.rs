@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::repo().to_path_buf()
 }
 
 fn rulebook(args: &[&str]) -> Output {
@@ -43,7 +43,10 @@ fn check_passes_on_the_bundled_rulebooks() {
 
 #[test]
 fn check_reports_errors_with_place_and_exit_1() {
-    let out = rulebook(&["check", "tests/diagnostics/cycle.rulebook"]);
+    let out = rulebook(&[
+        "check",
+        "crates/rulebook/tests/suite/diagnostics/cycle.rulebook",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
@@ -51,7 +54,7 @@ fn check_reports_errors_with_place_and_exit_1() {
         "{err}"
     );
     assert!(
-        err.contains("tests/diagnostics/cycle.rulebook:6:9"),
+        err.contains("crates/rulebook/tests/suite/diagnostics/cycle.rulebook:6:9"),
         "{err}"
     );
 }
@@ -180,7 +183,7 @@ fn check_json_is_machine_readable() {
         "check",
         "--format",
         "json",
-        "tests/diagnostics/unknown-name.rulebook",
+        "crates/rulebook/tests/suite/diagnostics/unknown-name.rulebook",
     ]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -3,8 +3,12 @@
 
 #[test]
 fn language_reference_examples_parse() {
-    let doc =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../..",
+        "/docs/language.md"
+    ))
+    .unwrap();
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in doc.lines() {

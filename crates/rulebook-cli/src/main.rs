@@ -6,9 +6,9 @@
 //! 4 evaluation failed; 5 a file could not be read or written.
 
 mod batch;
-mod decision_log;
 mod impact;
-mod serve;
+
+use rulebook_server::{self as serve, decision_log};
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -226,14 +226,18 @@ fn main() -> ExitCode {
             log_json,
         } => {
             init_tracing(log_json);
-            serve::run(serve::Config {
+            match serve::run(serve::Config {
                 rulebooks,
                 addr,
                 db: (!no_log).then_some(db),
                 max_body,
                 max_batch,
                 reload_interval: std::time::Duration::from_millis(reload_interval_ms.max(50)),
-            })
+            }) {
+                Ok(()) => 0,
+                Err(serve::Stopped::RulebooksRejected) => EXIT_FAILED,
+                Err(serve::Stopped::Io) => EXIT_IO,
+            }
         }
         Command::Replay {
             id,

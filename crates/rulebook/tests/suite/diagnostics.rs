@@ -115,7 +115,7 @@ fn folder_diagnostics(dir: &Path) -> Vec<(String, String, Vec<rulebook::diagnost
 
 #[test]
 fn version_diagnostics_match_their_annotations() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
+    let root = crate::data().join("diagnostics");
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -141,7 +141,7 @@ fn version_diagnostics_match_their_annotations() {
 
 #[test]
 fn every_code_has_a_test_file_that_produces_it() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
+    let dir = crate::data().join("diagnostics");
     for (code, _) in CODES {
         let file = dir.join(format!("{code}.rulebook"));
         let folder = dir.join(code);
@@ -165,9 +165,7 @@ fn every_code_has_a_test_file_that_produces_it() {
 
 #[test]
 fn every_reported_code_is_documented() {
-    let docs =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
-            .unwrap();
+    let docs = std::fs::read_to_string(crate::repo().join("docs/diagnostics.md")).unwrap();
     for (code, _) in CODES {
         assert!(
             docs.contains(&format!("`{code}`")),
