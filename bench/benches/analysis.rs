@@ -8,7 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rulebook::eval::{evaluate_with, Case, Options, Scratch};
-use rulebook::value::Value;
+use rulebook::ir::value::Value;
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -52,9 +52,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| rulebook::check::check(black_box(&text)))
     });
     g.bench_function("analyze (language server)", |b| {
-        b.iter(|| rulebook::analysis::analyze(black_box(&text)))
+        b.iter(|| rulebook::editor::analyze(black_box(&text)))
     });
-    let analysis = rulebook::analysis::analyze(&text);
+    let analysis = rulebook::editor::analyze(&text);
     g.bench_function("semantic tokens", |b| {
         b.iter(|| black_box(&analysis).tokens())
     });
@@ -79,7 +79,10 @@ fn bench(c: &mut Criterion) {
     // Deciding a case against a large table must not try every row.
     let mut g = c.benchmark_group("table_lookup");
     for (name, rows) in [("16 rows (baseline)", 16), ("4000 rows", 4000)] {
-        let Some(p) = rulebook::check::check(&long_table(rows)).program else {
+        let Some(p) = rulebook::check::check(&long_table(rows))
+            .program
+            .map(rulebook::eval::Executable::new)
+        else {
             panic!("the {rows}-row table checks");
         };
         // 64 households spread over the bands and past the last one.

@@ -15,7 +15,7 @@
 //! the same work side by side with OpenFisca.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rulebook::batch::{write_jsonl, Decider};
+use rulebook::cases::batch::{write_jsonl, Decider};
 use rulebook::eval::{evaluate_with, Case, Options, Scratch};
 use rulebook::ir::Program;
 use std::hint::black_box;
@@ -79,7 +79,10 @@ fn parse_check_and_single(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("single_eval");
     for (name, text) in &books {
-        let Some(p) = rulebook::check::check(text).program else {
+        let Some(p) = rulebook::check::check(text)
+            .program
+            .map(rulebook::eval::Executable::new)
+        else {
             continue;
         };
         let Some(case) = first_case(&p) else { continue };
@@ -100,7 +103,10 @@ fn parse_check_and_single(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("single_case_json");
     for (name, text) in &books {
-        let Some(p) = rulebook::check::check(text).program else {
+        let Some(p) = rulebook::check::check(text)
+            .program
+            .map(rulebook::eval::Executable::new)
+        else {
             continue;
         };
         let Some(case) = first_case(&p) else { continue };
@@ -182,7 +188,7 @@ pub fn households(n: usize) -> Vec<String> {
 
 /// Decides `lines` on `threads` threads, each taking every `threads`-th
 /// chunk; returns the bytes written, so that nothing is optimised away.
-fn decide_all(p: &Program, lines: &[String], threads: usize) -> usize {
+fn decide_all(p: &rulebook::eval::Executable, lines: &[String], threads: usize) -> usize {
     let date = chrono::NaiveDate::from_ymd_opt(2016, 1, 1);
     let chunks: Vec<&[String]> = lines.chunks(4096).collect();
     std::thread::scope(|s| {
@@ -215,7 +221,10 @@ fn batch(c: &mut Criterion) {
     else {
         return;
     };
-    let Some(p) = rulebook::check::check(&text).program else {
+    let Some(p) = rulebook::check::check(&text)
+        .program
+        .map(rulebook::eval::Executable::new)
+    else {
         return;
     };
     let n = 1_000_000;

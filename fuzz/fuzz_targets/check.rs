@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let a = rulebook::analysis::analyze(text);
+        let a = rulebook::editor::analyze(text);
         let _ = a.tokens();
         let _ = a.folding();
         for offset in [0, text.len() / 2, text.len()] {

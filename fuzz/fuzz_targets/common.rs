@@ -1,6 +1,6 @@
 //! Shared by the fuzz targets: the bundled rulebooks, checked once.
 
-use rulebook::ir::Program;
+use rulebook::eval::Executable;
 use std::sync::OnceLock;
 
 pub const BUNDLED: &[(&str, &str)] = &[
@@ -59,20 +59,20 @@ pub const BUNDLED: &[(&str, &str)] = &[
 ];
 
 /// Every bundled version, checked together (so that amendments resolve).
-pub fn programs() -> &'static [Program] {
-    static PROGRAMS: OnceLock<Vec<Program>> = OnceLock::new();
+pub fn programs() -> &'static [Executable] {
+    static PROGRAMS: OnceLock<Vec<Executable>> = OnceLock::new();
     PROGRAMS.get_or_init(|| {
-        let sources: Vec<rulebook::family::Source> = BUNDLED
+        let sources: Vec<rulebook::versions::Source> = BUNDLED
             .iter()
-            .map(|(n, t)| rulebook::family::Source {
+            .map(|(n, t)| rulebook::versions::Source {
                 name: n.to_string(),
                 text: t.to_string(),
             })
             .collect();
-        let (versions, _) = rulebook::family::load(&sources);
+        let (versions, _) = rulebook::versions::load(&sources);
         versions
             .into_iter()
-            .filter_map(|v| v.checked.program)
+            .filter_map(|v| v.executable)
             .collect()
     })
 }

@@ -20,16 +20,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    for format in [rulebook::input::Format::Json, rulebook::input::Format::Yaml] {
-        if let Ok(doc) = rulebook::input::parse_document(text, format) {
-            if let Ok(case) = rulebook::input::decode_case(p, &doc, None) {
+    for format in [rulebook::cases::input::Format::Json, rulebook::cases::input::Format::Yaml] {
+        if let Ok(doc) = rulebook::cases::input::parse_document(text, format) {
+            if let Ok(case) = rulebook::cases::input::decode_case(p, &doc, None) {
                 let _ =
                     rulebook::eval::evaluate(p, &case, &rulebook::eval::Options { explain: true });
             }
         }
     }
     let take_id = first & 0x80 != 0;
-    if let Some((id, case)) = rulebook::input::decode_case_json(p, text, None, take_id) {
+    if let Some((id, case)) = rulebook::cases::input::decode_case_json(p, text, None, take_id) {
         let mut doc: serde_json::Value =
             serde_json::from_str(text).expect("the direct decoder took text that is not JSON");
         let slow_id = if take_id {
@@ -37,15 +37,15 @@ fuzz_target!(|data: &[u8]| {
         } else {
             None
         };
-        let slow = rulebook::input::decode_case(p, &doc, None)
+        let slow = rulebook::cases::input::decode_case(p, &doc, None)
             .expect("the direct decoder took a case the ordinary one refuses");
         assert_eq!(format!("{slow:?}"), format!("{case:?}"));
         assert_eq!(slow_id, id);
     }
-    let mut decider = rulebook::batch::Decider::new(vec![p], None);
+    let mut decider = rulebook::cases::batch::Decider::new(vec![p], None);
     let decided = decider.decide_json(text);
     let mut out = Vec::new();
-    rulebook::batch::write_jsonl(&mut out, 1, &decided);
+    rulebook::cases::batch::write_jsonl(&mut out, 1, &decided);
     assert!(
         serde_json::from_slice::<serde_json::Value>(&out).is_ok(),
         "a batch record is not JSON"

@@ -7,7 +7,7 @@
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use rulebook::ir::Program;
-use rulebook::value::Type;
+use rulebook::ir::value::Type;
 use serde_json::{json, Value as J};
 
 #[path = "common.rs"]
@@ -98,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let Some(p) = programs.get(i) else { return };
     let Ok(doc) = case(&mut u, p) else { return };
-    if let Ok(c) = rulebook::input::decode_case(p, &doc, None) {
+    if let Ok(c) = rulebook::cases::input::decode_case(p, &doc, None) {
         let _ = rulebook::eval::evaluate(p, &c, &rulebook::eval::Options { explain: true });
         let plain = rulebook::eval::Options { explain: false };
         let planned = rulebook::eval::evaluate(p, &c, &plain);

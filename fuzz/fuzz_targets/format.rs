@@ -5,14 +5,14 @@ use libfuzzer_sys::fuzz_target;
 
 fn meaning(text: &str) -> (String, usize) {
     let (file, diags) = rulebook::syntax::parse(text);
-    let s = rulebook::ast::without_spans(&file);
+    let s = rulebook::syntax::ast::without_spans(&file);
     (s, diags.len())
 }
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let once = rulebook::format::format(text);
-        let twice = rulebook::format::format(&once);
+        let once = rulebook::ops::format::format(text);
+        let twice = rulebook::ops::format::format(&once);
         assert_eq!(once, twice, "formatting is not idempotent");
         let (before, errors) = meaning(text);
         if errors == 0 {

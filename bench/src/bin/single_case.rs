@@ -7,7 +7,7 @@
 //! cargo run --release --example single_case -- RULEBOOK CASES.jsonl DATE COUNT
 //! (see bench/openfisca/run.sh)
 
-use rulebook::batch::{write_jsonl, Decider, Outcome};
+use rulebook::cases::batch::{write_jsonl, Decider, Outcome};
 use rulebook::eval::{evaluate_with, Case, Options, Scratch};
 use std::io::BufRead;
 use std::time::{Duration, Instant};
@@ -24,7 +24,10 @@ fn main() {
     };
     let text =
         std::fs::read_to_string(&args[1]).unwrap_or_else(|e| fail(format!("{}: {e}", args[1])));
-    let Some(p) = rulebook::check::check(&text).program else {
+    let Some(p) = rulebook::check::check(&text)
+        .program
+        .map(rulebook::eval::Executable::new)
+    else {
         fail(format!("{} does not check", args[1]))
     };
     let date = chrono::NaiveDate::parse_from_str(&args[3], "%Y-%m-%d")

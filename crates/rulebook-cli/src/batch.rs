@@ -8,7 +8,10 @@
 
 use crate::{EXIT_EVAL, EXIT_INPUT, EXIT_IO};
 use chrono::NaiveDate;
-use rulebook::batch::{csv_case, type_at, write_jsonl, CsvColumns, Decided, Decider, Outcome};
+use rulebook::cases::batch::{
+    csv_case, type_at, write_jsonl, CsvColumns, Decided, Decider, Outcome,
+};
+use rulebook::eval::Executable;
 use rulebook::ir::Program;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
@@ -27,7 +30,7 @@ pub enum Format {
 }
 
 pub struct Config<'a> {
-    pub programs: Vec<&'a Program>,
+    pub programs: Vec<&'a Executable>,
     pub cases: PathBuf,
     pub output: Option<PathBuf>,
     pub format: Format,
@@ -142,7 +145,8 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
         // CSV output from JSON Lines always has the column.
         Source::Lines(_) => (None, true),
     };
-    let columns = CsvColumns::new(&config.programs, with_id);
+    let programs: Vec<&Program> = config.programs.iter().map(|p| p.program()).collect();
+    let columns = CsvColumns::new(&programs, with_id);
     // Decisions go to a partial file renamed at the end, so that an
     // interrupted run never leaves a file that looks complete.
     let partial = config.output.as_ref().map(|o| {
@@ -394,7 +398,7 @@ fn decide_chunk(
     format: Format,
     columns: &CsvColumns,
     header: Option<&[String]>,
-    newest: Option<&Program>,
+    newest: Option<&Executable>,
 ) -> (Vec<u8>, Counts) {
     let mut counts = Counts::default();
     let mut out = Vec::with_capacity(1 << 20);
@@ -431,7 +435,7 @@ fn decide_chunk(
                     Ok(text) => decider.decide_json(text),
                     Err(e) => Decided {
                         id: None,
-                        outcome: Outcome::Invalid(vec![rulebook::input::InputError {
+                        outcome: Outcome::Invalid(vec![rulebook::cases::input::InputError {
                             path: format!("byte {}", e.valid_up_to() + 1),
                             message: "the line is not UTF-8 text".into(),
                             help: Some("save the cases file as UTF-8".into()),
@@ -448,7 +452,7 @@ fn decide_chunk(
                     (Ok(rec), Some(p), Some(h)) => decider.decide(csv_case(p, h, &rec)),
                     (Err(message), _, _) => Decided {
                         id: None,
-                        outcome: Outcome::Invalid(vec![rulebook::input::InputError {
+                        outcome: Outcome::Invalid(vec![rulebook::cases::input::InputError {
                             path: String::new(),
                             message,
                             help: None,

@@ -3,9 +3,9 @@
 
 use crate::{EXIT_INPUT, EXIT_IO};
 use chrono::NaiveDate;
-use rulebook::batch::{csv_case, type_at};
-use rulebook::impact::{Accumulator, Impact};
-use rulebook::ir::Program;
+use rulebook::cases::batch::{csv_case, type_at};
+use rulebook::eval::Executable;
+use rulebook::ops::impact::{Accumulator, Impact};
 use serde_json::Value as J;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::Path;
@@ -19,8 +19,8 @@ enum Item {
 
 fn process<'p>(
     acc: &mut Accumulator<'p>,
-    old: &'p Program,
-    new: &'p Program,
+    old: &'p Executable,
+    new: &'p Executable,
     date: Option<NaiveDate>,
     top: usize,
     batch: &[Item],
@@ -49,8 +49,8 @@ fn process<'p>(
 }
 
 pub fn run<'p>(
-    old: &'p Program,
-    new: &'p Program,
+    old: &'p Executable,
+    new: &'p Executable,
     path: &Path,
     date: Option<NaiveDate>,
     top: usize,

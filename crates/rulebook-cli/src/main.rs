@@ -12,10 +12,10 @@ use rulebook_server::{self as serve, decision_log};
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
+use rulebook::cases::input::{decode_case, parse_document, Format as InputFormat};
+use rulebook::diagnostic::render::render_diagnostics;
 use rulebook::eval::{decision_json, evaluate, Options};
-use rulebook::family::{self, Source, Version};
-use rulebook::input::{decode_case, parse_document, Format as InputFormat};
-use rulebook::render::render_diagnostics;
+use rulebook::versions::{self, Source, Version};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -361,7 +361,7 @@ fn load_files(files: &[PathBuf]) -> Result<Loaded, String> {
             text: read(f)?,
         });
     }
-    let (versions, findings) = family::load(&sources);
+    let (versions, findings) = versions::load(&sources);
     Ok(Loaded {
         requested: (0..files.len()).collect(),
         sources,
@@ -583,18 +583,13 @@ fn cmd_eval(
             eprintln!("error: {}: decision_date: no decision date to choose a version by (help: add `decision_date: YYYY-MM-DD` to the case, or pass --date)", input.display());
             return EXIT_INPUT;
         };
-        let programs: Vec<&rulebook::ir::Program> = loaded
+        let (indexes, programs): (Vec<usize>, Vec<&rulebook::ir::Program>) = loaded
             .requested
             .iter()
-            .filter_map(|i| loaded.versions.get(*i).map(|v| &v.checked.partial))
-            .collect();
-        match family::select(&programs, None, when) {
-            Ok(p) => loaded.requested.iter().copied().find(|i| {
-                loaded
-                    .versions
-                    .get(*i)
-                    .is_some_and(|v| std::ptr::eq(&v.checked.partial, p))
-            }),
+            .filter_map(|i| loaded.versions.get(*i).map(|v| (*i, &v.checked.partial)))
+            .unzip();
+        match versions::select(&programs, None, when) {
+            Ok(j) => indexes.get(j).copied(),
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_FAILED;
@@ -721,7 +716,7 @@ fn cmd_test(paths: &[PathBuf]) -> u8 {
         };
         // Example spans point into the written-out text of an amendment.
         let index = rulebook::diagnostic::LineIndex::new(&version.text);
-        for r in rulebook::examples::run_examples(p) {
+        for r in rulebook::ops::examples::run_examples(p) {
             let (line, _) = index.position(&version.text, r.span.start);
             let place = if version.origin.is_empty() {
                 format!("{name}:{}", line + 1)
@@ -770,7 +765,7 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> u8 {
                 return EXIT_IO;
             }
         };
-        let formatted = rulebook::format::format(&text);
+        let formatted = rulebook::ops::format::format(&text);
         if formatted == text {
             continue;
         }
@@ -827,7 +822,7 @@ fn cmd_diff(
             return EXIT_FAILED;
         };
         match v.program().filter(|_| loaded.own_errors(i).is_empty()) {
-            Some(p) => sides.push(rulebook::diff::Side {
+            Some(p) => sides.push(rulebook::ops::diff::Side {
                 text: &v.text,
                 checked: &v.checked,
                 program: p,
@@ -841,7 +836,7 @@ fn cmd_diff(
     let (Some(a), Some(b)) = (sides.first(), sides.get(1)) else {
         return EXIT_FAILED;
     };
-    let d = rulebook::diff::diff(a, b);
+    let d = rulebook::ops::diff::diff(a, b);
     let impact = match cases {
         None => None,
         Some(path) => match impact::run(a.program, b.program, path, date, top) {
@@ -854,31 +849,34 @@ fn cmd_diff(
     };
     let out = match format {
         DiffFormat::Text => {
-            let mut s = rulebook::diff::to_text(&d);
+            let mut s = rulebook::ops::diff::to_text(&d);
             if let Some(i) = &impact {
                 s.push('\n');
-                s.push_str(&rulebook::impact::to_text(i));
+                s.push_str(&rulebook::ops::impact::to_text(i));
             }
             s
         }
         DiffFormat::Markdown => {
-            let mut s = rulebook::diff::to_markdown(&d);
+            let mut s = rulebook::ops::diff::to_markdown(&d);
             if let Some(i) = &impact {
                 s.push('\n');
-                s.push_str(&rulebook::impact::to_markdown(i));
+                s.push_str(&rulebook::ops::impact::to_markdown(i));
             }
             s
         }
         DiffFormat::Json => {
-            let mut v = rulebook::diff::to_json(&d);
+            let mut v = rulebook::ops::diff::to_json(&d);
             if let (Some(i), Some(map)) = (&impact, v.as_object_mut()) {
                 map.insert("impact".into(), serde_json::json!(i));
             }
             serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
         }
-        DiffFormat::Html => rulebook::diff::to_html(
+        DiffFormat::Html => rulebook::ops::diff::to_html(
             &d,
-            impact.as_ref().map(rulebook::impact::to_html).as_deref(),
+            impact
+                .as_ref()
+                .map(rulebook::ops::impact::to_html)
+                .as_deref(),
         ),
     };
     print!("{out}");

@@ -105,7 +105,7 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(
             BenchmarkId::new("analyze in process (baseline)", file),
             &edited,
-            |b, t| b.iter(|| rulebook::analysis::analyze(black_box(t))),
+            |b, t| b.iter(|| rulebook::editor::analyze(black_box(t))),
         );
         let Some(mut server) = Server::start() else {
             continue;

@@ -1,4 +1,4 @@
-//! The rulebook language server: a thin layer over `rulebook::analysis`.
+//! The rulebook language server: a thin layer over `rulebook::editor`.
 //!
 //! It keeps the open documents, re-analyses a document on every change and
 //! publishes the same diagnostics as `rulebook check`, plus one for each
@@ -12,8 +12,8 @@
 //! that text), and an analysis that finishes after a newer change is
 //! dropped rather than taking the newer one's place.
 
-use rulebook::analysis::{analyze, Analysis, CompletionKind, SymbolKind as RSym, TokenKind};
 use rulebook::diagnostic::{Diagnostic as RDiag, Severity, Span};
+use rulebook::editor::{analyze, Analysis, CompletionKind, SymbolKind as RSym, TokenKind};
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -240,7 +240,7 @@ impl Backend {
         let mut example_results = a.examples.clone();
         if amends {
             if let Some(path) = uri.to_file_path() {
-                let mut sources = vec![rulebook::family::Source {
+                let mut sources = vec![rulebook::versions::Source {
                     name: path.display().to_string(),
                     text: text.clone(),
                 }];
@@ -249,7 +249,7 @@ impl Backend {
                         let p = e.path();
                         if p != path.as_ref() && p.extension().is_some_and(|x| x == "rulebook") {
                             if let Ok(t) = std::fs::read_to_string(&p) {
-                                sources.push(rulebook::family::Source {
+                                sources.push(rulebook::versions::Source {
                                     name: p.display().to_string(),
                                     text: t,
                                 });
@@ -257,7 +257,7 @@ impl Backend {
                         }
                     }
                 }
-                let (versions, findings) = rulebook::family::load(&sources);
+                let (versions, findings) = rulebook::versions::load(&sources);
                 if let Some(v) = versions.first() {
                     own = v.own_diagnostics(text);
                     own.extend(
@@ -269,7 +269,7 @@ impl Backend {
                     // Example spans point into the written-out text; show them at the header.
                     example_results = v
                         .program()
-                        .map(rulebook::examples::run_examples)
+                        .map(rulebook::ops::examples::run_examples)
                         .unwrap_or_default()
                         .into_iter()
                         .map(|mut r| {
@@ -729,7 +729,7 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         Ok(guarded(|| {
-            let formatted = rulebook::format::format(&text);
+            let formatted = rulebook::ops::format::format(&text);
             Some(if formatted == *text {
                 Vec::new()
             } else {
@@ -746,7 +746,7 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         Ok(guarded(|| {
-            let formatted = rulebook::format::format(&text);
+            let formatted = rulebook::ops::format::format(&text);
             let (old, new): (Vec<&str>, Vec<&str>) =
                 (text.lines().collect(), formatted.lines().collect());
             if old.len() != new.len() {

@@ -615,7 +615,7 @@ fn requests_after_an_edit_answer_for_the_edited_text() {
     );
     let new_text = edits[0]["newText"].as_str().unwrap_or_default();
     assert!(
-        new_text == rulebook::format::format(&untidy),
+        new_text == rulebook::ops::format::format(&untidy),
         "the formatting edit is not the latest text formatted: {} characters",
         new_text.len()
     );

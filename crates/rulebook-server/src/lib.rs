@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use futures_util::StreamExt;
-use rulebook::eval::{decision_json, evaluate, Options};
-use rulebook::family::{self, Source};
-use rulebook::input::decode_case;
+use rulebook::cases::input::decode_case;
+use rulebook::eval::{decision_json, evaluate, Executable, Options};
 use rulebook::ir::Program;
+use rulebook::versions::{self, Source};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 use sha2::{Digest, Sha256};
@@ -31,7 +31,7 @@ use utoipa::{OpenApi, ToSchema};
 // ---- the loaded rulebooks -------------------------------------------------
 
 pub struct Entry {
-    pub program: Program,
+    pub program: Executable,
     pub hash: String,
 }
 
@@ -94,7 +94,7 @@ pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
             text,
         });
     }
-    let (versions, findings) = family::load(&sources);
+    let (versions, findings) = versions::load(&sources);
     let mut report = String::new();
     let mut entries = Vec::new();
     for (i, (src, v)) in sources.iter().zip(versions).enumerate() {
@@ -110,13 +110,13 @@ pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
                 .map(|(_, d)| d.clone()),
         );
         if !diags.is_empty() {
-            report.push_str(&rulebook::render::render_diagnostics(
+            report.push_str(&rulebook::diagnostic::render::render_diagnostics(
                 &src.name, &src.text, &diags, false,
             ));
             continue;
         }
         let hash = format!("{:x}", Sha256::digest(v.text.as_bytes()));
-        if let Some(p) = v.checked.program {
+        if let Some(p) = v.executable {
             entries.push(Entry { program: p, hash });
         }
     }
@@ -465,7 +465,7 @@ pub struct ProgrammeDoc {
 
 fn version_doc(e: &Entry) -> VersionDoc {
     let p = &e.program;
-    let mut schema = rulebook::schema::case_schema(p);
+    let mut schema = rulebook::cases::schema::case_schema(p);
     if let Some(props) = schema.get_mut("properties").and_then(|v| v.as_object_mut()) {
         props.remove("decision_date");
     }
@@ -563,7 +563,7 @@ fn decide(
     id: &str,
     req: &DecisionRequest,
 ) -> Result<(DecisionDoc, Option<Record>), Fail> {
-    let date = rulebook::input::parse_date(req.decision_date.trim()).ok_or_else(|| {
+    let date = rulebook::cases::input::parse_date(req.decision_date.trim()).ok_or_else(|| {
         Fail::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-request",
@@ -600,16 +600,19 @@ fn decide(
                 )
             })?,
         None => {
-            let programs: Vec<&Program> = c.versions(id).map(|e| &e.program).collect();
-            let p = family::select(&programs, Some(id), date).map_err(|m| {
-                Fail::new(StatusCode::UNPROCESSABLE_ENTITY, "no-version-in-force", m).with(
-                    "decision_date",
-                    "no version in force",
-                    None,
+            let family: Vec<&Entry> = c.versions(id).collect();
+            let programs: Vec<&Program> = family.iter().map(|e| e.program.program()).collect();
+            let i = versions::select(&programs, Some(id), date).map_err(|m| {
+                Fail::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "no-version-in-force",
+                    m.to_string(),
                 )
+                .with("decision_date", "no version in force", None)
             })?;
-            c.versions(id)
-                .find(|e| std::ptr::eq(&e.program, p))
+            family
+                .get(i)
+                .copied()
                 .ok_or_else(|| Fail::new(StatusCode::NOT_FOUND, "unknown-version", "no version"))?
         }
     };

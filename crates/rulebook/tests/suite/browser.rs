@@ -4,9 +4,9 @@
 //! Needs Chromium (Debian package `chromium`); `.ci/run` installs it and runs
 //! this test with `cargo test --test browser -- --ignored`.
 
-use rulebook::diff::{diff, to_html, Side};
-use rulebook::family::{self, Source};
-use rulebook::impact::Accumulator;
+use rulebook::ops::diff::{diff, to_html, Side};
+use rulebook::ops::impact::Accumulator;
+use rulebook::versions::{self, Source};
 use std::process::Command;
 
 fn chromium() -> String {
@@ -34,7 +34,7 @@ fn report() -> String {
         text: std::fs::read_to_string(root.join(f)).unwrap(),
     })
     .collect();
-    let (versions, _) = family::load(&sources);
+    let (versions, _) = versions::load(&sources);
     let side = |i: usize| Side {
         text: &versions[i].text,
         checked: &versions[i].checked,
@@ -52,7 +52,7 @@ fn report() -> String {
         acc.add(i + 1, &case);
     }
     let impact = acc.finish();
-    to_html(&d, Some(&rulebook::impact::to_html(&impact)))
+    to_html(&d, Some(&rulebook::ops::impact::to_html(&impact)))
 }
 
 #[test]

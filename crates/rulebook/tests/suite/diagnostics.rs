@@ -4,9 +4,9 @@
 //! reported, and snapshots the rendered messages.
 
 use rulebook::check::check;
+use rulebook::diagnostic::render::render_diagnostics;
 use rulebook::diagnostic::{LineIndex, Severity, CODES};
-use rulebook::family::{self, Source};
-use rulebook::render::render_diagnostics;
+use rulebook::versions::{self, Source};
 use std::path::Path;
 
 fn expected(text: &str) -> Vec<(usize, String)> {
@@ -95,7 +95,7 @@ fn folder_diagnostics(dir: &Path) -> Vec<(String, String, Vec<rulebook::diagnost
             text: std::fs::read_to_string(f).unwrap(),
         })
         .collect();
-    let (versions, findings) = family::load(&sources);
+    let (versions, findings) = versions::load(&sources);
     sources
         .iter()
         .zip(&versions)

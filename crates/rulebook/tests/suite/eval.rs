@@ -2,16 +2,16 @@
 //! rules usually go wrong (rounding at half a cent, leap-day birthdays,
 //! month ends, empty lists, table boundaries).
 
+use rulebook::cases::input::{decode_case, parse_document, Format};
 use rulebook::check::check;
-use rulebook::eval::{decision_json, evaluate, interpret, Options, Scratch};
-use rulebook::input::{decode_case, parse_document, Format};
-use rulebook::render::render_diagnostics;
+use rulebook::diagnostic::render::render_diagnostics;
+use rulebook::eval::{decision_json, evaluate, interpret, Executable, Options, Scratch};
 use serde_json::Value as J;
 
 const HEADER: &str =
     "rulebook test.eval \"Evaluation tests\"\n  version 1\n  in force 2018-01-01\n\n";
 
-fn program(body: &str) -> rulebook::ir::Program {
+fn program(body: &str) -> Executable {
     let text = format!("{HEADER}{body}");
     let checked = check(&text);
     let errors: Vec<_> = checked
@@ -21,7 +21,7 @@ fn program(body: &str) -> rulebook::ir::Program {
         .cloned()
         .collect();
     match checked.program {
-        Some(p) => p,
+        Some(p) => Executable::new(p),
         None => panic!("{}", render_diagnostics("test", &text, &errors, false)),
     }
 }
@@ -682,8 +682,8 @@ fn openfisca_country_template_passes_its_converted_tests() {
         "{}",
         render_diagnostics("country_template", &text, &errors, false)
     );
-    let p = checked.program.unwrap();
-    let results = rulebook::examples::run_examples(&p);
+    let p = Executable::new(checked.program.unwrap());
+    let results = rulebook::ops::examples::run_examples(&p);
     assert_eq!(results.len(), 47, "the converter wrote 47 examples");
     let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
@@ -698,8 +698,8 @@ fn openfisca_country_template_passes_its_converted_tests() {
         "expect disposable_income = 3258.33 € within 0.01 €",
         "expect disposable_income = 3258.33 € within 0.003 €",
     );
-    let p = check(&moved).program.unwrap();
-    let strict = rulebook::examples::run_examples(&p);
+    let p = Executable::new(check(&moved).program.unwrap());
+    let strict = rulebook::ops::examples::run_examples(&p);
     let couple = strict
         .iter()
         .find(|r| r.name.starts_with("Couple earning 2500"))
@@ -714,7 +714,7 @@ fn openfisca_country_template_passes_its_converted_tests() {
 /// every kind of output and every example of the bundled rulebooks.
 #[test]
 fn batch_records_are_the_decision_json() {
-    use rulebook::batch::{jsonl_record, write_jsonl, Decided, Outcome};
+    use rulebook::cases::batch::{jsonl_record, write_jsonl, Decided, Outcome};
     use rulebook::eval::Case;
     let mut texts = vec![format!(
         "{HEADER}enum Tier {{ low, high }}\n\
@@ -750,7 +750,7 @@ fn batch_records_are_the_decision_json() {
             "{:?}",
             checked.diagnostics
         );
-        let Some(p) = checked.program else {
+        let Some(p) = checked.program.map(Executable::new) else {
             continue; // an amending version: checked with its base elsewhere
         };
         for ex in &p.examples {

@@ -1,7 +1,7 @@
 //! `rulebook fmt` must be idempotent and must not change meaning: the syntax
 //! tree of the formatted text equals the original's, spans aside.
 
-use rulebook::format::format;
+use rulebook::ops::format::format;
 use std::path::PathBuf;
 
 fn rulebook_files() -> Vec<PathBuf> {
@@ -30,7 +30,7 @@ fn rulebook_files() -> Vec<PathBuf> {
 /// The syntax tree and diagnostic codes without byte positions.
 fn meaning(text: &str) -> String {
     let (file, diags) = rulebook::syntax::parse(text);
-    let s = rulebook::ast::without_spans(&file);
+    let s = rulebook::syntax::ast::without_spans(&file);
     let codes: Vec<&str> = rulebook::check::check(text)
         .diagnostics
         .iter()

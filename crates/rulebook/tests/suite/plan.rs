@@ -3,17 +3,17 @@
 //! of its inputs and decision date, the decision (or the error) must be the
 //! interpreter's, to the last decimal place and the last byte of a message.
 
-use rulebook::eval::{evaluate_with, interpret, Case, Options, Scratch};
-use rulebook::family::{load, Source};
+use rulebook::eval::{evaluate_with, interpret, Case, Executable, Options, Scratch};
+use rulebook::ir::value::{Type, Value};
 use rulebook::ir::Program;
 use rulebook::plan::Registers;
-use rulebook::value::{Type, Value};
+use rulebook::versions::{load, Source};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
 /// Every rulebook file of a folder, checked together (so that amendments
 /// are written out against their bases).
-fn programs() -> Vec<(String, Program)> {
+fn programs() -> Vec<(String, Executable)> {
     let mut dirs = vec![crate::repo().join("bench/openfisca")];
     for entry in std::fs::read_dir(crate::repo().join("rulebooks")).unwrap() {
         dirs.push(entry.unwrap().path());
@@ -190,23 +190,25 @@ fn plans_decide_as_the_interpreter_does() {
 
 const HEADER: &str = "rulebook test.plan \"Plan tests\"\n  version 1\n  in force 2018-01-01\n\n";
 
-fn program(body: &str) -> Program {
+fn program(body: &str) -> Executable {
     let text = format!("{HEADER}{body}");
     let checked = rulebook::check::check(&text);
     checked
         .program
+        .map(Executable::new)
         .unwrap_or_else(|| panic!("{:?}", checked.diagnostics))
 }
 
 fn case(p: &Program, yaml: &str) -> Case {
-    let doc = rulebook::input::parse_document(yaml, rulebook::input::Format::Yaml).unwrap();
-    rulebook::input::decode_case(p, &doc, None).unwrap()
+    let doc =
+        rulebook::cases::input::parse_document(yaml, rulebook::cases::input::Format::Yaml).unwrap();
+    rulebook::cases::input::decode_case(p, &doc, None).unwrap()
 }
 
 /// The plan's own decision (`None`: it gave the case to the interpreter),
 /// after checking that the decision every service gets is the
 /// interpreter's.
-fn planned(p: &Program, c: &Case) -> Option<rulebook::eval::Decision> {
+fn planned(p: &Executable, c: &Case) -> Option<rulebook::eval::Decision> {
     let options = Options { explain: false };
     let want = interpret(p, c, &options, &mut Scratch::default());
     let got = evaluate_with(p, c, &options, &mut Scratch::default());
@@ -328,7 +330,7 @@ fn what_depends_on_the_date_alone_is_kept_per_plan_and_date() {
     let mut regs = Registers::default();
     // Whether the plan decided the case, and the decision's outputs, after
     // checking that a plan's decision is the interpreter's.
-    let mut decide = |p: &Program, date: &str, a: u32| {
+    let mut decide = |p: &Executable, date: &str, a: u32| {
         let c = case(
             p,
             &format!("decision_date: {date}\nc: {{ a: {a} €, n: 1 }}"),

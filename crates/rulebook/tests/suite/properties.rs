@@ -4,9 +4,9 @@
 
 use chrono::{Datelike, NaiveDate};
 use proptest::prelude::*;
-use rulebook::ast::{RoundMode, RoundTarget};
-use rulebook::dates;
-use rulebook::eval::round;
+use rulebook::semantics::arithmetic::round;
+use rulebook::semantics::dates;
+use rulebook::syntax::ast::{RoundMode, RoundTarget};
 use rust_decimal::Decimal;
 
 // ---- rounding against integer arithmetic -----------------------------------
@@ -228,14 +228,14 @@ proptest! {
 
 // ---- determinism and formatting --------------------------------------------------
 
-fn home_care() -> rulebook::ir::Program {
+fn home_care() -> rulebook::eval::Executable {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../..",
         "/rulebooks/helsinki-home-care/2024-25.rulebook"
     ))
     .unwrap();
-    rulebook::check::check(&text).program.unwrap()
+    rulebook::eval::Executable::new(rulebook::check::check(&text).program.unwrap())
 }
 
 proptest! {
@@ -249,7 +249,7 @@ proptest! {
             "service": { "hourly_price": format!("{}.{:02}", price / 100, price % 100), "hours_per_month": format!("{}.{}", hours / 10, hours % 10) },
         });
         let run = || {
-            let case = rulebook::input::decode_case(&p, &doc, None).unwrap();
+            let case = rulebook::cases::input::decode_case(&p, &doc, None).unwrap();
             let d = rulebook::eval::evaluate(&p, &case, &rulebook::eval::Options { explain: true }).unwrap();
             rulebook::eval::decision_json(&p, &case, &d)
         };
@@ -258,7 +258,7 @@ proptest! {
         // And independent of a fresh check of the same text.
         prop_assert_eq!(&first, &{
             let p2 = home_care();
-            let case = rulebook::input::decode_case(&p2, &doc, None).unwrap();
+            let case = rulebook::cases::input::decode_case(&p2, &doc, None).unwrap();
             let d = rulebook::eval::evaluate(&p2, &case, &rulebook::eval::Options { explain: true }).unwrap();
             rulebook::eval::decision_json(&p2, &case, &d)
         });
@@ -284,9 +284,9 @@ proptest! {
                 l + "\n"
             })
             .collect();
-        let once = rulebook::format::format(&messy);
-        prop_assert_eq!(rulebook::format::format(&once), once.clone());
-        let strip = |t: &str| rulebook::ast::without_spans(&rulebook::syntax::parse(t).0);
+        let once = rulebook::ops::format::format(&messy);
+        prop_assert_eq!(rulebook::ops::format::format(&once), once.clone());
+        let strip = |t: &str| rulebook::syntax::ast::without_spans(&rulebook::syntax::parse(t).0);
         prop_assert_eq!(strip(&once), strip(&text));
     }
 }
@@ -391,10 +391,10 @@ proptest! {
     fn direct_json_decoding_agrees_with_the_ordinary_path(text in case_text(), take_id in any::<bool>(), with_date in any::<bool>()) {
         let p = rulebook::check::check(EVERY_TYPE).program.expect("the rulebook checks");
         let date = with_date.then(|| NaiveDate::from_ymd_opt(2022, 6, 1).expect("a date"));
-        if let Some((id, case)) = rulebook::input::decode_case_json(&p, &text, date, take_id) {
+        if let Some((id, case)) = rulebook::cases::input::decode_case_json(&p, &text, date, take_id) {
             let mut doc: serde_json::Value = serde_json::from_str(&text).expect("the ordinary parse");
             let slow_id = if take_id { doc.as_object_mut().and_then(|m| m.shift_remove("id")) } else { None };
-            let slow = rulebook::input::decode_case(&p, &doc, date);
+            let slow = rulebook::cases::input::decode_case(&p, &doc, date);
             prop_assert!(slow.is_ok(), "direct accepted, ordinary refused {text}: {slow:?}");
             let slow = slow.expect("checked");
             prop_assert_eq!(format!("{:?}", slow), format!("{:?}", case));
@@ -414,11 +414,11 @@ fn direct_json_decoding_takes_valid_cases() {
         "{\"decision_date\":\"2021-03-01\",\"h\":{\"income\":\"2400.00\",\"size\":2,\"hours\":12.5,\"rate\":\"35 %\",\"urgent\":false,\"since\":\"2021-01-31\",\"wait\":\"2 weeks\",\"tier\":\"low\",\"note\":\"ok\",\"members\":[{\"birth\":\"1980-05-01\",\"salary\":2000,\"share\":0.5}]},\"extra\":5}",
         "{\"id\":\"x\",\"extra\":5,\"h\":{\"members\":[],\"income\":2400,\"size\":2,\"hours\":\"12.5\",\"rate\":35,\"urgent\":true,\"since\":\"2021-01-31\",\"wait\":\"1 month\",\"tier\":\"high\",\"note\":\"\"},\"decision_date\":\"2021-03-01\"}",
     ] {
-        let (id, case) = rulebook::input::decode_case_json(&p, text, None, true)
+        let (id, case) = rulebook::cases::input::decode_case_json(&p, text, None, true)
             .unwrap_or_else(|| panic!("not taken: {text}"));
         let mut doc: serde_json::Value = serde_json::from_str(text).unwrap();
         let slow_id = doc.as_object_mut().unwrap().shift_remove("id");
-        let slow = rulebook::input::decode_case(&p, &doc, None).unwrap();
+        let slow = rulebook::cases::input::decode_case(&p, &doc, None).unwrap();
         assert_eq!(format!("{slow:?}"), format!("{case:?}"));
         assert_eq!(slow_id, id);
     }
@@ -449,7 +449,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
     #[test]
     fn comparing_amounts_is_decimal_order(a in amount(), b in amount()) {
-        prop_assert_eq!(rulebook::value::compare_amounts(&a, &b), a.cmp(&b), "{} {}", a, b);
+        prop_assert_eq!(rulebook::ir::value::compare_amounts(&a, &b), a.cmp(&b), "{} {}", a, b);
     }
 
     /// Amounts near each other, written with different numbers of decimals.
@@ -457,7 +457,7 @@ proptest! {
     fn comparing_near_amounts_is_decimal_order(m in -1_000_000_000_000i64..1_000_000_000_000, scale in 0u32..12, k in 0u32..14, delta in -3i128..=3) {
         let a = Decimal::new(m, scale);
         let b = Decimal::from_i128_with_scale(m as i128 * 10i128.pow(k) + delta, scale + k);
-        prop_assert_eq!(rulebook::value::compare_amounts(&a, &b), a.cmp(&b), "{} {}", a, b);
-        prop_assert_eq!(rulebook::value::compare_amounts(&b, &a), b.cmp(&a), "{} {}", b, a);
+        prop_assert_eq!(rulebook::ir::value::compare_amounts(&a, &b), a.cmp(&b), "{} {}", a, b);
+        prop_assert_eq!(rulebook::ir::value::compare_amounts(&b, &a), b.cmp(&a), "{} {}", b, a);
     }
 }

@@ -1,9 +1,9 @@
 //! Versions, amendments, semantic diff and impact analysis.
 
-use rulebook::diff::{diff, to_html, to_json, to_markdown, to_text, Side};
 use rulebook::eval::{decision_json, evaluate, Case, Options};
-use rulebook::family::{self, Source, Version};
-use rulebook::impact::Accumulator;
+use rulebook::ops::diff::{diff, to_html, to_json, to_markdown, to_text, Side};
+use rulebook::ops::impact::Accumulator;
+use rulebook::versions::{self, Source, Version};
 use std::path::Path;
 
 fn root() -> &'static Path {
@@ -20,7 +20,7 @@ fn read(rel: &str) -> Source {
 /// Loads files as one family and returns their versions, asserting no errors.
 fn load(rels: &[&str]) -> Vec<(Source, Version)> {
     let sources: Vec<Source> = rels.iter().map(|r| read(r)).collect();
-    let (versions, findings) = family::load(&sources);
+    let (versions, findings) = versions::load(&sources);
     assert!(findings.iter().all(|(_, d)| !d.is_error()), "{findings:#?}");
     let out: Vec<(Source, Version)> = sources.into_iter().zip(versions).collect();
     for (s, v) in &out {
@@ -91,7 +91,7 @@ fn amendments_restate_remove_and_add() {
             text: amending.into(),
         },
     ];
-    let (versions, findings) = family::load(&sources);
+    let (versions, findings) = versions::load(&sources);
     assert!(findings.is_empty(), "{findings:#?}");
     let p = versions[1]
         .program()
@@ -103,7 +103,7 @@ fn amendments_restate_remove_and_add() {
         .collect();
     assert_eq!(outputs, ["adult", "senior"]);
     assert!(p.def_index("old_rule").is_none());
-    let results = rulebook::examples::run_examples(p);
+    let results = rulebook::ops::examples::run_examples(p);
     assert!(results.iter().all(|r| r.passed()), "{results:#?}");
 }
 
@@ -120,12 +120,12 @@ fn removing_what_is_not_inherited_is_reported_in_the_amending_file() {
             text: amending.into(),
         },
     ];
-    let (_, findings) = family::load(&sources);
+    let (_, findings) = versions::load(&sources);
     let (i, d) = &findings[0];
     assert_eq!((*i, d.code), (1, "invalid-amendment"));
     assert_eq!(&amending[d.span.start..d.span.end], "no_such_rule");
     let missing = "rulebook t.amend \"Amend\"\n  version 3\n  in force 2023-01-01\n  amends 7\n";
-    let (_, findings) = family::load(&[Source {
+    let (_, findings) = versions::load(&[Source {
         name: "3".into(),
         text: missing.into(),
     }]);
@@ -142,17 +142,20 @@ fn the_version_in_force_is_chosen_by_date() {
         "rulebooks/helsinki-home-care/2022-23.rulebook",
         "rulebooks/helsinki-home-care/2024-25.rulebook",
     ]);
-    let programs: Vec<_> = family.iter().map(|(_, v)| v.program().unwrap()).collect();
-    let on = |d: &str| family::select(&programs, None, d.parse().unwrap());
-    assert_eq!(on("2021-12-31").unwrap().version, "2021");
-    assert_eq!(on("2022-01-01").unwrap().version, "2022-23");
-    assert_eq!(on("2025-12-31").unwrap().version, "2024-25");
+    let programs: Vec<&rulebook::ir::Program> = family
+        .iter()
+        .map(|(_, v)| v.program().unwrap().program())
+        .collect();
+    let on = |d: &str| versions::select(&programs, None, d.parse().unwrap());
+    assert_eq!(programs[on("2021-12-31").unwrap()].version, "2021");
+    assert_eq!(programs[on("2022-01-01").unwrap()].version, "2022-23");
+    assert_eq!(programs[on("2025-12-31").unwrap()].version, "2024-25");
     let err = on("2026-01-01").unwrap_err();
     assert_eq!(
-        err,
+        err.to_string(),
         "no version of `helsinki.home_care` is in force on 2026-01-01; the versions are: 2021 from 2021-01-01 to 2021-12-31; 2022-23 from 2022-01-01 to 2023-12-31; 2024-25 from 2024-01-01 to 2025-12-31"
     );
-    assert!(family::select(&programs, Some("nope"), "2021-01-01".parse().unwrap()).is_err());
+    assert!(versions::select(&programs, Some("nope"), "2021-01-01".parse().unwrap()).is_err());
 }
 
 fn bundled() -> Vec<String> {
@@ -198,15 +201,15 @@ fn formatting_any_bundled_rulebook_yields_an_empty_diff() {
         .iter()
         .map(|s| Source {
             name: s.name.clone(),
-            text: rulebook::format::format(&mess(&s.text)),
+            text: rulebook::ops::format::format(&mess(&s.text)),
         })
         .collect();
     assert!(
         messed.iter().zip(&originals).any(|(m, o)| m.text != o.text),
         "the messing changed nothing"
     );
-    let (a, _) = family::load(&originals);
-    let (b, _) = family::load(&messed);
+    let (a, _) = versions::load(&originals);
+    let (b, _) = versions::load(&messed);
     for ((s, va), vb) in originals.iter().zip(&a).zip(&b) {
         let (Some(_), Some(_)) = (va.program(), vb.program()) else {
             panic!("{} does not check after formatting", s.name)
@@ -345,7 +348,7 @@ fn impact_of_the_2022_limits_on_a_population() {
     );
     assert!(value.changed > 0);
     insta::assert_json_snapshot!("impact_home_care_2021_2022-23", whole);
-    let html = rulebook::impact::to_html(&whole);
+    let html = rulebook::ops::impact::to_html(&whole);
     assert!(html.contains("<svg class=\"histogram\""));
 }
 
@@ -406,7 +409,7 @@ fn diff_names_changed_added_and_removed_rows_and_brackets() {
         "  | 1 | 510 € |\n  | 2 to 3 | 850 € |\n  | 3 or more | 900 € |\n",
         "  | 0 € | 0 € |\n  | 100 € | 6 € |\n  | 300 € | 12 € |\n",
     );
-    let (versions, findings) = family::load(&[old, new]);
+    let (versions, findings) = versions::load(&[old, new]);
     assert!(findings.iter().all(|(_, d)| !d.is_error()), "{findings:#?}");
     let d = diff(&side(&versions[0]), &side(&versions[1]));
     let text = to_text(&d);

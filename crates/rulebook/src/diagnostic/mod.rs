@@ -1,6 +1,8 @@
 //! One diagnostic type for the checker, the evaluator, the CLI and the
 //! language server. Codes are stable and documented in `docs/diagnostics.md`.
 
+pub mod render;
+
 use serde::Serialize;
 
 /// A byte range in a rulebook's source text.

@@ -1,8 +1,8 @@
 //! JSON Schema (2020-12) of a rulebook version's case: its inputs and the
 //! decision date, written as the case decoder accepts them.
 
+use crate::ir::value::{Type, Value};
 use crate::ir::{Bounds, Program};
-use crate::value::{Type, Value};
 use serde_json::{json, Value as J};
 
 fn bound_note(b: Option<&Bounds>) -> Option<String> {
@@ -112,7 +112,7 @@ pub fn type_schema(
         Type::List(elem) => {
             s.insert("type".into(), json!("array"));
             s.insert("items".into(), type_schema(p, elem, None, None));
-            s.insert("maxItems".into(), json!(crate::input::MAX_LIST_LEN));
+            s.insert("maxItems".into(), json!(crate::cases::input::MAX_LIST_LEN));
         }
         Type::Error => {}
     }

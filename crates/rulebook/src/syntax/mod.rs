@@ -4,8 +4,11 @@
 //! a line) and each item is parsed on its own, so one broken item does not
 //! hide errors in the others.
 
-use crate::ast::*;
+pub mod ast;
+pub mod lines;
+
 use crate::diagnostic::{Diagnostic, Span};
+use crate::syntax::ast::*;
 use chrono::NaiveDate;
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
@@ -14,24 +17,10 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 
 #[derive(pest_derive::Parser)]
-#[grammar = "../grammar/rulebook.pest"]
+#[grammar = "syntax/rulebook.pest"]
 struct RulebookParser;
 
-pub const ITEM_KEYWORDS: &[&str] = &[
-    "rulebook",
-    "remove",
-    "enum",
-    "record",
-    "input",
-    "let",
-    "parameter",
-    "table",
-    "scale",
-    "function",
-    "output",
-    "eligibility",
-    "example",
-];
+pub use lines::{code_part, starts_item, ITEM_KEYWORDS};
 
 /// A top-level block of text: one item with its doc comment.
 #[derive(Debug, Clone)]
@@ -41,20 +30,6 @@ pub struct Block {
     /// Where the item keyword starts (after the doc comment).
     pub item_start: usize,
     pub doc: Option<String>,
-}
-
-fn first_word(line: &str) -> &str {
-    let end = line
-        .char_indices()
-        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
-        .map(|(i, _)| i)
-        .unwrap_or(line.len());
-    line.get(..end).unwrap_or("")
-}
-
-/// Whether a line (without its newline) starts a top-level item.
-pub fn starts_item(line: &str) -> bool {
-    ITEM_KEYWORDS.contains(&first_word(line))
 }
 
 /// Splits a file into item blocks. Text before the first item that is not
@@ -215,7 +190,7 @@ fn nesting_limit(src: &str, offset: usize) -> Option<Diagnostic> {
         Some((start, l))
     }) {
         let (start, line) = line_start;
-        let code = crate::format::code_part(line);
+        let code = code_part(line);
         let mut in_str = false;
         for (i, c) in code.char_indices() {
             match c {

@@ -25,14 +25,14 @@
 //! row tests, the same order of operands), so both give the same values to
 //! the last decimal place: `tests/plan.rs` holds them to that.
 
-use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
-use crate::dates;
-use crate::eval::{
-    bracket_of, decimal_arith, find_rows, in_force, integer_arith, marginal_total, ordering_holds,
-    round, Case, Decision, FailedCriterion,
-};
+use crate::ir::value::{compare_amounts, Duration, Type, Value};
 use crate::ir::*;
-use crate::value::{compare_amounts, Duration, Type, Value};
+use crate::semantics::arithmetic::{decimal_arith, in_force, integer_arith, ordering_holds, round};
+use crate::semantics::dates;
+use crate::semantics::decision::{Case, Decision, FailedCriterion};
+use crate::semantics::rows::find_rows;
+use crate::semantics::scales::{bracket_of, marginal_total};
+use crate::syntax::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::cmp::Ordering;

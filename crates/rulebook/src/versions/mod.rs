@@ -10,6 +10,7 @@
 
 use crate::check::{check, Checked};
 use crate::diagnostic::{Diagnostic, Span};
+use crate::eval::Executable;
 use crate::ir::Program;
 use crate::syntax::split_blocks;
 use chrono::NaiveDate;
@@ -30,7 +31,11 @@ pub struct Source {
 pub struct Version {
     pub name: String,
     pub text: String,
+    /// The checker's result. Its `program` has moved to `executable`.
     pub checked: Checked,
+    /// The checked program, ready to decide cases; `None` when the version
+    /// has errors.
+    pub executable: Option<Executable>,
     /// For each written-out block: its span in `text`, and where it came
     /// from (the amending file itself, or the named base version).
     pub origin: Vec<(Span, Origin)>,
@@ -43,8 +48,8 @@ pub enum Origin {
 }
 
 impl Version {
-    pub fn program(&self) -> Option<&Program> {
-        self.checked.program.as_ref()
+    pub fn program(&self) -> Option<&Executable> {
+        self.executable.as_ref()
     }
     /// Diagnostics with spans in the file's own text. A finding inside an
     /// inherited item is reported at the `amends` clause, naming the base.
@@ -140,7 +145,7 @@ fn block_key(block: &str) -> (String, String) {
 }
 
 fn removed_names(block: &str) -> Vec<(String, usize)> {
-    let code = crate::format::code_part(block.trim_start());
+    let code = crate::syntax::code_part(block.trim_start());
     let rest = code.strip_prefix("remove").unwrap_or("");
     let offset = block.len() - block.trim_start().len() + 6;
     let mut out = Vec::new();
@@ -342,11 +347,13 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                 ));
                 (s.text.clone(), Vec::new())
             });
-            let checked = check(&text);
+            let mut checked = check(&text);
+            let executable = checked.program.take().map(Executable::new);
             Version {
                 name: s.name.clone(),
                 text,
                 checked,
+                executable,
                 origin,
             }
         })
@@ -429,39 +436,85 @@ fn check_periods(versions: &[Version]) -> Vec<(usize, Diagnostic)> {
     out
 }
 
-/// The version of a programme in force on a date, or a message listing the
-/// periods that exist.
-pub fn select<'a>(
-    programs: &[&'a Program],
+/// Why no version could be chosen for a decision date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoVersion {
+    /// There are no programmes at all.
+    Empty,
+    /// Several programmes are here and none was named.
+    Ambiguous { programmes: Vec<String> },
+    /// The named programme is not among them.
+    UnknownProgramme { id: String, programmes: Vec<String> },
+    /// No version of the programme is in force on the date; `periods`
+    /// lists each version with its period.
+    NotInForce {
+        id: String,
+        date: NaiveDate,
+        periods: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for NoVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoVersion::Empty => write!(f, "no rulebook was found"),
+            NoVersion::Ambiguous { programmes } => write!(
+                f,
+                "several programmes are here ({}); say which one",
+                programmes.join(", ")
+            ),
+            NoVersion::UnknownProgramme { id, programmes } => write!(
+                f,
+                "there is no programme `{id}`; the programmes are {}",
+                programmes.join(", ")
+            ),
+            NoVersion::NotInForce { id, date, periods } => write!(
+                f,
+                "no version of `{id}` is in force on {date}; the versions are: {}",
+                periods.join("; ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NoVersion {}
+
+/// The position in `programs` of the version of a programme in force on a
+/// date (`id` may be left out when only one programme is given).
+pub fn select(
+    programs: &[&Program],
     id: Option<&str>,
     date: NaiveDate,
-) -> Result<&'a Program, String> {
+) -> Result<usize, NoVersion> {
     let ids: Vec<&str> = {
         let mut v: Vec<&str> = programs.iter().map(|p| p.id.as_str()).collect();
         v.sort_unstable();
         v.dedup();
         v
     };
+    let names = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
     let id = match (id, ids.as_slice()) {
         (Some(id), _) => id,
         (None, [one]) => one,
-        (None, []) => return Err("no rulebook was found".into()),
+        (None, []) => return Err(NoVersion::Empty),
         (None, many) => {
-            return Err(format!(
-                "several programmes are here ({}); say which one",
-                many.join(", ")
-            ))
+            return Err(NoVersion::Ambiguous {
+                programmes: names(many),
+            })
         }
     };
+    if let Some(i) = programs
+        .iter()
+        .position(|p| p.id == id && p.in_force_on(date))
+    {
+        return Ok(i);
+    }
     let family: Vec<&&Program> = programs.iter().filter(|p| p.id == id).collect();
     if family.is_empty() {
-        return Err(format!(
-            "there is no programme `{id}`; the programmes are {}",
-            ids.join(", ")
-        ));
-    }
-    if let Some(p) = family.iter().find(|p| p.in_force_on(date)) {
-        return Ok(p);
+        return Err(NoVersion::UnknownProgramme {
+            id: id.to_string(),
+            programmes: names(&ids),
+        });
     }
     let mut periods: Vec<String> = family
         .iter()
@@ -471,8 +524,9 @@ pub fn select<'a>(
         })
         .collect();
     periods.sort();
-    Err(format!(
-        "no version of `{id}` is in force on {date}; the versions are: {}",
-        periods.join("; ")
-    ))
+    Err(NoVersion::NotInForce {
+        id: id.to_string(),
+        date,
+        periods,
+    })
 }

@@ -1,9 +1,10 @@
 //! Running a rulebook's examples: they are its tests.
 
 use crate::diagnostic::Span;
+use crate::eval::Executable;
 use crate::eval::{evaluate, Case, Options};
-use crate::ir::{ExpectInfo, Program};
-use crate::value::Value;
+use crate::ir::value::Value;
+use crate::ir::ExpectInfo;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleResult {
@@ -30,11 +31,11 @@ fn close_enough(got: &Value, want: &Value, margin: Option<&Value>) -> bool {
     }
 }
 
-pub fn run_examples(p: &Program) -> Vec<ExampleResult> {
+pub fn run_examples(p: &Executable) -> Vec<ExampleResult> {
     p.examples.iter().map(|e| run_example(p, e)).collect()
 }
 
-pub fn run_example(p: &Program, e: &crate::ir::ExampleInfo) -> ExampleResult {
+pub fn run_example(p: &Executable, e: &crate::ir::ExampleInfo) -> ExampleResult {
     let case = Case {
         decision_date: e.date,
         inputs: e.inputs.clone(),
@@ -108,7 +109,7 @@ pub fn run_example(p: &Program, e: &crate::ir::ExampleInfo) -> ExampleResult {
                         let name = def.map(|d| d.name.as_str()).unwrap_or("?");
                         let ty = def
                             .map(|d| d.ty.clone())
-                            .unwrap_or(crate::value::Type::Error);
+                            .unwrap_or(crate::ir::value::Type::Error);
                         let within = match margin {
                             Some(m) => format!(" within {}", p.render(m, &ty)),
                             None => String::new(),

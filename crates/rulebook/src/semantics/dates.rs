@@ -7,7 +7,7 @@
 //! laskemisesta 150/1930): a period counted in months or years ends on the
 //! day with the same number, or on the month's last day if there is none.
 
-use crate::value::Duration;
+use crate::ir::value::Duration;
 use chrono::{Datelike, NaiveDate};
 
 fn is_leap_year(year: i32) -> bool {

@@ -4,8 +4,8 @@
 
 use crate::check::suggest;
 use crate::eval::Case;
+use crate::ir::value::{Duration, Type, Value};
 use crate::ir::{Bounds, Program};
-use crate::value::{Duration, Type, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;

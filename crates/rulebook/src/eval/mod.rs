@@ -3,74 +3,24 @@
 //! Definitions are evaluated lazily, once per case, and cached by slot.
 //! Nothing is looked up by name.
 
-use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
-use crate::dates;
 use crate::diagnostic::Span;
+use crate::ir::value::{Duration, Type, Value};
 use crate::ir::*;
-use crate::value::{compare_amounts, Duration, Type, Value};
+use crate::plan::Plan;
+use crate::semantics::dates;
+use crate::syntax::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
 use chrono::NaiveDate;
-use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Serialize;
-use std::cmp::Ordering;
-use std::sync::Arc;
+use rust_decimal::Decimal;
+use std::sync::{Arc, OnceLock};
 
-/// One case: the decision date and a value for each input, in input order.
-#[derive(Debug, Clone)]
-pub struct Case {
-    pub decision_date: NaiveDate,
-    pub inputs: Vec<Value>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FailedCriterion {
-    pub criterion: String,
-    pub section: Option<String>,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Decision {
-    pub eligible: bool,
-    pub failed_criteria: Vec<FailedCriterion>,
-    /// Output values by definition slot, in output order. Empty when the
-    /// case is not eligible: outputs are computed for eligible cases only.
-    pub outputs: Vec<(u32, Value)>,
-    pub explanation: Option<Vec<OutputExplanation>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutputExplanation {
-    pub output: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub section: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    pub value: String,
-    pub steps: Vec<String>,
-}
-
-/// A failure while evaluating: names the rule, its place in the rulebook and
-/// what went wrong.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EvalError {
-    pub code: &'static str,
-    pub message: String,
-    /// The definition, table or criterion being evaluated.
-    pub rule: String,
-    pub span: Span,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
-}
-
-impl std::fmt::Display for EvalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.rule.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "in `{}`: {}", self.rule, self.message)
-        }
-    }
-}
+use crate::semantics::arithmetic::{
+    decimal_arith, in_force, integer_arith, ordering_holds, pick, round,
+};
+pub use crate::semantics::decision::{
+    Case, Decision, EvalError, FailedCriterion, OutputExplanation,
+};
+use crate::semantics::rows::find_rows;
+use crate::semantics::scales::{bracket_of, marginal_total};
 
 /// Evaluation errors travel boxed, so that the `Result` every evaluation
 /// step returns stays the size of a value.
@@ -103,8 +53,77 @@ pub struct Options {
     pub explain: bool,
 }
 
+/// A checked program ready to decide cases: the program, and its
+/// evaluation plan, compiled when it first decides a case. The plan is a
+/// cache of the evaluator's, kept here rather than in the program so that
+/// the IR depends on nothing built from it.
+pub struct Executable {
+    program: Program,
+    plan: OnceLock<Option<Arc<Plan>>>,
+}
+
+impl Executable {
+    pub fn new(program: Program) -> Executable {
+        Executable {
+            program,
+            plan: OnceLock::new(),
+        }
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub fn into_program(self) -> Program {
+        self.program
+    }
+
+    /// The program's evaluation plan, if it has one (see `plan`).
+    pub fn plan(&self) -> Option<&Plan> {
+        self.plan
+            .get_or_init(|| Plan::compile(&self.program).map(Arc::new))
+            .as_deref()
+    }
+}
+
+impl std::fmt::Debug for Executable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executable")
+            .field("id", &self.program.id)
+            .field("version", &self.program.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<Program> for Executable {
+    fn from(program: Program) -> Executable {
+        Executable::new(program)
+    }
+}
+
+impl Clone for Executable {
+    /// A copy shares the plan once it has been compiled.
+    fn clone(&self) -> Executable {
+        let plan = OnceLock::new();
+        if let Some(p) = self.plan.get() {
+            let _ = plan.set(p.clone());
+        }
+        Executable {
+            program: self.program.clone(),
+            plan,
+        }
+    }
+}
+
+impl std::ops::Deref for Executable {
+    type Target = Program;
+    fn deref(&self) -> &Program {
+        &self.program
+    }
+}
+
 /// Evaluates one case.
-pub fn evaluate(p: &Program, case: &Case, options: &Options) -> Result<Decision, EvalError> {
+pub fn evaluate(p: &Executable, case: &Case, options: &Options) -> Result<Decision, EvalError> {
     evaluate_with(p, case, options, &mut Scratch::default())
 }
 
@@ -136,7 +155,7 @@ fn relabel<'a, 'b>(v: Vec<Slot<'a>>) -> Vec<Slot<'b>> {
 /// one (see `plan`), by the interpreter otherwise and whenever the plan
 /// gives up.
 pub fn evaluate_with(
-    p: &Program,
+    p: &Executable,
     case: &Case,
     options: &Options,
     scratch: &mut Scratch,
@@ -287,31 +306,6 @@ fn zero_of(ty: &Type) -> Value {
     match ty {
         Type::Integer => Value::Int(0),
         _ => Value::Num(Decimal::ZERO),
-    }
-}
-
-fn strategy(mode: RoundMode) -> RoundingStrategy {
-    match mode {
-        RoundMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
-        RoundMode::HalfEven => RoundingStrategy::MidpointNearestEven,
-        RoundMode::Down => RoundingStrategy::ToZero,
-        RoundMode::Up => RoundingStrategy::AwayFromZero,
-    }
-}
-
-/// Rounds as `rounded to ...` prescribes.
-pub fn round(d: Decimal, target: RoundTarget, mode: RoundMode) -> Option<Decimal> {
-    let s = strategy(mode);
-    match target {
-        RoundTarget::Cents(1) => Some(d.round_dp_with_strategy(2, s)),
-        RoundTarget::Cents(n) => {
-            let step = Decimal::from(n).checked_div(Decimal::ONE_HUNDRED)?;
-            let q = d.checked_div(step)?.round_dp_with_strategy(0, s);
-            let mut r = q.checked_mul(step)?;
-            r.rescale(2);
-            Some(r)
-        }
-        RoundTarget::Decimals(n) => Some(d.round_dp_with_strategy(n, s)),
     }
 }
 
@@ -1170,101 +1164,6 @@ fn cite_inline(c: &Citation) -> String {
     }
 }
 
-/// A parameter's value in force on `date`: the last whose start is not
-/// after it.
-#[inline]
-pub(crate) fn in_force(values: &[(Option<NaiveDate>, Value)], date: NaiveDate) -> Option<&Value> {
-    let mut found = None;
-    for (from, v) in values {
-        match from {
-            Some(f) if *f > date => break,
-            _ => found = Some(v),
-        }
-    }
-    found
-}
-
-/// Puts the rows of `t` (0-based, in row order) that match `args` in
-/// `matched`: for a first-hit table the first, for a unique table at most
-/// the two that show an overlap, otherwise all. A large table offers only
-/// the rows its index says can match.
-pub(crate) fn find_rows<A>(
-    t: &TableInfo,
-    args: &[A],
-    value: impl Fn(&A) -> &Value,
-    matched: &mut Vec<usize>,
-    candidates: &mut Vec<u32>,
-) {
-    let indexed = t.row_index().is_some_and(|index| {
-        args.get(index.column())
-            .is_some_and(|v| index.candidates(value(v), candidates))
-    });
-    let rows: &mut dyn Iterator<Item = usize> = if indexed {
-        &mut candidates.iter().map(|r| *r as usize)
-    } else {
-        &mut (0..t.rows.len())
-    };
-    for i in rows {
-        let Some(row) = t.rows.get(i) else { continue };
-        if row
-            .tests
-            .iter()
-            .zip(args)
-            .all(|(test, v)| test.matches(value(v)))
-        {
-            matched.push(i);
-            if t.hit == HitPolicy::First || (t.hit == HitPolicy::Unique && matched.len() == 2) {
-                break;
-            }
-        }
-    }
-}
-
-pub(crate) fn pick(a: Value, b: Value, min: bool) -> Value {
-    match a.compare(&b) {
-        Some(Ordering::Greater) if min => b,
-        Some(Ordering::Less) if !min => b,
-        _ => a,
-    }
-}
-
-/// `a op b` exactly; `None` on overflow and on division by zero.
-#[inline]
-pub(crate) fn decimal_arith(op: ArithOp, a: Decimal, b: Decimal) -> Option<Decimal> {
-    match op {
-        ArithOp::Add => a.checked_add(b),
-        ArithOp::Sub => a.checked_sub(b),
-        ArithOp::Mul => a.checked_mul(b),
-        ArithOp::Div if b.is_zero() => None,
-        ArithOp::Div => a.checked_div(b),
-    }
-}
-
-/// `a op b` for integers (whose division gives a decimal, elsewhere);
-/// `None` on overflow and for a division.
-#[inline]
-pub(crate) fn integer_arith(op: ArithOp, a: i64, b: i64) -> Option<i64> {
-    match op {
-        ArithOp::Add => a.checked_add(b),
-        ArithOp::Sub => a.checked_sub(b),
-        ArithOp::Mul => a.checked_mul(b),
-        ArithOp::Div => None,
-    }
-}
-
-/// Whether a comparison holds for two values in the order `ord`.
-#[inline]
-pub(crate) fn ordering_holds(op: CmpOp, ord: Ordering) -> bool {
-    match op {
-        CmpOp::Eq => ord == Ordering::Equal,
-        CmpOp::Ne => ord != Ordering::Equal,
-        CmpOp::Lt => ord == Ordering::Less,
-        CmpOp::Le => ord != Ordering::Greater,
-        CmpOp::Gt => ord == Ordering::Greater,
-        CmpOp::Ge => ord != Ordering::Less,
-    }
-}
-
 fn arith(op: ArithOp, x: &Value, y: &Value, span: Span, rhs_span: Span) -> R<Value> {
     match (x, y) {
         (Value::Int(a), Value::Int(b)) if op != ArithOp::Div => integer_arith(op, *a, *b)
@@ -1396,45 +1295,6 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
                 .ok_or_else(|| fail("internal", span, "empty scale"))
         }
     }
-}
-
-/// A marginal scale's total at `base`: each bracket's rate on the part of
-/// `base` within it. `None` on overflow.
-pub(crate) fn marginal_total(s: &ScaleInfo, base: Decimal) -> Option<Decimal> {
-    let mut total = Decimal::ZERO;
-    for (i, (t, rate)) in s.thresholds.iter().zip(&s.rates).enumerate() {
-        if compare_amounts(&base, t) != Ordering::Greater {
-            break;
-        }
-        // The smaller of the two, `base` on a tie (as `Ord::min`).
-        let top = match s.thresholds.get(i + 1) {
-            Some(n) if compare_amounts(n, &base) == Ordering::Less => *n,
-            _ => base,
-        };
-        total = total.checked_add(top.checked_sub(*t)?.checked_mul(*rate)?)?;
-    }
-    Some(total)
-}
-
-/// The bracket of a single-amount scale that `base` falls in: the last
-/// whose threshold it reaches (passes, for a strict scale). The checker
-/// makes thresholds increase, so the search stops at the first bracket not
-/// reached. `None` when `base` is below the first.
-pub(crate) fn bracket_of(s: &ScaleInfo, base: Decimal) -> Option<usize> {
-    let first = s.thresholds.first()?;
-    if compare_amounts(&base, first) == Ordering::Less {
-        return None;
-    }
-    let mut chosen = 0;
-    for (i, t) in s.thresholds.iter().enumerate() {
-        let ord = compare_amounts(&base, t);
-        if ord == Ordering::Greater || (!s.strict && ord == Ordering::Equal) {
-            chosen = i;
-        } else {
-            break;
-        }
-    }
-    Some(chosen)
 }
 
 /// A decision as services receive it; the schema is in `docs/cli.md`.

@@ -1,12 +1,14 @@
 //! The checker: resolves names, checks types and units, finds cycles,
 //! analyses decision tables and compiles the rulebook to its resolved form.
 
-use crate::ast::{
+pub mod tables;
+
+use crate::diagnostic::{Diagnostic, Span};
+use crate::ir::value::{Duration, Type, Value, BUILTIN_TYPES};
+use crate::ir::*;
+use crate::syntax::ast::{
     self, Aggregate, BinOp, DataValue, DurationUnit, ExprKind as A, HitPolicy, ItemKind, Literal,
 };
-use crate::diagnostic::{Diagnostic, Span};
-use crate::ir::*;
-use crate::value::{Duration, Type, Value, BUILTIN_TYPES};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -243,7 +245,7 @@ impl<'a> Checker<'a> {
                 .map(|r| r.name.clone())
                 .unwrap_or_default(),
             Type::List(t) => format!("list of {}", self.type_name(t)),
-            other => crate::value::BUILTIN_TYPES
+            other => crate::ir::value::BUILTIN_TYPES
                 .iter()
                 .find(|n| Type::builtin(n).as_ref() == Some(other))
                 .map(|s| s.to_string())
@@ -416,7 +418,7 @@ impl<'a> Checker<'a> {
                         citation: (&t.citation).into(),
                         doc: item.doc.clone(),
                         span: t.name.span,
-                        index: Default::default(),
+                        index: None,
                     });
                     self.table_src.push(t);
                     self.table_spans.push(item.span);
@@ -1418,8 +1420,9 @@ impl<'a> Checker<'a> {
         if let Some(info) = self.tables.get(i).cloned() {
             if clean && info.rows.len() == t.rows.len() {
                 let sizes: Vec<u32> = self.enums.iter().map(|e| e.variants.len() as u32).collect();
-                let findings =
-                    crate::tables::analyze(&info, &|e| sizes.get(e as usize).copied().unwrap_or(0));
+                let findings = crate::check::tables::analyze(&info, &|e| {
+                    sizes.get(e as usize).copied().unwrap_or(0)
+                });
                 for f in findings {
                     let d = self.table_finding(&info, f);
                     self.err(d);
@@ -1428,14 +1431,17 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn table_finding(&self, t: &TableInfo, f: crate::tables::Finding) -> Diagnostic {
-        use crate::tables::Finding;
+    fn table_finding(&self, t: &TableInfo, f: crate::check::tables::Finding) -> Diagnostic {
+        use crate::check::tables::Finding;
         let show = |w: &[Value]| -> String {
             t.params
                 .iter()
                 .zip(w)
                 .map(|((n, ty, _), v)| {
-                    format!("{n} = {}", crate::value::render(v, ty, &NamesView(self)))
+                    format!(
+                        "{n} = {}",
+                        crate::ir::value::render(v, ty, &NamesView(self))
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -1462,7 +1468,7 @@ impl<'a> Checker<'a> {
                         .params
                         .iter()
                         .zip(&w)
-                        .map(|((_, ty, _), v)| crate::value::render(v, ty, &NamesView(self)))
+                        .map(|((_, ty, _), v)| crate::ir::value::render(v, ty, &NamesView(self)))
                         .collect();
                     format!("\n  | {} | TODO |", cells.join(" | "))
                 },
@@ -3068,19 +3074,26 @@ impl<'a> Checker<'a> {
             inputs: self.inputs,
             defs,
             functions: self.functions,
-            tables: self.tables,
+            tables: with_row_indexes(self.tables),
             scales: self.scales,
             criteria: self.criteria,
             outputs: self.outputs,
             examples: self.examples,
-            plan: Default::default(),
         }
     }
 }
 
+/// Large tables get their row index once their rows are known.
+fn with_row_indexes(mut tables: Vec<TableInfo>) -> Vec<TableInfo> {
+    for t in &mut tables {
+        t.index = crate::ir::row_index::build(t).map(std::sync::Arc::new);
+    }
+    tables
+}
+
 struct NamesView<'c, 'a>(&'c Checker<'a>);
 
-impl crate::value::TypeNames for NamesView<'_, '_> {
+impl crate::ir::value::TypeNames for NamesView<'_, '_> {
     fn variant_name(&self, enum_id: u32, variant: u32) -> &str {
         self.0
             .enums

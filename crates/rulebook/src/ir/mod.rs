@@ -1,9 +1,12 @@
 //! The compiled rulebook: every name resolved to a slot, every expression
 //! typed. The evaluator never looks a name up by string.
 
-use crate::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
+pub mod row_index;
+pub mod value;
+
 use crate::diagnostic::Span;
-use crate::value::{Type, TypeNames, Value};
+use crate::ir::value::{Type, TypeNames, Value};
+use crate::syntax::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
 use chrono::NaiveDate;
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -12,8 +15,8 @@ pub struct Citation {
     pub source: Option<String>,
 }
 
-impl From<&crate::ast::Citation> for Citation {
-    fn from(c: &crate::ast::Citation) -> Citation {
+impl From<&crate::syntax::ast::Citation> for Citation {
+    fn from(c: &crate::syntax::ast::Citation) -> Citation {
         Citation {
             section: c.section.clone(),
             source: c.source.clone(),
@@ -44,8 +47,6 @@ pub struct Program {
     /// Indices into `defs`, in the order the outputs are written.
     pub outputs: Vec<u32>,
     pub examples: Vec<ExampleInfo>,
-    /// The evaluation plan, compiled when the program first decides a case.
-    pub plan: std::sync::OnceLock<Option<std::sync::Arc<crate::plan::Plan>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -207,20 +208,15 @@ pub struct TableInfo {
     pub citation: Citation,
     pub doc: Option<String>,
     pub span: Span,
-    /// The rows by the value of one column, built when a large table is
-    /// first evaluated.
-    pub index: std::sync::OnceLock<Option<std::sync::Arc<crate::tables::RowIndex>>>,
+    /// The rows by the value of one column, for a large table; built by
+    /// the checker once the rows are known.
+    pub index: Option<std::sync::Arc<row_index::RowIndex>>,
 }
 
 impl TableInfo {
     /// The index to find rows by, for a table large enough to need one.
-    pub fn row_index(&self) -> Option<&crate::tables::RowIndex> {
-        if self.rows.len() < crate::tables::INDEX_MIN_ROWS {
-            return None;
-        }
-        self.index
-            .get_or_init(|| crate::tables::RowIndex::new(self).map(std::sync::Arc::new))
-            .as_deref()
+    pub fn row_index(&self) -> Option<&row_index::RowIndex> {
+        self.index.as_deref()
     }
 }
 
@@ -384,12 +380,6 @@ pub enum ExprKind {
 }
 
 impl Program {
-    /// The program's evaluation plan, if it has one (see `plan`).
-    pub fn plan(&self) -> Option<&crate::plan::Plan> {
-        self.plan
-            .get_or_init(|| crate::plan::Plan::compile(self).map(std::sync::Arc::new))
-            .as_deref()
-    }
     pub fn def_index(&self, name: &str) -> Option<u32> {
         self.defs
             .iter()
@@ -433,10 +423,10 @@ impl Program {
         }
     }
     pub fn render(&self, v: &Value, ty: &Type) -> String {
-        crate::value::render(v, ty, self)
+        crate::ir::value::render(v, ty, self)
     }
     pub fn to_json(&self, v: &Value, ty: &Type) -> serde_json::Value {
-        crate::value::to_json(v, ty, self, &|r| self.field_types(r))
+        crate::ir::value::to_json(v, ty, self, &|r| self.field_types(r))
     }
     /// Whether the version is in force on a date.
     pub fn in_force_on(&self, date: NaiveDate) -> bool {

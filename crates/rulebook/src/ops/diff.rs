@@ -2,10 +2,11 @@
 //! meaning, not in text. Items are matched by name, table rows by their
 //! conditions; spans, comments, layout and order do not count.
 
-use crate::ast::{self, ItemKind};
 use crate::check::Checked;
+use crate::eval::Executable;
+use crate::ir::value::{Type, Value};
 use crate::ir::{DefBody, Program};
-use crate::value::{Type, Value};
+use crate::syntax::ast::{self, ItemKind};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -103,7 +104,7 @@ pub struct Diff {
 pub struct Side<'a> {
     pub text: &'a str,
     pub checked: &'a Checked,
-    pub program: &'a Program,
+    pub program: &'a Executable,
 }
 
 fn slice(text: &str, span: crate::diagnostic::Span) -> String {
@@ -397,7 +398,7 @@ fn first_line(text: &str, span: crate::diagnostic::Span) -> String {
     text.get(span.start..span.end)
         .unwrap_or("")
         .lines()
-        .map(|l| crate::format::code_part(l).trim())
+        .map(|l| crate::syntax::code_part(l).trim())
         .find(|l| !l.is_empty() && !l.starts_with("--"))
         .unwrap_or("")
         .split_whitespace()

@@ -7,37 +7,7 @@
 //! go and runs of blank lines shrink to one. It never adds or removes the
 //! space between two characters of one token, so the meaning cannot change.
 
-use crate::syntax::starts_item;
-
-/// Splits a line into code and a trailing comment, respecting strings.
-fn split_comment(line: &str) -> (&str, &str) {
-    let mut in_str = false;
-    let mut escaped = false;
-    let bytes: Vec<(usize, char)> = line.char_indices().collect();
-    for (n, (i, c)) in bytes.iter().enumerate() {
-        if in_str {
-            if escaped {
-                escaped = false;
-            } else if *c == '\\' {
-                escaped = true;
-            } else if *c == '"' {
-                in_str = false;
-            }
-            continue;
-        }
-        if *c == '"' {
-            in_str = true;
-        } else if *c == '-' && bytes.get(n + 1).map(|b| b.1) == Some('-') {
-            return (line.get(..*i).unwrap_or(line), line.get(*i..).unwrap_or(""));
-        }
-    }
-    (line, "")
-}
-
-/// A line without its trailing comment.
-pub fn code_part(line: &str) -> &str {
-    split_comment(line).0
-}
+use crate::syntax::lines::{split_comment, starts_item};
 
 const SPACED_OPS: &[&str] = &[
     "->", ">=", "<=", "!=", "≥", "≤", "≠", "=", "<", ">", "+", "*", "×", "/",

@@ -6,11 +6,12 @@
 //! rulebook's inputs; it is passed through to the decision unchanged, so
 //! that results can be joined back to the population.
 
+use crate::cases::input::{decode_case, decode_case_json, InputError};
+use crate::eval::Executable;
 use crate::eval::{decision_json, evaluate_with, Case, Decision, EvalError, Options, Scratch};
-use crate::family;
-use crate::input::{decode_case, decode_case_json, InputError};
+use crate::ir::value::{format_percent, write_decimal, Type, Value};
 use crate::ir::Program;
-use crate::value::{format_percent, write_decimal, Type, Value};
+use crate::versions;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::Value as J;
@@ -40,7 +41,7 @@ pub struct Decided<'p> {
 /// one programme, choosing for each case the version in force on its
 /// decision date.
 pub struct Decider<'p> {
-    programs: Vec<&'p Program>,
+    programs: Vec<&'p Executable>,
     date: Option<NaiveDate>,
     /// `id` is passed through unless some version has an input named `id`.
     id_passthrough: bool,
@@ -50,7 +51,7 @@ pub struct Decider<'p> {
 impl<'p> Decider<'p> {
     /// `date`, when given, is every case's decision date (it overrides the
     /// cases' own `decision_date`).
-    pub fn new(programs: Vec<&'p Program>, date: Option<NaiveDate>) -> Decider<'p> {
+    pub fn new(programs: Vec<&'p Executable>, date: Option<NaiveDate>) -> Decider<'p> {
         let id_passthrough = !programs
             .iter()
             .any(|p| p.inputs.iter().any(|i| i.name == "id"));
@@ -67,7 +68,7 @@ impl<'p> Decider<'p> {
         // Valid cases of a single version skip the JSON tree; anything else
         // takes the ordinary path, which explains what is wrong.
         if let [program] = self.programs.as_slice() {
-            let program: &'p Program = program;
+            let program: &'p Executable = program;
             if let Some((id, case)) =
                 decode_case_json(program, line, self.date, self.id_passthrough)
             {
@@ -110,7 +111,7 @@ impl<'p> Decider<'p> {
         self.evaluate(program, case)
     }
 
-    fn evaluate(&mut self, program: &'p Program, case: Case) -> Outcome<'p> {
+    fn evaluate(&mut self, program: &'p Executable, case: Case) -> Outcome<'p> {
         match evaluate_with(
             program,
             &case,
@@ -126,7 +127,7 @@ impl<'p> Decider<'p> {
         }
     }
 
-    fn version_for(&self, doc: &J) -> Result<&'p Program, InputError> {
+    fn version_for(&self, doc: &J) -> Result<&'p Executable, InputError> {
         if let [only] = self.programs.as_slice() {
             return Ok(only);
         }
@@ -155,8 +156,19 @@ impl<'p> Decider<'p> {
                 })?
             }
         };
-        family::select(&self.programs, None, when)
-            .map_err(|e| problem(e, "choose a decision date on which a version is in force"))
+        let programs: Vec<&Program> = self.programs.iter().map(|p| p.program()).collect();
+        let i = versions::select(&programs, None, when).map_err(|e| {
+            problem(
+                e.to_string(),
+                "choose a decision date on which a version is in force",
+            )
+        })?;
+        self.programs.get(i).copied().ok_or_else(|| {
+            problem(
+                "no version was chosen".into(),
+                "choose a decision date on which a version is in force",
+            )
+        })
     }
 }
 

@@ -3,12 +3,13 @@
 //! the examples' results. Built on the checker; the language server only
 //! translates positions and protocol types.
 
-use crate::ast::{self, ItemKind};
 use crate::check::{check, Checked, SymKey};
 use crate::diagnostic::{LineIndex, Span};
-use crate::examples::{run_examples, ExampleResult};
+use crate::eval::Executable;
+use crate::ir::value::Type;
 use crate::ir::{DefBody, DefKind, Program};
-use crate::value::Type;
+use crate::ops::examples::{run_examples, ExampleResult};
+use crate::syntax::ast::{self, ItemKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolKind {
@@ -196,7 +197,7 @@ fn citation_line(section: &Option<String>, source: &Option<String>) -> Option<St
 
 /// Parses, checks and indexes a rulebook, and runs its examples.
 pub fn analyze(text: &str) -> Analysis {
-    let checked = check(text);
+    let mut checked = check(text);
     let mut symbols = Vec::new();
     let p = &checked.partial;
     let global = |n: &str| Some(SymKey::Global(n.to_string()));
@@ -422,11 +423,11 @@ pub fn analyze(text: &str) -> Analysis {
             s.detail = format!("{}\n{c}", s.detail);
         }
     }
-    let examples = checked
-        .program
-        .as_ref()
-        .map(run_examples)
-        .unwrap_or_default();
+    // The examples run on an executable made of the program, which is then
+    // given back to the analysis.
+    let executable = checked.program.take().map(Executable::new);
+    let examples = executable.as_ref().map(run_examples).unwrap_or_default();
+    checked.program = executable.map(Executable::into_program);
     Analysis {
         index: LineIndex::new(text),
         text: text.to_string(),
@@ -463,7 +464,7 @@ fn first_line(text: &str, span: Span) -> String {
     text.get(span.start..span.end)
         .unwrap_or("")
         .lines()
-        .map(|l| crate::format::code_part(l).trim())
+        .map(|l| crate::syntax::code_part(l).trim())
         .find(|l| !l.is_empty())
         .unwrap_or("")
         .to_string()
@@ -622,7 +623,7 @@ impl Analysis {
                 snippet: true,
             });
         }
-        for t in crate::value::BUILTIN_TYPES {
+        for t in crate::ir::value::BUILTIN_TYPES {
             out.push(Completion {
                 label: t.to_string(),
                 kind: CompletionKind::Type,
@@ -814,7 +815,7 @@ impl Analysis {
                 let word = text.get(start..end).unwrap_or("");
                 let kind = kind_of_symbol(start, end).unwrap_or(if KEYWORDS.contains(&word) {
                     TokenKind::Keyword
-                } else if crate::value::BUILTIN_TYPES.contains(&word) {
+                } else if crate::ir::value::BUILTIN_TYPES.contains(&word) {
                     TokenKind::Type
                 } else {
                     TokenKind::Variable

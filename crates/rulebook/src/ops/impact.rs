@@ -5,10 +5,10 @@
 //! largest changes, so memory does not grow with the number of cases.
 //! Accumulators of parallel workers merge.
 
+use crate::cases::input::decode_case;
+use crate::eval::Executable;
 use crate::eval::{evaluate, Decision, Options};
-use crate::input::decode_case;
-use crate::ir::Program;
-use crate::value::{Type, Value};
+use crate::ir::value::{Type, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -42,8 +42,8 @@ struct Candidate {
 
 #[derive(Debug, Clone)]
 pub struct Accumulator<'p> {
-    old: &'p Program,
-    new: &'p Program,
+    old: &'p Executable,
+    new: &'p Executable,
     date: Option<NaiveDate>,
     top_n: usize,
     cases: u64,
@@ -129,8 +129,8 @@ const BINS: usize = 20;
 
 impl<'p> Accumulator<'p> {
     pub fn new(
-        old: &'p Program,
-        new: &'p Program,
+        old: &'p Executable,
+        new: &'p Executable,
         date: Option<NaiveDate>,
         top_n: usize,
     ) -> Accumulator<'p> {
@@ -177,7 +177,7 @@ impl<'p> Accumulator<'p> {
         }
     }
 
-    fn decide(p: &Program, doc: &J, date: Option<NaiveDate>) -> Result<Decision, String> {
+    fn decide(p: &Executable, doc: &J, date: Option<NaiveDate>) -> Result<Decision, String> {
         let case = decode_case(p, doc, date).map_err(|es| {
             es.iter()
                 .map(|e| e.to_string())
@@ -354,7 +354,7 @@ impl<'p> Accumulator<'p> {
     }
 }
 
-fn explain(p: &Program, doc: &J, date: Option<NaiveDate>, output: &str) -> Vec<String> {
+fn explain(p: &Executable, doc: &J, date: Option<NaiveDate>, output: &str) -> Vec<String> {
     let Ok(case) = decode_case(p, doc, date) else {
         return Vec::new();
     };
@@ -516,8 +516,8 @@ fn svg_histogram(bins: &[Bin]) -> String {
         s.push_str(&format!(
             "<rect x=\"{x}\" y=\"{}\" width=\"{w}\" height=\"{bh}\" fill=\"#3b6ea5\"><title>{} to {}: {} cases</title></rect>",
             h - bh,
-            crate::diff::html_escape(&b.from),
-            crate::diff::html_escape(&b.to),
+            crate::ops::diff::html_escape(&b.from),
+            crate::ops::diff::html_escape(&b.to),
             b.count
         ));
     }
@@ -525,10 +525,10 @@ fn svg_histogram(bins: &[Bin]) -> String {
         s.push_str(&format!(
             "<text x=\"{gap}\" y=\"{}\" font-size=\"12\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text>",
             h + 20,
-            crate::diff::html_escape(&first.from),
+            crate::ops::diff::html_escape(&first.from),
             width - gap,
             h + 20,
-            crate::diff::html_escape(&last.to)
+            crate::ops::diff::html_escape(&last.to)
         ));
     }
     s.push_str("</svg>");
@@ -536,7 +536,7 @@ fn svg_histogram(bins: &[Bin]) -> String {
 }
 
 pub fn to_html(i: &Impact) -> String {
-    use crate::diff::html_escape as e;
+    use crate::ops::diff::html_escape as e;
     let mut s = format!(
         "<section id=\"impact\"><h2>Impact</h2>\n<p class=\"summary\">{} cases, {} could not be evaluated. Eligibility: {} gained, {} lost, {} eligible in both.</p>\n",
         i.cases, i.failed, i.gained_eligibility, i.lost_eligibility, i.eligible_in_both
