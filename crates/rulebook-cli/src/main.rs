@@ -15,7 +15,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rulebook::cases::input::{decode_case, parse_document, Format as InputFormat};
 use rulebook::diagnostic::render::render_diagnostics;
 use rulebook::eval::{decision_json, evaluate, Options};
-use rulebook::versions::{self, Source, Version};
+use rulebook::versions::workspace::{rulebooks_below, PathKind, Workspace, World};
+use rulebook_files::{read_limited, Files};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -266,129 +267,41 @@ fn color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-/// Expands folders to the `.rulebook` files below them, sorted.
-fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let defaults = [PathBuf::from("rulebooks")];
-    let paths = if paths.is_empty() {
-        &defaults[..]
+/// The paths a command was given, or `rulebooks/` when none.
+fn or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("rulebooks")]
     } else {
-        paths
-    };
+        paths.to_vec()
+    }
+}
+
+/// The requested files and folders, checked together with the other
+/// rulebooks in their folders (an amendment needs the version it amends).
+fn load(paths: &[PathBuf]) -> Result<Workspace, String> {
+    Workspace::load(&Files, paths).map_err(|e| e.to_string())
+}
+
+/// The rulebook files below the given files and folders, sorted.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
-        if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("cannot read folder {}: {e}", p.display()))?;
-        } else if p.exists() {
-            out.push(p.clone());
-        } else {
-            return Err(format!("{}: no such file or folder", p.display()));
+        match Files.kind(p) {
+            PathKind::Folder => out.extend(rulebooks_below(&Files, p).map_err(|e| e.to_string())?),
+            PathKind::File => out.push(p.clone()),
+            PathKind::Missing => return Err(format!("{}: no such file or folder", p.display())),
         }
     }
     out.sort();
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "rulebook") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// The requested files, checked together with the other rulebooks in their
-/// folders (an amendment needs the version it amends).
-struct Loaded {
-    /// Index into `versions` of each requested file.
-    requested: Vec<usize>,
-    sources: Vec<Source>,
-    versions: Vec<Version>,
-    findings: Vec<(usize, rulebook::diagnostic::Diagnostic)>,
-}
-
-impl Loaded {
-    fn diagnostics(&self, i: usize) -> Vec<rulebook::diagnostic::Diagnostic> {
-        let own = self.sources.get(i).map(|s| s.text.as_str()).unwrap_or("");
-        let mut d = self
-            .versions
-            .get(i)
-            .map(|v| v.own_diagnostics(own))
-            .unwrap_or_default();
-        d.extend(
-            self.findings
-                .iter()
-                .filter(|(j, _)| *j == i)
-                .map(|(_, d)| d.clone()),
-        );
-        d.sort_by_key(|d| d.span.start);
-        d
-    }
-    fn has_errors(&self, i: usize) -> bool {
-        self.diagnostics(i).iter().any(|d| d.is_error())
-    }
-    /// Errors of the file itself, leaving out findings about how it sits
-    /// among other versions (a diff compares any two versions).
-    fn own_errors(&self, i: usize) -> Vec<rulebook::diagnostic::Diagnostic> {
-        self.diagnostics(i)
-            .into_iter()
-            .filter(|d| d.is_error() && !d.code.starts_with("version-"))
-            .collect()
-    }
-}
-
-fn load_files(files: &[PathBuf]) -> Result<Loaded, String> {
-    let mut all: Vec<PathBuf> = files.to_vec();
-    for f in files {
-        if let Some(dir) = f.parent().filter(|d| d.is_dir()) {
-            for entry in std::fs::read_dir(dir)
-                .map_err(|e| format!("cannot read folder {}: {e}", dir.display()))?
-            {
-                let path = entry.map_err(|e| e.to_string())?.path();
-                if path.extension().is_some_and(|e| e == "rulebook") && !all.contains(&path) {
-                    all.push(path);
-                }
-            }
-        }
-    }
-    let mut sources = Vec::new();
-    for f in &all {
-        sources.push(Source {
-            name: f.display().to_string(),
-            text: read(f)?,
-        });
-    }
-    let (versions, findings) = versions::load(&sources);
-    Ok(Loaded {
-        requested: (0..files.len()).collect(),
-        sources,
-        versions,
-        findings,
-    })
-}
-
-/// The largest rulebook or case file read, in bytes.
-const MAX_FILE: u64 = 16 << 20;
-
 fn read(path: &Path) -> Result<String, String> {
-    if let Ok(m) = std::fs::metadata(path) {
-        if m.len() > MAX_FILE {
-            return Err(format!(
-                "{} is {} bytes; files are limited to {} bytes (16 MiB); for large populations use --cases, which streams",
-                path.display(),
-                m.len(),
-                MAX_FILE
-            ));
-        }
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    read_limited(path).map_err(|e| e.to_string())
 }
 
 fn cmd_check(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> u8 {
-    let loaded = match collect(paths).and_then(|f| load_files(&f)) {
+    let loaded = match load(&or_default(paths)) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -448,22 +361,15 @@ fn cmd_check(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> u8
 }
 
 /// The rulebook file, or every version in a programme's folder.
-fn load_for_eval(path: &Path) -> Result<Loaded, u8> {
-    let files = if path.is_dir() {
-        collect(&[path.to_path_buf()])
-    } else if path.exists() {
-        Ok(vec![path.to_path_buf()])
-    } else {
-        Err(format!("{}: no such file or folder", path.display()))
-    };
-    files.and_then(|f| load_files(&f)).map_err(|e| {
+fn load_for_eval(path: &Path) -> Result<Workspace, u8> {
+    load(&[path.to_path_buf()]).map_err(|e| {
         eprintln!("error: {e}");
         EXIT_IO
     })
 }
 
 /// Prints the errors of a version that cannot be evaluated; true if any.
-fn refuse_with_errors(loaded: &Loaded, i: usize) -> bool {
+fn refuse_with_errors(loaded: &Workspace, i: usize) -> bool {
     if !loaded.has_errors(i) {
         return false;
     }
@@ -472,7 +378,7 @@ fn refuse_with_errors(loaded: &Loaded, i: usize) -> bool {
 }
 
 /// Prints a version's errors and asks for them to be fixed first.
-fn print_errors(loaded: &Loaded, i: usize) {
+fn print_errors(loaded: &Workspace, i: usize) {
     let Some(src) = loaded.sources.get(i) else {
         return;
     };
@@ -583,13 +489,8 @@ fn cmd_eval(
             eprintln!("error: {}: decision_date: no decision date to choose a version by (help: add `decision_date: YYYY-MM-DD` to the case, or pass --date)", input.display());
             return EXIT_INPUT;
         };
-        let (indexes, programs): (Vec<usize>, Vec<&rulebook::ir::Program>) = loaded
-            .requested
-            .iter()
-            .filter_map(|i| loaded.versions.get(*i).map(|v| (*i, &v.checked.partial)))
-            .unzip();
-        match versions::select(&programs, None, when) {
-            Ok(j) => indexes.get(j).copied(),
+        match loaded.in_force(None, when) {
+            Ok(i) => Some(i),
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_FAILED;
@@ -686,7 +587,7 @@ fn cmd_eval(
 }
 
 fn cmd_test(paths: &[PathBuf]) -> u8 {
-    let loaded = match collect(paths).and_then(|f| load_files(&f)) {
+    let loaded = match load(&or_default(paths)) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -749,7 +650,7 @@ fn cmd_test(paths: &[PathBuf]) -> u8 {
 }
 
 fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> u8 {
-    let files = match collect(paths) {
+    let files = match collect(&or_default(paths)) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -809,7 +710,7 @@ fn cmd_diff(
             return EXIT_IO;
         }
     }
-    let loaded = match load_files(&[old.to_path_buf(), new.to_path_buf()]) {
+    let loaded = match load(&[old.to_path_buf(), new.to_path_buf()]) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");

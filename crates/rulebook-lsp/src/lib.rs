@@ -14,9 +14,11 @@
 
 use rulebook::diagnostic::{Diagnostic as RDiag, Severity, Span};
 use rulebook::editor::{analyze, Analysis, CompletionKind, SymbolKind as RSym, TokenKind};
+use rulebook::versions::workspace::{LoadError, PathKind, Workspace, World};
+use rulebook_files::Files;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -240,32 +242,24 @@ impl Backend {
         let mut example_results = a.examples.clone();
         if amends {
             if let Some(path) = uri.to_file_path() {
-                let mut sources = vec![rulebook::versions::Source {
-                    name: path.display().to_string(),
-                    text: text.clone(),
-                }];
-                if let Some(dir) = path.parent() {
-                    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                        let p = e.path();
-                        if p != path.as_ref() && p.extension().is_some_and(|x| x == "rulebook") {
-                            if let Ok(t) = std::fs::read_to_string(&p) {
-                                sources.push(rulebook::versions::Source {
-                                    name: p.display().to_string(),
-                                    text: t,
-                                });
-                            }
+                let path = path.to_path_buf();
+                // The files as the editor has them: this text and the
+                // other open documents' unsaved texts over the disk.
+                let mut open: HashMap<PathBuf, String> = HashMap::new();
+                if let Ok(docs) = self.docs.read() {
+                    for (u, o) in docs.iter() {
+                        if let Some(p) = u.to_file_path() {
+                            open.insert(p.to_path_buf(), o.text.to_string());
                         }
                     }
                 }
-                let (versions, findings) = rulebook::versions::load(&sources);
-                if let Some(v) = versions.first() {
-                    own = v.own_diagnostics(text);
-                    own.extend(
-                        findings
-                            .into_iter()
-                            .filter(|(i, _)| *i == 0)
-                            .map(|(_, d)| d),
-                    );
+                open.insert(path.clone(), text.clone());
+                let world = EditorFiles { open };
+                let loaded = Workspace::load(&world, std::slice::from_ref(&path)).ok();
+                if let Some((loaded, v)) =
+                    loaded.as_ref().and_then(|l| Some((l, l.versions.first()?)))
+                {
+                    own = loaded.diagnostics(0);
                     // Example spans point into the written-out text; show them at the header.
                     example_results = v
                         .program()
@@ -297,6 +291,39 @@ impl Backend {
             });
         }
         out
+    }
+}
+
+/// The rulebook files as the editor has them: open documents' texts,
+/// saved or not, over the files on disk.
+struct EditorFiles {
+    open: HashMap<PathBuf, String>,
+}
+
+impl World for EditorFiles {
+    fn read(&self, path: &Path) -> std::result::Result<String, LoadError> {
+        match self.open.get(path) {
+            Some(text) => Ok(text.clone()),
+            None => Files.read(path),
+        }
+    }
+
+    fn kind(&self, path: &Path) -> PathKind {
+        if self.open.contains_key(path) {
+            PathKind::File
+        } else {
+            Files.kind(path)
+        }
+    }
+
+    fn list(&self, folder: &Path) -> std::result::Result<Vec<PathBuf>, LoadError> {
+        let mut out = Files.list(folder).unwrap_or_default();
+        for p in self.open.keys() {
+            if p.parent() == Some(folder) && !out.contains(p) {
+                out.push(p.clone());
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -660,3 +660,65 @@ fn an_older_analysis_finishing_last_does_not_replace_a_newer_one() {
     );
     assert!(lsp.notifications.is_empty(), "{:?}", lsp.notifications);
 }
+
+/// The diagnostics next published for `uri`, leaving others waiting.
+fn diagnostics_for(lsp: &mut Lsp, uri: &str) -> J {
+    loop {
+        if let Some(i) = lsp.notifications.iter().position(|n| {
+            n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri
+        }) {
+            return lsp.notifications.remove(i)["params"]["diagnostics"].clone();
+        }
+        let msg = lsp.read();
+        if msg.get("id").is_none() {
+            lsp.notifications.push(msg);
+        }
+    }
+}
+
+/// An amending version is checked against the version it amends as the
+/// editor has it: an unsaved edit to the base shows in the amendment's
+/// diagnostics, through the same loading path as `rulebook check`.
+#[test]
+fn an_amendment_is_checked_against_the_unsaved_text_of_its_base() {
+    let dir = std::env::temp_dir().join(format!("rulebook-lsp-amend-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = "rulebook test.amend \"Amend\"\n  version 1\n  in force 2021-01-01 to 2021-12-31\n\ninput h { income: money }\n\nparameter rate: percent = 10 %\n\noutput fee: money = h.income * rate rounded to cents\n";
+    let amending = "rulebook test.amend \"Amend\"\n  version 2\n  in force 2022-01-01\n  amends 1\n\nparameter rate: percent = 12 %\n";
+    std::fs::write(dir.join("1.rulebook"), base).unwrap();
+    std::fs::write(dir.join("2.rulebook"), amending).unwrap();
+    let uri = |f: &str| format!("file://{}", dir.join(f).display());
+    let mut lsp = Lsp::start();
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri("2.rulebook"), "languageId": "rulebook", "version": 1, "text": amending } }),
+    );
+    let d = diagnostics_for(&mut lsp, &uri("2.rulebook"));
+    assert_eq!(d, json!([]), "the amendment checks against the saved base");
+    // The base is edited, not saved: its output now uses a name that does
+    // not exist, which the amendment inherits.
+    let edited = base.replace("h.income * rate", "h.income * rat");
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri("1.rulebook"), "languageId": "rulebook", "version": 1, "text": edited } }),
+    );
+    let _ = diagnostics_for(&mut lsp, &uri("1.rulebook"));
+    lsp.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri("2.rulebook"), "version": 2 }, "contentChanges": [{ "text": amending }] }),
+    );
+    let d = diagnostics_for(&mut lsp, &uri("2.rulebook"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let messages: Vec<&str> = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("inherited from version 1") && m.contains("rat")),
+        "{messages:#?}"
+    );
+}

@@ -14,9 +14,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use futures_util::StreamExt;
 use rulebook::cases::input::decode_case;
+use rulebook::diagnostic::Diagnostic;
 use rulebook::eval::{decision_json, evaluate, Executable, Options};
 use rulebook::ir::Program;
-use rulebook::versions::{self, Source};
+use rulebook::versions::{
+    self,
+    workspace::{rulebooks_below, Workspace},
+};
+use rulebook_files::Files;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 use sha2::{Digest, Sha256};
@@ -47,27 +52,8 @@ impl Catalog {
     }
 }
 
-fn rulebook_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        let entries =
-            std::fs::read_dir(&d).map_err(|e| format!("cannot read {}: {e}", d.display()))?;
-        for e in entries {
-            let p = e.map_err(|e| e.to_string())?.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "rulebook") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 fn fingerprint(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
-    rulebook_files(dir)
+    rulebooks_below(&Files, dir)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|p| {
@@ -81,34 +67,20 @@ fn fingerprint(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
 /// with the rendered diagnostics as the reason.
 pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
     let fp = fingerprint(dir);
-    let files = rulebook_files(dir)?;
-    if files.is_empty() {
+    let loaded = Workspace::load(&Files, &[dir.to_path_buf()]).map_err(|e| e.to_string())?;
+    if loaded.sources.is_empty() {
         return Err(format!("no .rulebook files below {}", dir.display()));
     }
-    let mut sources = Vec::new();
-    for f in &files {
-        let text =
-            std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-        sources.push(Source {
-            name: f.display().to_string(),
-            text,
-        });
-    }
-    let (versions, findings) = versions::load(&sources);
     let mut report = String::new();
     let mut entries = Vec::new();
-    for (i, (src, v)) in sources.iter().zip(versions).enumerate() {
-        let mut diags: Vec<_> = v
-            .own_diagnostics(&src.text)
-            .into_iter()
-            .filter(|d| d.is_error())
-            .collect();
-        diags.extend(
-            findings
-                .iter()
-                .filter(|(j, d)| *j == i && d.is_error())
-                .map(|(_, d)| d.clone()),
-        );
+    let errors: Vec<Vec<Diagnostic>> = (0..loaded.sources.len())
+        .map(|i| {
+            let mut d: Vec<Diagnostic> = loaded.diagnostics(i);
+            d.retain(|d| d.is_error());
+            d
+        })
+        .collect();
+    for ((src, v), diags) in loaded.sources.iter().zip(loaded.versions).zip(errors) {
         if !diags.is_empty() {
             report.push_str(&rulebook::diagnostic::render::render_diagnostics(
                 &src.name, &src.text, &diags, false,

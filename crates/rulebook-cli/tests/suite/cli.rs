@@ -659,3 +659,40 @@ fn batch_eval_on_a_folder_picks_each_case_its_version() {
     assert_eq!(lines[1]["version"], "2022-23");
     assert_eq!(lines[2]["error"]["problems"][0]["path"], "decision_date");
 }
+
+/// A bare file name that amends a version beside it is loaded with its
+/// folder, as `./2019.rulebook` and a path with folders are: `check`,
+/// `test` and `eval` all go through the one loading path.
+#[test]
+fn a_bare_file_name_loads_the_versions_beside_it() {
+    let folder = root().join("rulebooks/keusote-dental");
+    for file in ["2019.rulebook", "./2019.rulebook"] {
+        for args in [vec!["check", file], vec!["test", file]] {
+            let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+                .args(&args)
+                .current_dir(&folder)
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?}: {}{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .args(["eval", file, "--input", "case.yaml"])
+            .current_dir(&folder)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("eligible: yes"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+}

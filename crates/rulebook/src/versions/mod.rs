@@ -8,6 +8,8 @@
 //! any other rulebook, so an amendment behaves exactly as the copy it stands
 //! for.
 
+pub mod workspace;
+
 use crate::check::{check, Checked};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::eval::Executable;

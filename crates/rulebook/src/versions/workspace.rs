@@ -1,0 +1,193 @@
+//! One loading path from rulebook files to checked versions, shared by the
+//! command line, the decision service and the language server.
+//!
+//! The core does no I/O: a front end hands it a [`World`], which reads files
+//! and lists folders (from the disk, or from an editor's unsaved buffers
+//! over the disk), and [`Workspace::load`] does the rest the same way for
+//! all of them: which files belong together, amendments written out
+//! against their bases, versions checked, validity periods compared.
+
+use super::{load, NoVersion, Source, Version};
+use crate::diagnostic::Diagnostic;
+use crate::ir::Program;
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+
+/// What is at a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    File,
+    Folder,
+    Missing,
+}
+
+/// File access for the loader.
+pub trait World {
+    /// The text of a file.
+    fn read(&self, path: &Path) -> Result<String, LoadError>;
+    /// Whether a path is a file, a folder or nothing.
+    fn kind(&self, path: &Path) -> PathKind;
+    /// The paths directly inside a folder, in any order.
+    fn list(&self, folder: &Path) -> Result<Vec<PathBuf>, LoadError>;
+}
+
+/// A file or folder that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Whether a path names a rulebook file.
+pub fn is_rulebook(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "rulebook")
+}
+
+/// Every rulebook file below a folder, sorted.
+pub fn rulebooks_below(world: &dyn World, folder: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let mut out = Vec::new();
+    let mut folders = vec![folder.to_path_buf()];
+    while let Some(f) = folders.pop() {
+        for p in world.list(&f)? {
+            match world.kind(&p) {
+                PathKind::Folder => folders.push(p),
+                PathKind::File if is_rulebook(&p) => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Rulebook files read together and checked as versions of their
+/// programmes.
+pub struct Workspace {
+    pub sources: Vec<Source>,
+    /// One per source, in the same order.
+    pub versions: Vec<Version>,
+    /// Findings about how versions sit among each other (overlapping or
+    /// missing periods, amendments), by source position.
+    pub findings: Vec<(usize, Diagnostic)>,
+    /// The positions of the files asked for; the others were read because
+    /// a requested file may amend them.
+    pub requested: Vec<usize>,
+}
+
+impl Workspace {
+    /// Loads files and folders: a folder gives every rulebook below it
+    /// (sorted), and a file comes with the rulebooks beside it (an
+    /// amendment needs the version it amends), which are read but not
+    /// requested. The requested files keep the order they were given in.
+    pub fn load(world: &dyn World, paths: &[PathBuf]) -> Result<Workspace, LoadError> {
+        let mut requested: Vec<PathBuf> = Vec::new();
+        for p in paths {
+            match world.kind(p) {
+                PathKind::Folder => requested.extend(rulebooks_below(world, p)?),
+                PathKind::File => requested.push(p.clone()),
+                PathKind::Missing => {
+                    return Err(LoadError {
+                        path: p.clone(),
+                        message: "no such file or folder".into(),
+                    })
+                }
+            }
+        }
+        let mut all = requested.clone();
+        // Files beside each requested file, named the way the requested
+        // file is (a bare name for a bare name).
+        let mut parents: Vec<PathBuf> = requested
+            .iter()
+            .map(|f| f.parent().map(Path::to_path_buf).unwrap_or_default())
+            .collect();
+        parents.sort();
+        parents.dedup();
+        for parent in parents {
+            let listed = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent.as_path()
+            };
+            let mut beside: Vec<PathBuf> = world
+                .list(listed)?
+                .into_iter()
+                .filter(|p| is_rulebook(p) && world.kind(p) == PathKind::File)
+                .filter_map(|p| p.file_name().map(|n| parent.join(n)))
+                .filter(|p| !all.contains(p))
+                .collect();
+            beside.sort();
+            all.extend(beside);
+        }
+        let mut sources = Vec::with_capacity(all.len());
+        for f in &all {
+            sources.push(Source {
+                name: f.display().to_string(),
+                text: world.read(f)?,
+            });
+        }
+        Ok(Workspace::from_sources(sources, requested.len()))
+    }
+
+    /// Checks sources already read; the first `requested` are the ones
+    /// asked for.
+    pub fn from_sources(sources: Vec<Source>, requested: usize) -> Workspace {
+        let (versions, findings) = load(&sources);
+        Workspace {
+            requested: (0..requested.min(sources.len())).collect(),
+            sources,
+            versions,
+            findings,
+        }
+    }
+
+    /// Every diagnostic of a version, in its own file's text, in order.
+    pub fn diagnostics(&self, i: usize) -> Vec<Diagnostic> {
+        let own = self.sources.get(i).map(|s| s.text.as_str()).unwrap_or("");
+        let mut d = self
+            .versions
+            .get(i)
+            .map(|v| v.own_diagnostics(own))
+            .unwrap_or_default();
+        d.extend(
+            self.findings
+                .iter()
+                .filter(|(j, _)| *j == i)
+                .map(|(_, d)| d.clone()),
+        );
+        d.sort_by_key(|d| d.span.start);
+        d
+    }
+
+    pub fn has_errors(&self, i: usize) -> bool {
+        self.diagnostics(i).iter().any(|d| d.is_error())
+    }
+
+    /// Errors of the file itself, leaving out findings about how it sits
+    /// among other versions (a diff compares any two versions).
+    pub fn own_errors(&self, i: usize) -> Vec<Diagnostic> {
+        self.diagnostics(i)
+            .into_iter()
+            .filter(|d| d.is_error() && !d.code.starts_with("version-"))
+            .collect()
+    }
+
+    /// Among the requested versions, the position of the one in force on
+    /// `date` (of programme `id`, when several are requested).
+    pub fn in_force(&self, id: Option<&str>, date: NaiveDate) -> Result<usize, NoVersion> {
+        let (positions, programs): (Vec<usize>, Vec<&Program>) = self
+            .requested
+            .iter()
+            .filter_map(|i| self.versions.get(*i).map(|v| (*i, &v.checked.partial)))
+            .unzip();
+        let j = super::select(&programs, id, date)?;
+        positions.get(j).copied().ok_or(NoVersion::Empty)
+    }
+}
