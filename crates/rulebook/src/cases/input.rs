@@ -36,6 +36,8 @@ impl std::fmt::Display for InputError {
     }
 }
 
+impl std::error::Error for InputError {}
+
 /// The largest list an input may hold.
 pub const MAX_LIST_LEN: usize = 100_000;
 

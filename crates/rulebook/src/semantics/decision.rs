@@ -64,3 +64,5 @@ impl std::fmt::Display for EvalError {
         }
     }
 }
+
+impl std::error::Error for EvalError {}
