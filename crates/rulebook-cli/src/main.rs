@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rulebook::cases::input::{decode_case, parse_document, Format as InputFormat};
 use rulebook::diagnostic::render::render_diagnostics;
 use rulebook::eval::{decision_json, evaluate, Options};
-use rulebook::versions::workspace::{rulebooks_below, PathKind, Workspace, World};
+use rulebook::versions::workspace::{rulebook_files, Workspace};
 use rulebook_files::{read_limited, Files};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -284,14 +284,7 @@ fn load(paths: &[PathBuf]) -> Result<Workspace, String> {
 
 /// The rulebook files below the given files and folders, sorted.
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        match Files.kind(p) {
-            PathKind::Folder => out.extend(rulebooks_below(&Files, p).map_err(|e| e.to_string())?),
-            PathKind::File => out.push(p.clone()),
-            PathKind::Missing => return Err(format!("{}: no such file or folder", p.display())),
-        }
-    }
+    let mut out = rulebook_files(&Files, paths).map_err(|e| e.to_string())?;
     out.sort();
     Ok(out)
 }

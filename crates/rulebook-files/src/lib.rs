@@ -64,3 +64,57 @@ impl World for Files {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rulebook-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_file_at_the_limit_is_read_and_one_byte_more_is_refused() {
+        let at = scratch("at-limit.rulebook", &vec![b' '; MAX_FILE as usize]);
+        assert_eq!(read_limited(&at).unwrap().len() as u64, MAX_FILE);
+        let over = scratch("over-limit.rulebook", &vec![b' '; MAX_FILE as usize + 1]);
+        let e = read_limited(&over).unwrap_err();
+        assert_eq!(e.path, over);
+        assert!(e.message.contains("larger than 16777216 bytes"), "{e}");
+        let _ = std::fs::remove_file(at);
+        let _ = std::fs::remove_file(over);
+    }
+
+    /// The limit holds while reading, for a device whose size is unknown.
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_device_stops_at_the_limit() {
+        let e = read_limited(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.message.contains("larger than"), "{e}");
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_names_the_first_bad_byte() {
+        let path = scratch("latin1.rulebook", b"-- caf\xe9\n");
+        let e = read_limited(&path).unwrap_err();
+        assert!(e.message.contains("byte 6 is not valid"), "{e}");
+        assert!(
+            e.to_string().starts_with(&path.display().to_string()),
+            "{e}"
+        );
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let path = std::env::temp_dir().join("rulebook-files-no-such.rulebook");
+        let e = read_limited(&path).unwrap_err();
+        assert_eq!(e.path, path);
+        assert!(e.message.starts_with("cannot read it"), "{e}");
+        assert_eq!(Files.kind(&path), PathKind::Missing);
+    }
+}

@@ -245,15 +245,17 @@ impl Backend {
                 let path = path.to_path_buf();
                 // The files as the editor has them: this text and the
                 // other open documents' unsaved texts over the disk.
-                let mut open: HashMap<PathBuf, String> = HashMap::new();
+                let mut open: HashMap<PathBuf, Arc<String>> = HashMap::new();
                 if let Ok(docs) = self.docs.read() {
                     for (u, o) in docs.iter() {
                         if let Some(p) = u.to_file_path() {
-                            open.insert(p.to_path_buf(), o.text.to_string());
+                            open.insert(p.to_path_buf(), o.text.clone());
                         }
                     }
                 }
-                open.insert(path.clone(), text.clone());
+                // The text this analysis is of, which may be older than
+                // the latest the client sent.
+                open.insert(path.clone(), Arc::new(text.clone()));
                 let world = EditorFiles { open };
                 let loaded = Workspace::load(&world, std::slice::from_ref(&path)).ok();
                 if let Some((loaded, v)) =
@@ -297,13 +299,13 @@ impl Backend {
 /// The rulebook files as the editor has them: open documents' texts,
 /// saved or not, over the files on disk.
 struct EditorFiles {
-    open: HashMap<PathBuf, String>,
+    open: HashMap<PathBuf, Arc<String>>,
 }
 
 impl World for EditorFiles {
     fn read(&self, path: &Path) -> std::result::Result<String, LoadError> {
         match self.open.get(path) {
-            Some(text) => Ok(text.clone()),
+            Some(text) => Ok(text.to_string()),
             None => Files.read(path),
         }
     }

@@ -68,6 +68,25 @@ pub fn rulebooks_below(world: &dyn World, folder: &Path) -> Result<Vec<PathBuf>,
     Ok(out)
 }
 
+/// The rulebook files the given paths name, in the order given: a folder
+/// gives every rulebook below it (sorted), a file itself.
+pub fn rulebook_files(world: &dyn World, paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+    let mut out = Vec::new();
+    for p in paths {
+        match world.kind(p) {
+            PathKind::Folder => out.extend(rulebooks_below(world, p)?),
+            PathKind::File => out.push(p.clone()),
+            PathKind::Missing => {
+                return Err(LoadError {
+                    path: p.clone(),
+                    message: "no such file or folder".into(),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Rulebook files read together and checked as versions of their
 /// programmes.
 pub struct Workspace {
@@ -88,24 +107,14 @@ impl Workspace {
     /// amendment needs the version it amends), which are read but not
     /// requested. The requested files keep the order they were given in.
     pub fn load(world: &dyn World, paths: &[PathBuf]) -> Result<Workspace, LoadError> {
-        let mut requested: Vec<PathBuf> = Vec::new();
-        for p in paths {
-            match world.kind(p) {
-                PathKind::Folder => requested.extend(rulebooks_below(world, p)?),
-                PathKind::File => requested.push(p.clone()),
-                PathKind::Missing => {
-                    return Err(LoadError {
-                        path: p.clone(),
-                        message: "no such file or folder".into(),
-                    })
-                }
-            }
-        }
+        let requested = rulebook_files(world, paths)?;
         let mut all = requested.clone();
-        // Files beside each requested file, named the way the requested
-        // file is (a bare name for a bare name).
-        let mut parents: Vec<PathBuf> = requested
+        // Files beside each file named on its own, named the way that file
+        // is (a bare name for a bare name). A folder's files are all
+        // requested already.
+        let mut parents: Vec<PathBuf> = paths
             .iter()
+            .filter(|p| world.kind(p) == PathKind::File)
             .map(|f| f.parent().map(Path::to_path_buf).unwrap_or_default())
             .collect();
         parents.sort();
@@ -189,5 +198,117 @@ impl Workspace {
             .unzip();
         let j = super::select(&programs, id, date)?;
         positions.get(j).copied().ok_or(NoVersion::Empty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    /// Files in memory, counting how often each folder is listed.
+    struct Memory {
+        files: BTreeMap<PathBuf, String>,
+        listed: RefCell<Vec<PathBuf>>,
+    }
+
+    impl Memory {
+        fn new(files: &[(&str, &str)]) -> Memory {
+            Memory {
+                files: files
+                    .iter()
+                    .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+                    .collect(),
+                listed: RefCell::new(Vec::new()),
+            }
+        }
+    }
+
+    /// `./a` and `a` are the same file, as on a disk.
+    fn norm(p: &Path) -> &Path {
+        p.strip_prefix(".").unwrap_or(p)
+    }
+
+    impl World for Memory {
+        fn read(&self, path: &Path) -> Result<String, LoadError> {
+            self.files
+                .get(norm(path))
+                .cloned()
+                .ok_or_else(|| LoadError {
+                    path: path.to_path_buf(),
+                    message: "missing".into(),
+                })
+        }
+        fn kind(&self, path: &Path) -> PathKind {
+            let path = norm(path);
+            if self.files.contains_key(path) {
+                PathKind::File
+            } else if self.files.keys().any(|f| f.starts_with(path)) {
+                PathKind::Folder
+            } else {
+                PathKind::Missing
+            }
+        }
+        fn list(&self, folder: &Path) -> Result<Vec<PathBuf>, LoadError> {
+            self.listed.borrow_mut().push(folder.to_path_buf());
+            let mut out: Vec<PathBuf> = Vec::new();
+            for f in self.files.keys() {
+                let Ok(rest) = f.strip_prefix(norm(folder)) else {
+                    continue;
+                };
+                let Some(first) = rest.components().next() else {
+                    continue;
+                };
+                let child = folder.join(first);
+                if !out.contains(&child) {
+                    out.push(child);
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    const BASE: &str = "rulebook t.w \"W\"\n  version 1\n  in force 2021-01-01 to 2021-12-31\n\ninput h { income: money }\n\noutput fee: money = h.income\n";
+    const AMENDING: &str = "rulebook t.w \"W\"\n  version 2\n  in force 2022-01-01\n  amends 1\n";
+
+    fn load(world: &Memory, path: &str) -> Workspace {
+        match Workspace::load(world, &[PathBuf::from(path)]) {
+            Ok(w) => w,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_bare_file_name_is_loaded_with_the_files_beside_it() {
+        let world = Memory::new(&[("1.rulebook", BASE), ("2.rulebook", AMENDING)]);
+        let w = load(&world, "2.rulebook");
+        assert_eq!(w.requested, vec![0]);
+        let names: Vec<&str> = w.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["2.rulebook", "1.rulebook"]);
+        assert_eq!(*world.listed.borrow(), vec![PathBuf::from(".")]);
+        assert!(!w.has_errors(0), "{:?}", w.diagnostics(0));
+    }
+
+    #[test]
+    fn a_folder_is_listed_once_and_its_files_are_all_requested() {
+        let world = Memory::new(&[("p/1.rulebook", BASE), ("p/2.rulebook", AMENDING)]);
+        let w = load(&world, "p");
+        assert_eq!(w.requested, vec![0, 1]);
+        assert_eq!(*world.listed.borrow(), vec![PathBuf::from("p")]);
+        assert!(!w.has_errors(1), "{:?}", w.diagnostics(1));
+        let Ok(date) = "2022-06-01".parse::<NaiveDate>() else {
+            panic!("a date")
+        };
+        assert_eq!(w.in_force(None, date), Ok(1));
+    }
+
+    #[test]
+    fn a_missing_path_is_named() {
+        let world = Memory::new(&[]);
+        let Err(e) = Workspace::load(&world, &[PathBuf::from("nope")]) else {
+            panic!("loaded a missing path")
+        };
+        assert_eq!(e.to_string(), "nope: no such file or folder");
     }
 }
