@@ -42,6 +42,8 @@ pub struct Decided<'p> {
 /// decision date.
 pub struct Decider<'p> {
     programs: Vec<&'p Executable>,
+    /// The same versions' programs, to choose among by date.
+    versions: Vec<&'p Program>,
     date: Option<NaiveDate>,
     /// `id` is passed through unless some version has an input named `id`.
     id_passthrough: bool,
@@ -56,6 +58,7 @@ impl<'p> Decider<'p> {
             .iter()
             .any(|p| p.inputs.iter().any(|i| i.name == "id"));
         Decider {
+            versions: programs.iter().map(|p| p.program()).collect(),
             programs,
             date,
             id_passthrough,
@@ -156,8 +159,7 @@ impl<'p> Decider<'p> {
                 })?
             }
         };
-        let programs: Vec<&Program> = self.programs.iter().map(|p| p.program()).collect();
-        let i = versions::select(&programs, None, when).map_err(|e| {
+        let i = versions::select(&self.versions, None, when).map_err(|e| {
             problem(
                 e.to_string(),
                 "choose a decision date on which a version is in force",
