@@ -3,7 +3,7 @@
 
 pub mod tables;
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::ir::value::{Duration, Type, Value, BUILTIN_TYPES};
 use crate::ir::*;
 use crate::syntax::ast::{
@@ -55,7 +55,12 @@ fn check_here(text: &str) -> Checked {
     c.parse_errors = parse_errors;
     c.run();
     diagnostics.append(&mut c.diags);
-    diagnostics.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.code.cmp(b.code)));
+    diagnostics.sort_by(|a, b| {
+        a.span
+            .start
+            .cmp(&b.span.start)
+            .then(a.code.as_str().cmp(b.code.as_str()))
+    });
     let uses = std::mem::take(&mut c.uses);
     let partial = c.into_program();
     let program = if diagnostics.iter().any(|d| d.is_error()) {
@@ -259,7 +264,7 @@ impl<'a> Checker<'a> {
         }
         let (w, g) = (self.type_name(want), self.type_name(got));
         let mut d = Diagnostic::error(
-            "type-mismatch",
+            Code::TypeMismatch,
             span,
             format!("{what} should be {w}, but this is {g}"),
         )
@@ -285,7 +290,7 @@ impl<'a> Checker<'a> {
             let first = *first;
             self.err(
                 Diagnostic::error(
-                    "duplicate-definition",
+                    Code::DuplicateDefinition,
                     name.span,
                     format!("`{}` is defined twice", name.name),
                 )
@@ -298,7 +303,7 @@ impl<'a> Checker<'a> {
         if self.type_names.contains_key(&name.name) {
             self.err(
                 Diagnostic::error(
-                    "duplicate-definition",
+                    Code::DuplicateDefinition,
                     name.span,
                     format!("`{}` is already the name of a type", name.name),
                 )
@@ -455,7 +460,7 @@ impl<'a> Checker<'a> {
             if let ItemKind::Remove(names) = &item.kind {
                 let span = names.first().map(|n| n.span).unwrap_or(item.span);
                 self.err(
-                    Diagnostic::error("invalid-amendment", span, "`remove` can only drop definitions a version inherits")
+                    Diagnostic::error(Code::InvalidAmendment, span, "`remove` can only drop definitions a version inherits")
                         .with_help(if self.file.header.as_ref().is_some_and(|h| h.amends.is_some()) {
                             "check this file together with the version it amends: `rulebook check FOLDER`"
                         } else {
@@ -480,7 +485,7 @@ impl<'a> Checker<'a> {
                 .map(|i| Span::new(i.span.start, i.span.start))
                 .unwrap_or_default();
             self.err(
-                Diagnostic::error("missing-header", span, "this file has no `rulebook` header")
+                Diagnostic::error(Code::MissingHeader, span, "this file has no `rulebook` header")
                     .with_help("start the file with a header such as:\nrulebook helsinki.home_care \"Title\"\n  version 2021\n  in force 2021-01-01 to 2021-12-31\n  source \"...\""),
             );
             return;
@@ -488,7 +493,7 @@ impl<'a> Checker<'a> {
         if h.version.is_none() {
             self.err(
                 Diagnostic::error(
-                    "invalid-header",
+                    Code::InvalidHeader,
                     h.id.span,
                     "the header does not say which version this is",
                 )
@@ -497,7 +502,7 @@ impl<'a> Checker<'a> {
         }
         match &h.in_force {
             None => self.err(
-                Diagnostic::error("invalid-header", h.id.span, "the header does not say when this version is in force")
+                Diagnostic::error(Code::InvalidHeader, h.id.span, "the header does not say when this version is in force")
                     .with_help("add a line such as `in force 2021-01-01 to 2021-12-31`, or `in force from 2021-01-01` when it has no end"),
             ),
             Some(f) => {
@@ -505,7 +510,7 @@ impl<'a> Checker<'a> {
                     if to < f.from {
                         self.err(
                             Diagnostic::error(
-                                "invalid-header",
+                                Code::InvalidHeader,
                                 f.span,
                                 format!("the validity period ends ({to}) before it starts ({})", f.from),
                             )
@@ -522,7 +527,7 @@ impl<'a> Checker<'a> {
         if Type::builtin(&name.name).is_some() {
             self.err(
                 Diagnostic::error(
-                    "duplicate-definition",
+                    Code::DuplicateDefinition,
                     name.span,
                     format!("`{}` is a built-in type", name.name),
                 )
@@ -534,7 +539,7 @@ impl<'a> Checker<'a> {
             let first = *first;
             self.err(
                 Diagnostic::error(
-                    "duplicate-definition",
+                    Code::DuplicateDefinition,
                     name.span,
                     format!("the type `{}` is defined twice", name.name),
                 )
@@ -557,7 +562,7 @@ impl<'a> Checker<'a> {
             if names.contains(&v.name) {
                 self.err(
                     Diagnostic::error(
-                        "duplicate-definition",
+                        Code::DuplicateDefinition,
                         v.span,
                         format!("`{}` appears twice in enum `{}`", v.name, e.name.name),
                     )
@@ -586,7 +591,7 @@ impl<'a> Checker<'a> {
                 let first = first.span;
                 self.err(
                     Diagnostic::error(
-                        "duplicate-definition",
+                        Code::DuplicateDefinition,
                         f.name.span,
                         format!("the field `{}` appears twice", f.name.name),
                     )
@@ -653,7 +658,7 @@ impl<'a> Checker<'a> {
                         .chain(self.type_names.keys().cloned())
                         .collect();
                     let mut d = Diagnostic::error(
-                        "unknown-type",
+                        Code::UnknownType,
                         name.span,
                         format!("there is no type `{}`", name.name),
                     )
@@ -672,7 +677,7 @@ impl<'a> Checker<'a> {
                     if !(ty.is_numeric() || ty == Type::Date) {
                         self.err(
                             Diagnostic::error(
-                                "type-mismatch",
+                                Code::TypeMismatch,
                                 r.span,
                                 format!("a {} cannot have a range", self.type_name(&ty)),
                             )
@@ -721,7 +726,7 @@ impl<'a> Checker<'a> {
             };
             if empty {
                 self.err(
-                    Diagnostic::error("empty-range", r.span, "no value can be in this range")
+                    Diagnostic::error(Code::EmptyRange, r.span, "no value can be in this range")
                         .with_label("empty range")
                         .with_help("write the smaller value first, as in `18 to 24`"),
                 );
@@ -738,7 +743,7 @@ impl<'a> Checker<'a> {
                 if !(ty.is_numeric() || ty == Type::Error) {
                     self.err(
                         Diagnostic::error(
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             p.ty.span(),
                             "a scale's input must be a number or an amount",
                         )
@@ -750,7 +755,7 @@ impl<'a> Checker<'a> {
             _ => {
                 self.err(
                     Diagnostic::error(
-                        "wrong-arguments",
+                        Code::WrongArguments,
                         s.name.span,
                         format!(
                             "a scale has exactly one input, `{}` has {}",
@@ -780,7 +785,7 @@ impl<'a> Checker<'a> {
                 if let Some((prev, prev_span)) = &last {
                     if t.compare(prev) != Some(std::cmp::Ordering::Greater) {
                         self.err(
-                            Diagnostic::error("scale-order", row.threshold.span(), "scale thresholds must increase from row to row")
+                            Diagnostic::error(Code::ScaleOrder, row.threshold.span(), "scale thresholds must increase from row to row")
                                 .with_related(*prev_span, "the previous threshold")
                                 .with_help("sort the rows by threshold, smallest first, and remove repeated thresholds"),
                         );
@@ -793,7 +798,7 @@ impl<'a> Checker<'a> {
         if s.brackets.is_empty() {
             self.err(
                 Diagnostic::error(
-                    "table-shape",
+                    Code::TableShape,
                     s.name.span,
                     format!("the scale `{}` has no rows", s.name.name),
                 )
@@ -866,7 +871,7 @@ impl<'a> Checker<'a> {
                     None => {
                         let ename = info.name.clone();
                         let mut d = Diagnostic::error(
-                            "unknown-name",
+                            Code::UnknownName,
                             id.span,
                             format!("`{}` is not one of the values of `{ename}`", id.name),
                         )
@@ -888,9 +893,9 @@ impl<'a> Checker<'a> {
                 let known = self.globals.contains_key(&id.name);
                 let mut d = Diagnostic::error(
                     if known {
-                        "not-constant"
+                        Code::NotConstant
                     } else {
-                        "unknown-name"
+                        Code::UnknownName
                     },
                     id.span,
                     if known {
@@ -937,7 +942,7 @@ impl<'a> Checker<'a> {
                                 if !b.contains(val) {
                                     self.err(
                                         Diagnostic::error(
-                                            "invalid-example",
+                                            Code::InvalidExample,
                                             v.span(),
                                             format!("`{}` must be {}", name.name, b.text),
                                         )
@@ -953,7 +958,7 @@ impl<'a> Checker<'a> {
                         }
                         None => {
                             let mut d = Diagnostic::error(
-                                "unknown-field",
+                                Code::UnknownField,
                                 name.span,
                                 format!("`{}` has no field `{}`", info.name, name.name),
                             );
@@ -988,7 +993,7 @@ impl<'a> Checker<'a> {
                 if !missing.is_empty() {
                     self.err(
                         Diagnostic::error(
-                            "invalid-example",
+                            Code::InvalidExample,
                             *rspan,
                             format!(
                                 "`{}` is missing {}",
@@ -1022,7 +1027,7 @@ impl<'a> Checker<'a> {
                 };
                 self.err(
                     Diagnostic::error(
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         span,
                         format!("expected {}, but this is {got}", self.type_name(ty)),
                     )
@@ -1166,7 +1171,7 @@ impl<'a> Checker<'a> {
         for v in &p.values {
             let Some(data) = expr_to_data(&v.value) else {
                 self.err(
-                    Diagnostic::error("not-constant", v.value.span, format!("the value of parameter `{}` must be a constant", p.name.name))
+                    Diagnostic::error(Code::NotConstant, v.value.span, format!("the value of parameter `{}` must be a constant", p.name.name))
                         .with_label("computed value")
                         .with_help("write the figure itself, such as `290.00 €`; use `let` for a value computed from others"),
                 );
@@ -1186,7 +1191,7 @@ impl<'a> Checker<'a> {
             if dated && v.from.is_none() {
                 self.err(
                     Diagnostic::error(
-                        "parameter-dates",
+                        Code::ParameterDates,
                         v.span,
                         "this value has no date, but the parameter's other values do",
                     )
@@ -1197,7 +1202,7 @@ impl<'a> Checker<'a> {
                 if from <= prev {
                     self.err(
                         Diagnostic::error(
-                            "parameter-dates",
+                            Code::ParameterDates,
                             v.span,
                             format!("the values of `{}` must have increasing dates", p.name.name),
                         )
@@ -1216,7 +1221,7 @@ impl<'a> Checker<'a> {
         if !dated && p.values.len() > 1 {
             self.err(
                 Diagnostic::error(
-                    "parameter-dates",
+                    Code::ParameterDates,
                     p.name.span,
                     "a parameter with several values needs a date for each",
                 )
@@ -1248,7 +1253,7 @@ impl<'a> Checker<'a> {
                 {
                     self.err(
                         Diagnostic::error(
-                            "duplicate-override-rank",
+                            Code::DuplicateOverrideRank,
                             b.span,
                             format!(
                                 "two overrides of `{}` have the same condition and rank {}",
@@ -1313,7 +1318,7 @@ impl<'a> Checker<'a> {
                 .unwrap_or(t.name.span);
             self.err(
                 Diagnostic::error(
-                    "table-shape",
+                    Code::TableShape,
                     span,
                     format!(
                         "the header row of `{}` should name its inputs, then the result",
@@ -1337,7 +1342,7 @@ impl<'a> Checker<'a> {
         if t.rows.is_empty() {
             self.err(
                 Diagnostic::error(
-                    "table-shape",
+                    Code::TableShape,
                     t.name.span,
                     format!("the table `{}` has no rows", t.name.name),
                 )
@@ -1348,7 +1353,7 @@ impl<'a> Checker<'a> {
             (HitPolicy::CollectSum, r) if !(r.is_numeric() || *r == Type::Error) => {
                 self.err(
                     Diagnostic::error(
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         t.ret.span(),
                         "`collect sum` adds numbers or amounts",
                     )
@@ -1360,7 +1365,7 @@ impl<'a> Checker<'a> {
             {
                 self.err(
                     Diagnostic::error(
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         t.ret.span(),
                         "`collect min` and `collect max` need values that can be ordered",
                     )
@@ -1449,7 +1454,7 @@ impl<'a> Checker<'a> {
         let row_span = |r: usize| t.rows.get(r).map(|r| r.span).unwrap_or(t.span);
         match f {
             Finding::Gap(w) => Diagnostic::error(
-                "table-gap",
+                Code::TableGap,
                 t.span,
                 format!("no row of `{}` matches {}", t.name, show(&w)),
             )
@@ -1474,7 +1479,7 @@ impl<'a> Checker<'a> {
                 },
             ),
             Finding::Overlap(a, b, w) => Diagnostic::error(
-                "table-overlap",
+                Code::TableOverlap,
                 row_span(b),
                 format!("rows {} and {} of `{}` both match {}", a + 1, b + 1, t.name, show(&w)),
             )
@@ -1482,7 +1487,7 @@ impl<'a> Checker<'a> {
             .with_related(row_span(a), "this row matches too")
             .with_help("make the ranges exclusive (for example `over 900 € to 1000 €`), or use `hit first` if the first match should win"),
             Finding::Unreachable(r) => Diagnostic::warning(
-                "unreachable-row",
+                Code::UnreachableRow,
                 row_span(r),
                 format!("row {} of `{}` can never be chosen: earlier rows match everything it matches", r + 1, t.name),
             )
@@ -1505,7 +1510,7 @@ impl<'a> Checker<'a> {
                 if !(ty.is_ordered() || *ty == Type::Error) {
                     self.err(
                         Diagnostic::error(
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             r.span,
                             format!("a {} cannot be compared with a range", self.type_name(ty)),
                         )
@@ -1525,7 +1530,7 @@ impl<'a> Checker<'a> {
                 let first = first.span;
                 self.err(
                     Diagnostic::error(
-                        "duplicate-definition",
+                        Code::DuplicateDefinition,
                         c.name.span,
                         format!("the criterion `{}` is defined twice", c.name.name),
                     )
@@ -1561,7 +1566,7 @@ impl<'a> Checker<'a> {
         let Some(date) = e.date else {
             self.err(
                 Diagnostic::error(
-                    "invalid-example",
+                    Code::InvalidExample,
                     e.name_span,
                     format!("the example {:?} has no decision date", e.name),
                 )
@@ -1573,7 +1578,7 @@ impl<'a> Checker<'a> {
         for (name, value) in &e.given {
             let Some(idx) = self.inputs.iter().position(|i| i.name == name.name) else {
                 let mut d = Diagnostic::error(
-                    "invalid-example",
+                    Code::InvalidExample,
                     name.span,
                     format!("there is no input `{}`", name.name),
                 )
@@ -1598,7 +1603,7 @@ impl<'a> Checker<'a> {
                 if !b.contains(v) {
                     self.err(
                         Diagnostic::error(
-                            "invalid-example",
+                            Code::InvalidExample,
                             value.span(),
                             format!("`{}` must be {}", name.name, b.text),
                         )
@@ -1623,7 +1628,7 @@ impl<'a> Checker<'a> {
         if !missing.is_empty() {
             self.err(
                 Diagnostic::error(
-                    "invalid-example",
+                    Code::InvalidExample,
                     e.name_span,
                     format!(
                         "the example does not give {}",
@@ -1648,7 +1653,7 @@ impl<'a> Checker<'a> {
                             self.uses.push((n.span, SymKey::Criterion(n.name.clone())));
                         } else {
                             let mut d = Diagnostic::error(
-                                "invalid-example",
+                                Code::InvalidExample,
                                 n.span,
                                 format!("there is no criterion `{}`", n.name),
                             );
@@ -1688,7 +1693,7 @@ impl<'a> Checker<'a> {
                             })
                             .collect();
                         let mut d = Diagnostic::error(
-                            "invalid-example",
+                            Code::InvalidExample,
                             name.span,
                             format!("there is no output `{}`", name.name),
                         )
@@ -1713,7 +1718,7 @@ impl<'a> Checker<'a> {
                         Some(m) if !ty.is_numeric() => {
                             self.err(
                                 Diagnostic::error(
-                                    "invalid-example",
+                                    Code::InvalidExample,
                                     m.span(),
                                     format!(
                                         "`within` needs a number, but `{}` is {}",
@@ -1731,7 +1736,7 @@ impl<'a> Checker<'a> {
                             Some(v) if v.as_decimal().is_some_and(|d| d.is_sign_negative()) => {
                                 self.err(
                                     Diagnostic::error(
-                                        "invalid-example",
+                                        Code::InvalidExample,
                                         m.span(),
                                         "the allowed difference cannot be negative",
                                     )
@@ -1789,7 +1794,7 @@ impl<'a> Checker<'a> {
 
     fn unknown_name(&mut self, name: &str, span: Span) -> Expr {
         let names = self.all_names();
-        let mut d = Diagnostic::error("unknown-name", span, format!("`{name}` is not defined"))
+        let mut d = Diagnostic::error(Code::UnknownName, span, format!("`{name}` is not defined"))
             .with_label("unknown name");
         if let Some(s) = suggest(name, names.iter().map(|s| s.as_str())) {
             // The author most likely meant it: do not also call it unused.
@@ -1856,7 +1861,7 @@ impl<'a> Checker<'a> {
                                 let fields: Vec<String> =
                                     info.fields.iter().map(|f| f.name.clone()).collect();
                                 let mut d = Diagnostic::error(
-                                    "unknown-field",
+                                    Code::UnknownField,
                                     field.span,
                                     format!("`{rname}` has no field `{}`", field.name),
                                 )
@@ -1876,7 +1881,7 @@ impl<'a> Checker<'a> {
                     Type::Error => error_expr(span),
                     Type::List(_) => {
                         self.err(
-                            Diagnostic::error("type-mismatch", field.span, format!("a list has no field `{}`", field.name))
+                            Diagnostic::error(Code::TypeMismatch, field.span, format!("a list has no field `{}`", field.name))
                                 .with_help(format!("to use the field of each item, write for example `sum(m.{} for m in LIST)`", field.name)),
                         );
                         error_expr(span)
@@ -1885,7 +1890,7 @@ impl<'a> Checker<'a> {
                         let t = self.type_name(other);
                         self.err(
                             Diagnostic::error(
-                                "type-mismatch",
+                                Code::TypeMismatch,
                                 field.span,
                                 format!("a {t} has no fields"),
                             )
@@ -1903,7 +1908,7 @@ impl<'a> Checker<'a> {
                     let t = self.type_name(&i.ty);
                     self.err(
                         Diagnostic::error(
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             span,
                             format!("a {t} cannot be negated"),
                         )
@@ -2024,7 +2029,7 @@ impl<'a> Checker<'a> {
                     };
                     self.err(
                         Diagnostic::error(
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             span,
                             format!("a {t} cannot be rounded this way"),
                         )
@@ -2084,7 +2089,7 @@ impl<'a> Checker<'a> {
                 let name = info.name.clone();
                 let vs = info.variants.clone();
                 let mut d = Diagnostic::error(
-                    "unknown-name",
+                    Code::UnknownName,
                     field.span,
                     format!("`{}` is not one of the values of `{name}`", field.name),
                 );
@@ -2138,7 +2143,7 @@ impl<'a> Checker<'a> {
                 other => {
                     self.err(
                         Diagnostic::error(
-                            "wrong-arguments",
+                            Code::WrongArguments,
                             span,
                             format!("`{n}` is {} and needs arguments", describe_global(other)),
                         )
@@ -2173,7 +2178,7 @@ impl<'a> Checker<'a> {
                         .collect();
                     self.err(
                         Diagnostic::error(
-                            "unknown-name",
+                            Code::UnknownName,
                             span,
                             format!("`{n}` is a value of several enums: {}", enums.join(", ")),
                         )
@@ -2319,7 +2324,7 @@ impl<'a> Checker<'a> {
                 if !matches!(cop, CmpOp::Eq | CmpOp::Ne) && !ta.is_ordered() {
                     let t = self.type_name(&ta);
                     self.err(
-                        Diagnostic::error("type-mismatch", span, format!("values of type {t} have no order"))
+                        Diagnostic::error(Code::TypeMismatch, span, format!("values of type {t} have no order"))
                             .with_help("compare them with `=` or `!=`, or list the allowed values with `in [...]`"),
                     );
                     return mk(ExprKind::Const(Value::Bool(false)), Bool);
@@ -2327,7 +2332,7 @@ impl<'a> Checker<'a> {
                 if matches!(ta, List(_) | Record(_)) {
                     self.err(
                         Diagnostic::error(
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             span,
                             "lists and records cannot be compared as a whole",
                         )
@@ -2362,7 +2367,7 @@ impl<'a> Checker<'a> {
         };
         self.err(
             Diagnostic::error(
-                "unit-mismatch",
+                Code::UnitMismatch,
                 span,
                 format!("cannot {} {na} and {nb}", op_verb(op)),
             )
@@ -2376,7 +2381,7 @@ impl<'a> Checker<'a> {
         if self.locals.iter().any(|l| l.0 == name.name) {
             self.err(
                 Diagnostic::error(
-                    "wrong-arguments",
+                    Code::WrongArguments,
                     name.span,
                     format!("`{}` is a value, not a function", name.name),
                 )
@@ -2389,7 +2394,7 @@ impl<'a> Checker<'a> {
             if args.len() != want {
                 c.err(
                     Diagnostic::error(
-                        "wrong-arguments",
+                        Code::WrongArguments,
                         span,
                         format!(
                             "{what} `{}` takes {want} argument{}, but {} {} given",
@@ -2472,7 +2477,7 @@ impl<'a> Checker<'a> {
             Some(other) => {
                 self.err(
                     Diagnostic::error(
-                        "wrong-arguments",
+                        Code::WrongArguments,
                         name.span,
                         format!(
                             "`{}` is {}, not a function",
@@ -2497,7 +2502,7 @@ impl<'a> Checker<'a> {
                         if xs.is_empty() {
                             self.err(
                                 Diagnostic::error(
-                                    "wrong-arguments",
+                                    Code::WrongArguments,
                                     span,
                                     format!("`{}` needs at least one value", name.name),
                                 )
@@ -2585,7 +2590,7 @@ impl<'a> Checker<'a> {
                 let t = self.type_name(other);
                 self.err(
                     Diagnostic::error(
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         list.span,
                         format!("expected a list after `in`, but this is {t}"),
                     )
@@ -2620,7 +2625,7 @@ impl<'a> Checker<'a> {
                     let t = self.type_name(&value_ty);
                     self.err(
                         Diagnostic::error(
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             span,
                             format!("`sum` adds numbers or amounts, but the values are {t}"),
                         )
@@ -2638,7 +2643,7 @@ impl<'a> Checker<'a> {
                     let t = self.type_name(&value_ty);
                     self.err(
                         Diagnostic::error(
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             span,
                             format!("`{kw}` needs values with an order, but these are {t}"),
                         )
@@ -2654,7 +2659,7 @@ impl<'a> Checker<'a> {
                 if filt.is_none() {
                     self.err(
                         Diagnostic::error(
-                            "wrong-arguments",
+                            Code::WrongArguments,
                             span,
                             format!("`{kw}` needs a condition"),
                         )
@@ -2667,7 +2672,7 @@ impl<'a> Checker<'a> {
                 if proj.is_some() {
                     self.err(
                         Diagnostic::error(
-                            "wrong-arguments",
+                            Code::WrongArguments,
                             span,
                             format!("`{kw}` tests a condition; it takes no `... for`"),
                         )
@@ -2683,7 +2688,7 @@ impl<'a> Checker<'a> {
         if matches!(kind, Aggregate::Count) && proj.is_some() {
             self.err(
                 Diagnostic::error(
-                    "wrong-arguments",
+                    Code::WrongArguments,
                     span,
                     "`count` counts items; it takes no `... for`",
                 )
@@ -2863,7 +2868,7 @@ impl<'a> Checker<'a> {
         let span = first_use.unwrap_or_default();
         self.err(
             Diagnostic::error(
-                "too-deep",
+                Code::TooDeep,
                 span,
                 format!("definitions depend on each other in a chain of {length}, longer than {MAX_DEF_CHAIN}: {shown}"),
             )
@@ -2875,7 +2880,7 @@ impl<'a> Checker<'a> {
     fn report_cycle(&mut self, cycle: &[(Node, Span)]) {
         let names: Vec<String> = cycle.iter().map(|(n, _)| self.node_name(*n)).collect();
         let first_span = cycle.get(1).map(|c| c.1).unwrap_or_default();
-        let mut d = Diagnostic::error("cycle", first_span, format!("these definitions depend on themselves: {}", names.join(" → ")))
+        let mut d = Diagnostic::error(Code::Cycle, first_span, format!("these definitions depend on themselves: {}", names.join(" → ")))
             .with_label(format!("`{}` uses `{}` here", names.first().cloned().unwrap_or_default(), names.get(1).cloned().unwrap_or_default()))
             .with_help("a value cannot be computed from itself; break the cycle by computing one of them from inputs or parameters");
         for (i, (_, s)) in cycle.iter().enumerate().skip(2) {
@@ -2924,7 +2929,7 @@ impl<'a> Checker<'a> {
         }
         for (span, msg) in warnings {
             self.err(
-                Diagnostic::warning("unused-definition", span, msg)
+                Diagnostic::warning(Code::UnusedDefinition, span, msg)
                     .with_label("unused")
                     .with_help(
                         "remove it, use it in an output or criterion, or make it an `output`",
@@ -2949,7 +2954,7 @@ impl<'a> Checker<'a> {
         }
         for (span, name) in warnings {
             self.err(
-                Diagnostic::warning("unrounded-money", span, format!("the money output `{name}` is never rounded"))
+                Diagnostic::warning(Code::UnroundedMoney, span, format!("the money output `{name}` is never rounded"))
                     .with_label("may hold fractions of a cent")
                     .with_help("end its formula with `rounded to cents` (or the rounding the rulebook prescribes)"),
             );

@@ -1,7 +1,10 @@
 //! One diagnostic type for the checker, the evaluator, the CLI and the
 //! language server. Codes are stable and documented in `docs/diagnostics.md`.
 
+pub mod code;
 pub mod render;
+
+pub use code::{Code, Stage};
 
 use serde::Serialize;
 
@@ -42,7 +45,7 @@ pub struct Label {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     pub message: String,
     pub span: Span,
@@ -65,7 +68,7 @@ pub struct Fix {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
@@ -98,7 +101,7 @@ impl Diagnostic {
             name,
         )
     }
-    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, span, message)
@@ -123,86 +126,6 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 }
-
-/// Every diagnostic code, with a one-line description. The test suite checks
-/// that each has a snapshot test.
-pub const CODES: &[(&str, &str)] = &[
-    ("syntax", "the text does not follow the grammar"),
-    ("missing-header", "the file has no `rulebook` header"),
-    (
-        "duplicate-header",
-        "the file has more than one `rulebook` header",
-    ),
-    (
-        "invalid-header",
-        "the header lacks a version or validity period, or has an impossible one",
-    ),
-    ("invalid-date", "a date that does not exist in the calendar"),
-    ("invalid-number", "a number that is too large or malformed"),
-    ("unknown-name", "a name that is not defined"),
-    ("unknown-type", "a type name that is not defined"),
-    ("unknown-field", "a record has no field of that name"),
-    ("duplicate-definition", "two definitions share a name"),
-    ("type-mismatch", "a value of the wrong type"),
-    (
-        "unit-mismatch",
-        "arithmetic or comparison that mixes units, such as money and a bare number",
-    ),
-    (
-        "wrong-arguments",
-        "a call with the wrong number of arguments",
-    ),
-    ("cycle", "definitions that depend on themselves"),
-    (
-        "not-constant",
-        "a parameter value or table cell that is not a constant",
-    ),
-    (
-        "parameter-dates",
-        "dated parameter values out of order or repeated",
-    ),
-    (
-        "table-shape",
-        "a table whose rows or header do not match its inputs",
-    ),
-    ("table-gap", "an input that no row of a table matches"),
-    (
-        "table-overlap",
-        "an input that two rows of a unique table match",
-    ),
-    (
-        "unreachable-row",
-        "a row of a first-hit table that earlier rows always shadow",
-    ),
-    ("empty-range", "a range that no value can be in"),
-    ("scale-order", "scale thresholds that are not increasing"),
-    (
-        "duplicate-override-rank",
-        "two overrides of one rule with the same rank that can both apply",
-    ),
-    ("unrounded-money", "a money output that is never rounded"),
-    ("unused-definition", "a definition that nothing uses"),
-    (
-        "too-deep",
-        "an item nested more deeply, or a definition chain longer, than the documented limits",
-    ),
-    (
-        "invalid-amendment",
-        "an amendment that removes what it does not inherit, or whose base version is missing",
-    ),
-    (
-        "version-overlap",
-        "two versions of one programme in force on the same day, or sharing a version name",
-    ),
-    (
-        "version-gap",
-        "days between two versions of a programme when none is in force",
-    ),
-    (
-        "invalid-example",
-        "an example that names unknown inputs, outputs or criteria, or has wrong values",
-    ),
-];
 
 /// Line and column (both 1-based, column in characters) of byte offsets.
 pub struct LineIndex {

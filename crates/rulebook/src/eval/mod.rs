@@ -3,7 +3,7 @@
 //! Definitions are evaluated lazily, once per case, and cached by slot.
 //! Nothing is looked up by name.
 
-use crate::diagnostic::Span;
+use crate::diagnostic::{Code, Span};
 use crate::ir::value::{Duration, Type, Value};
 use crate::ir::*;
 use crate::plan::Plan;
@@ -26,7 +26,7 @@ use crate::semantics::scales::{bracket_of, marginal_total};
 /// step returns stays the size of a value.
 type Failure = Box<EvalError>;
 
-fn fail(code: &'static str, span: Span, message: impl Into<String>) -> Failure {
+fn fail(code: Code, span: Span, message: impl Into<String>) -> Failure {
     Box::new(EvalError {
         code,
         message: message.into(),
@@ -311,7 +311,7 @@ fn zero_of(ty: &Type) -> Value {
 
 fn too_large(span: Span) -> Failure {
     fail(
-        "overflow",
+        Code::Overflow,
         span,
         "the result is too large to compute exactly",
     )
@@ -342,7 +342,7 @@ impl<'p> Evaluator<'p> {
         }
         let p = self.p;
         let Some(d) = p.defs.get(i as usize) else {
-            return Err(fail("internal", Span::default(), "unknown definition"));
+            return Err(fail(Code::Internal, Span::default(), "unknown definition"));
         };
         let saved_base = self.base;
         self.base = self.stack.len();
@@ -378,7 +378,7 @@ impl<'p> Evaluator<'p> {
                 .filter_map(|(f, _)| f.map(|f| f.to_string()))
                 .collect();
             fail(
-                "no-value-in-force",
+                Code::NoValueInForce,
                 d.name_span,
                 format!(
                     "the parameter `{}` has no value in force on {}",
@@ -418,7 +418,7 @@ impl<'p> Evaluator<'p> {
         }
         if let (Some(b), Some(o)) = (best, tied) {
             return Err(fail(
-                    "conflicting-overrides",
+                    Code::ConflictingOverrides,
                     o.span,
                     format!("two overrides of rank {} apply at once: `unless {}` and `unless {}`", o.rank, b.text, o.text),
                 ).with_help("give one of the overrides a higher rank (`rank 2`) to say which wins, or make their conditions exclusive".into()));
@@ -430,7 +430,7 @@ impl<'p> Evaluator<'p> {
         self.stack
             .get(self.base + slot as usize)
             .map(|s| s.value().clone())
-            .ok_or_else(|| fail("internal", span, "a local value is missing"))
+            .ok_or_else(|| fail(Code::Internal, span, "a local value is missing"))
     }
 
     /// The value an input, a local or a field of one of them holds, by
@@ -469,8 +469,8 @@ impl<'p> Evaluator<'p> {
             Value::Record(fields) => fields
                 .get(i as usize)
                 .cloned()
-                .ok_or_else(|| fail("internal", span, "a field is missing")),
-            _ => Err(fail("internal", span, "not a record")),
+                .ok_or_else(|| fail(Code::Internal, span, "a field is missing")),
+            _ => Err(fail(Code::Internal, span, "not a record")),
         }
     }
 
@@ -509,7 +509,7 @@ impl<'p> Evaluator<'p> {
         ) {
             (Some(x), Some(y)) => f(x, y),
             _ => Err(fail(
-                "internal",
+                Code::Internal,
                 a.span.join(b.span),
                 "an operand is missing",
             )),
@@ -524,22 +524,24 @@ impl<'p> Evaluator<'p> {
             ExprKind::Not(x) => Ok(!self.holds(x)?),
             ExprKind::And(a, b) => Ok(self.holds(a)? && self.holds(b)?),
             ExprKind::Or(a, b) => Ok(self.holds(a)? || self.holds(b)?),
-            ExprKind::Cmp(op, a, b) => self.with_operands(a, b, |x, y| {
-                Ok(match op {
-                    CmpOp::Eq => x.equals(y),
-                    CmpOp::Ne => !x.equals(y),
-                    _ => {
-                        let ord = x.compare(y).ok_or_else(|| {
-                            fail("incomparable", e.span, "these two values cannot be ordered")
+            ExprKind::Cmp(op, a, b) => {
+                self.with_operands(a, b, |x, y| {
+                    Ok(match op {
+                        CmpOp::Eq => x.equals(y),
+                        CmpOp::Ne => !x.equals(y),
+                        _ => {
+                            let ord = x.compare(y).ok_or_else(|| {
+                            fail(Code::Incomparable, e.span, "these two values cannot be ordered")
                                 .with_help(
                                 "compare durations of one kind: days with days, months with months"
                                     .into(),
                             )
                         })?;
-                        ordering_holds(*op, ord)
-                    }
+                            ordering_holds(*op, ord)
+                        }
+                    })
                 })
-            }),
+            }
             _ => match self.peek(e) {
                 Some(v) => Ok(*v == Value::Bool(true)),
                 None => Ok(self.eval(e)? == Value::Bool(true)),
@@ -554,7 +556,7 @@ impl<'p> Evaluator<'p> {
                 .inputs
                 .get(*i as usize)
                 .cloned()
-                .ok_or_else(|| fail("missing-input", e.span, "an input is missing")),
+                .ok_or_else(|| fail(Code::MissingInput, e.span, "an input is missing")),
             ExprKind::Def(i) => self.def(*i),
             ExprKind::Local(s) => self.local(*s, e.span),
             ExprKind::DecisionDate => Ok(Value::Date(self.date)),
@@ -576,7 +578,7 @@ impl<'p> Evaluator<'p> {
                     months: -d.months,
                     days: -d.days,
                 })),
-                _ => Err(fail("internal", e.span, "not a number")),
+                _ => Err(fail(Code::Internal, e.span, "not a number")),
             },
             ExprKind::Not(_) | ExprKind::And(..) | ExprKind::Or(..) | ExprKind::Cmp(..) => {
                 self.holds(e).map(Value::Bool)
@@ -605,7 +607,7 @@ impl<'p> Evaluator<'p> {
             ExprKind::Call(f, args) => {
                 let p = self.p;
                 let Some(func) = p.functions.get(*f as usize) else {
-                    return Err(fail("internal", e.span, "unknown function"));
+                    return Err(fail(Code::Internal, e.span, "unknown function"));
                 };
                 // A function of one part of the inputs (`age_of(p)` for a
                 // member) is computed once per case and that part.
@@ -636,7 +638,7 @@ impl<'p> Evaluator<'p> {
             ExprKind::Table(t, args) => {
                 let p = self.p;
                 let Some(table) = p.tables.get(*t as usize) else {
-                    return Err(fail("internal", e.span, "unknown table"));
+                    return Err(fail(Code::Internal, e.span, "unknown table"));
                 };
                 let frame = self.frame(args)?;
                 let saved = std::mem::replace(&mut self.base, frame);
@@ -651,7 +653,7 @@ impl<'p> Evaluator<'p> {
             ExprKind::Scale(s, arg) => {
                 let p = self.p;
                 let Some(scale) = p.scales.get(*s as usize) else {
-                    return Err(fail("internal", e.span, "unknown scale"));
+                    return Err(fail(Code::Internal, e.span, "unknown scale"));
                 };
                 let r = match self.peek(arg) {
                     Some(x) => scale_value(scale, x, e.span),
@@ -678,7 +680,7 @@ impl<'p> Evaluator<'p> {
             }
             ExprKind::Between(unit, a, b) => self.with_operands(a, b, |x, y| {
                 let (Value::Date(x), Value::Date(y)) = (x, y) else {
-                    return Err(fail("internal", e.span, "not a date"));
+                    return Err(fail(Code::Internal, e.span, "not a date"));
                 };
                 let (x, y) = (*x, *y);
                 Ok(Value::Int(match unit {
@@ -771,13 +773,13 @@ impl<'p> Evaluator<'p> {
         let row_result = |ev: &mut Self, i: usize| -> R<Value> {
             match t.rows.get(i) {
                 Some(r) => ev.eval(&r.result),
-                None => Err(fail("internal", span, "row missing")),
+                None => Err(fail(Code::Internal, span, "row missing")),
             }
         };
         match t.hit {
             HitPolicy::Unique | HitPolicy::First => match matched.as_slice() {
                 [] => Err(fail(
-                    "no-row-matched",
+                    Code::NoRowMatched,
                     span,
                     format!("no row of table `{}` matches {}", t.name, describe(self)),
                 )
@@ -787,7 +789,7 @@ impl<'p> Evaluator<'p> {
                 ))),
                 [one] => row_result(self, *one),
                 [a, b, ..] => Err(fail(
-                    "rows-overlap",
+                    Code::RowsOverlap,
                     span,
                     format!(
                         "rows {} and {} of unique table `{}` both match {}",
@@ -819,7 +821,7 @@ impl<'p> Evaluator<'p> {
                 }
                 best.ok_or_else(|| {
                     fail(
-                        "no-row-matched",
+                        Code::NoRowMatched,
                         span,
                         format!("no row of table `{}` matches {}", t.name, describe(self)),
                     )
@@ -876,7 +878,7 @@ impl<'p> Evaluator<'p> {
             Some(_) => None,
             None => match self.eval(list)? {
                 Value::List(items) => Some(items),
-                _ => return Err(fail("internal", e.span, "not a list")),
+                _ => return Err(fail(Code::Internal, e.span, "not a list")),
             },
         };
         let len =
@@ -941,7 +943,7 @@ impl<'p> Evaluator<'p> {
                 None => match if_empty {
                     Some(x) => self.eval(x),
                     None => Err(fail(
-                        "empty-list",
+                        Code::EmptyList,
                         e.span,
                         format!(
                             "`{}` of an empty list has no value",
@@ -1177,7 +1179,7 @@ fn arith(op: ArithOp, x: &Value, y: &Value, span: Span, rhs_span: Span) -> R<Val
             };
             r.map(Value::Date).ok_or_else(|| {
                 fail(
-                    "date-out-of-range",
+                    Code::DateOutOfRange,
                     span,
                     "the resulting date is outside the calendar",
                 )
@@ -1187,7 +1189,7 @@ fn arith(op: ArithOp, x: &Value, y: &Value, span: Span, rhs_span: Span) -> R<Val
             .map(Value::Date)
             .ok_or_else(|| {
                 fail(
-                    "date-out-of-range",
+                    Code::DateOutOfRange,
                     span,
                     "the resulting date is outside the calendar",
                 )
@@ -1205,11 +1207,11 @@ fn arith(op: ArithOp, x: &Value, y: &Value, span: Span, rhs_span: Span) -> R<Val
         }
         _ => {
             let (Some(a), Some(b)) = (x.as_decimal(), y.as_decimal()) else {
-                return Err(fail("internal", span, "not numbers"));
+                return Err(fail(Code::Internal, span, "not numbers"));
             };
             if op == ArithOp::Div && b.is_zero() {
                 return Err(
-                    fail("division-by-zero", rhs_span, "division by zero").with_help(
+                    fail(Code::DivisionByZero, rhs_span, "division by zero").with_help(
                         "guard the division, for example `if x = 0 then ... else a / x`".into(),
                     ),
                 );
@@ -1225,14 +1227,14 @@ fn builtin(b: Builtin, vals: &[Value], span: Span) -> R<Value> {
     let first = vals
         .first()
         .cloned()
-        .ok_or_else(|| fail("internal", span, "missing argument"))?;
+        .ok_or_else(|| fail(Code::Internal, span, "missing argument"))?;
     let date = |v: &Value| match v {
         Value::Date(d) => Ok(*d),
-        _ => Err(fail("internal", span, "not a date")),
+        _ => Err(fail(Code::Internal, span, "not a date")),
     };
     let int = |v: &Value| match v {
         Value::Int(i) => Ok(*i),
-        _ => Err(fail("internal", span, "not an integer")),
+        _ => Err(fail(Code::Internal, span, "not an integer")),
     };
     Ok(match b {
         Builtin::Min | Builtin::Max => vals
@@ -1270,7 +1272,7 @@ fn builtin(b: Builtin, vals: &[Value], span: Span) -> R<Value> {
 pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
     let base = x
         .as_decimal()
-        .ok_or_else(|| fail("internal", span, "not a number"))?;
+        .ok_or_else(|| fail(Code::Internal, span, "not a number"))?;
     match s.kind {
         ScaleKind::Marginal => marginal_total(s, base)
             .map(Value::Num)
@@ -1279,7 +1281,7 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
             let Some(chosen) = bracket_of(s, base) else {
                 let first = s.thresholds.first();
                 return Err(fail(
-                    "below-scale",
+                    Code::BelowScale,
                     span,
                     format!("{base} is below the first bracket of `{}`", s.name),
                 )
@@ -1292,7 +1294,7 @@ pub fn scale_value(s: &ScaleInfo, x: &Value, span: Span) -> R<Value> {
             s.brackets
                 .get(chosen)
                 .map(|(_, v)| v.clone())
-                .ok_or_else(|| fail("internal", span, "empty scale"))
+                .ok_or_else(|| fail(Code::Internal, span, "empty scale"))
         }
     }
 }

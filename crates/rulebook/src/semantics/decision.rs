@@ -46,7 +46,7 @@ pub struct OutputExplanation {
 /// what went wrong.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvalError {
-    pub code: &'static str,
+    pub code: crate::diagnostic::Code,
     pub message: String,
     /// The definition, table or criterion being evaluated.
     pub rule: String,

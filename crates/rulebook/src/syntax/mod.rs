@@ -7,7 +7,7 @@
 pub mod ast;
 pub mod lines;
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::syntax::ast::*;
 use chrono::NaiveDate;
 use pest::error::{ErrorVariant, InputLocation};
@@ -118,7 +118,7 @@ pub(crate) fn parse_here(text: &str) -> (File, Vec<Diagnostic>) {
     if let Some(span) = stray {
         b.diags.push(
             Diagnostic::error(
-                "syntax",
+                Code::Syntax,
                 span,
                 "expected an item, such as `rulebook`, `input` or `output`",
             )
@@ -146,7 +146,7 @@ pub(crate) fn parse_here(text: &str) -> (File, Vec<Diagnostic>) {
                     let header = b.header(pair);
                     if let Some(first) = &file.header {
                         b.diags.push(
-                            Diagnostic::error("duplicate-header", header.span, "a second `rulebook` header")
+                            Diagnostic::error(Code::DuplicateHeader, header.span, "a second `rulebook` header")
                                 .with_related(first.span, "the first header is here")
                                 .with_help("a file holds one rulebook version; move the other version to a file of its own"),
                         );
@@ -225,7 +225,7 @@ fn nesting_limit(src: &str, offset: usize) -> Option<Diagnostic> {
         return None;
     };
     Some(
-        Diagnostic::error("too-deep", Span::new(offset + at, offset + at + 1), format!("this item is too deeply nested: {what}"))
+        Diagnostic::error(Code::TooDeep, Span::new(offset + at, offset + at + 1), format!("this item is too deeply nested: {what}"))
             .with_help("split the item into several `let` definitions, or use a decision table instead of nested `if`s"),
     )
 }
@@ -345,7 +345,7 @@ fn syntax_error(e: &pest::error::Error<Rule>, offset: usize, src: &str) -> Diagn
     } else {
         format!("expected {}, found {found_text}", join_or(&expected))
     };
-    let mut d = Diagnostic::error("syntax", span, message).with_label("here");
+    let mut d = Diagnostic::error(Code::Syntax, span, message).with_label("here");
     if found.starts_with('§') {
         d = d.with_help(
             "a section reference goes at the end of a definition's header or after its value",
@@ -434,7 +434,7 @@ impl<'a> Builder<'a> {
             Err(_) => {
                 self.diags.push(
                     Diagnostic::error(
-                        "invalid-date",
+                        Code::InvalidDate,
                         span,
                         format!("`{}` is not a date in the calendar", p.as_str()),
                     )
@@ -454,7 +454,7 @@ impl<'a> Builder<'a> {
                 let span = self.span(p);
                 self.diags.push(
                     Diagnostic::error(
-                        "invalid-number",
+                        Code::InvalidNumber,
                         span,
                         format!(
                             "`{}` is not a number this engine can hold exactly",
@@ -497,7 +497,7 @@ impl<'a> Builder<'a> {
                     _ => {
                         self.diags.push(
                             Diagnostic::error(
-                                "invalid-number",
+                                Code::InvalidNumber,
                                 span,
                                 "a duration must be a whole number no larger than 100000",
                             )
@@ -880,7 +880,7 @@ impl<'a> Builder<'a> {
                         let s = self.span(&q);
                         self.diags.push(
                             Diagnostic::error(
-                                "invalid-number",
+                                Code::InvalidNumber,
                                 s,
                                 "a rank must be a whole number from 0 to 4294967295",
                             )
@@ -916,7 +916,7 @@ impl<'a> Builder<'a> {
                 if self.expr_nesting == 0 && e.depth() > MAX_DEPTH {
                     self.diags.push(
                         Diagnostic::error(
-                            "too-deep",
+                            Code::TooDeep,
                             span,
                             format!("this expression is nested more than {MAX_DEPTH} levels deep"),
                         )
@@ -966,7 +966,7 @@ impl<'a> Builder<'a> {
                                             (Some(v), false) => RoundTarget::Decimals(v),
                                             (None, _) => {
                                                 self.diags.push(Diagnostic::error(
-                                                    "invalid-number",
+                                                    Code::InvalidNumber,
                                                     nspan,
                                                     if is_cents {
                                                         "round to a whole number of cents from 1 to 100000"
@@ -1004,7 +1004,7 @@ impl<'a> Builder<'a> {
             {
                 self.diags.push(
                     Diagnostic::error(
-                        "too-deep",
+                        Code::TooDeep,
                         span,
                         format!("this expression has more than {MAX_CHAIN} terms in a row"),
                     )
@@ -1430,7 +1430,7 @@ impl<'a> Builder<'a> {
             if cells.len() != n + 1 {
                 self.diags.push(
                     Diagnostic::error(
-                        "table-shape",
+                        Code::TableShape,
                         span,
                         format!(
                             "this row has {} cells, but table `{}` has {} columns",
@@ -1524,7 +1524,7 @@ impl<'a> Builder<'a> {
                 "from" => strict = false,
                 other => self.diags.push(
                     Diagnostic::error(
-                        "table-shape",
+                        Code::TableShape,
                         span,
                         format!("a scale's first column is headed `over` or `from`, not `{other}`"),
                     )
@@ -1537,7 +1537,7 @@ impl<'a> Builder<'a> {
             if cells.len() != 2 {
                 self.diags.push(
                     Diagnostic::error(
-                        "table-shape",
+                        Code::TableShape,
                         span,
                         format!(
                             "a scale row has two cells, a threshold and a value; this one has {}",

@@ -11,7 +11,7 @@
 pub mod workspace;
 
 use crate::check::{check, Checked};
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::eval::Executable;
 use crate::ir::Program;
 use crate::syntax::split_blocks;
@@ -198,7 +198,7 @@ pub fn merge(
         if !base_names.contains(name) {
             errors.push(
                 Diagnostic::error(
-                    "invalid-amendment",
+                    Code::InvalidAmendment,
                     *span,
                     format!("version {base_version} has no item `{name}` to remove"),
                 )
@@ -294,7 +294,7 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                 None => {
                     findings.push((
                         i,
-                        Diagnostic::error("invalid-amendment", *span, format!("there is no version {base_v} of `{}` to amend", h.id))
+                        Diagnostic::error(Code::InvalidAmendment, *span, format!("there is no version {base_v} of `{}` to amend", h.id))
                             .with_help("check the version name, and check this file together with the folder that holds the amended version"),
                     ));
                     texts[i] = Some((sources[i].text.clone(), Vec::new()));
@@ -304,7 +304,7 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                     findings.push((
                         i,
                         Diagnostic::error(
-                            "invalid-amendment",
+                            Code::InvalidAmendment,
                             *span,
                             "a version cannot amend itself",
                         )
@@ -341,7 +341,7 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                 findings.push((
                     i,
                     Diagnostic::error(
-                        "invalid-amendment",
+                        Code::InvalidAmendment,
                         Span::default(),
                         "the versions amend each other in a circle",
                     )
@@ -389,7 +389,7 @@ fn check_periods(versions: &[Version]) -> Vec<(usize, Diagnostic)> {
                     out.push((
                         i,
                         Diagnostic::error(
-                            "version-overlap",
+                            Code::VersionOverlap,
                             p.header_span,
                             format!(
                                 "`{id}` has two versions named {} (also {})",
@@ -402,7 +402,7 @@ fn check_periods(versions: &[Version]) -> Vec<(usize, Diagnostic)> {
                     out.push((
                         i,
                         Diagnostic::error(
-                            "version-overlap",
+                            Code::VersionOverlap,
                             p.in_force_span,
                             format!(
                                 "version {} of `{id}` is in force on {}, and so is version {} ({})",
@@ -420,7 +420,7 @@ fn check_periods(versions: &[Version]) -> Vec<(usize, Diagnostic)> {
                         out.push((
                             i,
                             Diagnostic::warning(
-                                "version-gap",
+                                Code::VersionGap,
                                 p.in_force_span,
                                 format!(
                                     "no version of `{id}` is in force from {} to {}",

@@ -8,7 +8,7 @@
 //! against their bases, versions checked, validity periods compared.
 
 use super::{load, NoVersion, Source, Version};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::Program;
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
@@ -184,7 +184,7 @@ impl Workspace {
     pub fn own_errors(&self, i: usize) -> Vec<Diagnostic> {
         self.diagnostics(i)
             .into_iter()
-            .filter(|d| d.is_error() && !d.code.starts_with("version-"))
+            .filter(|d| d.is_error() && !matches!(d.code, Code::VersionOverlap | Code::VersionGap))
             .collect()
     }
 

@@ -34,7 +34,7 @@ fn meaning(text: &str) -> String {
     let codes: Vec<&str> = rulebook::check::check(text)
         .diagnostics
         .iter()
-        .map(|d| d.code)
+        .map(|d| d.code.as_str())
         .collect();
     format!("{s}\n{codes:?}\n{}", diags.len())
 }

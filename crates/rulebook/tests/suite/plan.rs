@@ -284,7 +284,7 @@ fn conflicting_overrides_are_the_interpreters_error() {
             planned(&p, &c).is_some(),
             rulebook::eval::evaluate(&p, &c, &Options { explain: false })
                 .map(|d| format!("{:?}", d.outputs))
-                .map_err(|e| e.code),
+                .map_err(|e| e.code.as_str()),
         )
     };
     let c = |age: u32, student: bool, veteran: bool| {

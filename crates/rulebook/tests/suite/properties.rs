@@ -201,7 +201,7 @@ proptest! {
             text.push_str(&format!("  | {} | {} | {i} |\n", x.text(), y.text()));
         }
         text.push_str("output r: integer = t(c.a, c.b)\n");
-        let codes: Vec<&str> = rulebook::check::check(&text).diagnostics.iter().map(|d| d.code).collect();
+        let codes: Vec<&str> = rulebook::check::check(&text).diagnostics.iter().map(|d| d.code.as_str()).collect();
         let mut gap = false;
         let mut overlap = false;
         let mut first_hit = vec![false; rows.len()];

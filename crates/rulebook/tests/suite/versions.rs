@@ -122,7 +122,10 @@ fn removing_what_is_not_inherited_is_reported_in_the_amending_file() {
     ];
     let (_, findings) = versions::load(&sources);
     let (i, d) = &findings[0];
-    assert_eq!((*i, d.code), (1, "invalid-amendment"));
+    assert_eq!(
+        (*i, d.code),
+        (1, rulebook::diagnostic::Code::InvalidAmendment)
+    );
     assert_eq!(&amending[d.span.start..d.span.end], "no_such_rule");
     let missing = "rulebook t.amend \"Amend\"\n  version 3\n  in force 2023-01-01\n  amends 7\n";
     let (_, findings) = versions::load(&[Source {
