@@ -6,7 +6,7 @@
 use crate::diagnostic::{Code, Span};
 use crate::ir::value::{Duration, Type, Value};
 use crate::ir::*;
-use crate::plan::Plan;
+use crate::plan::{NoPlan, Plan};
 use crate::semantics::dates;
 use crate::syntax::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
 use chrono::NaiveDate;
@@ -59,7 +59,7 @@ pub struct Options {
 /// the IR depends on nothing built from it.
 pub struct Executable {
     program: Program,
-    plan: OnceLock<Option<Arc<Plan>>>,
+    plan: OnceLock<Result<Arc<Plan>, NoPlan>>,
 }
 
 impl Executable {
@@ -80,9 +80,15 @@ impl Executable {
 
     /// The program's evaluation plan, if it has one (see `plan`).
     pub fn plan(&self) -> Option<&Plan> {
+        self.compiled_plan().ok()
+    }
+
+    /// The program's evaluation plan, or why it has none.
+    pub fn compiled_plan(&self) -> Result<&Plan, &NoPlan> {
         self.plan
             .get_or_init(|| Plan::compile(&self.program).map(Arc::new))
-            .as_deref()
+            .as_ref()
+            .map(|p| &**p)
     }
 }
 

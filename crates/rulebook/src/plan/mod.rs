@@ -327,80 +327,49 @@ const MAX_STEPS: usize = 1 << 20;
 const MAX_DEPTH: u32 = 64;
 
 impl Plan {
-    /// The plan of a program, or `None` when it uses something plans do
-    /// not cover.
-    pub fn compile(p: &Program) -> Option<Plan> {
-        let mut c = Compiler {
-            p,
-            prelude: Vec::new(),
-            code: Vec::new(),
-            invariant: std::iter::once(Slot::Date(0)).collect(),
-            constants: HashMap::new(),
-            nums: 0,
-            ints: 0,
-            dates: 1, // date register 0 holds the decision date
-            places: 0,
-            defs: vec![None; p.defs.len()],
-            in_progress: vec![false; p.defs.len()],
-            memo: vec![HashMap::new()],
-            landing: None,
-            depth: 0,
-            wanted: Vec::new(),
+    /// The plan of a program, or why it has none (it uses something plans
+    /// do not cover).
+    pub fn compile(p: &Program) -> Result<Plan, NoPlan> {
+        let mut c = Compiler::new(p);
+        match c.compile() {
+            Some(plan) => Ok(plan),
+            None => Err(c.refused.take().unwrap_or_else(|| {
+                NoPlan::at(
+                    crate::diagnostic::Span::default(),
+                    "the rulebook uses a construct plans do not cover",
+                )
+            })),
+        }
+    }
+
+    /// The plan's steps, one per line, for reading when a plan and the
+    /// interpreter disagree: the prelude, the criteria's steps, the outputs'
+    /// steps, and which register holds each criterion and output.
+    pub fn listing(&self, p: &Program) -> String {
+        use std::fmt::Write;
+        let name = |i: u32| p.defs.get(i as usize).map_or("?", |d| d.name.as_str());
+        let mut out = format!(
+            "plan {}: {} num, {} int, {} date, {} place registers\n",
+            self.id, self.nums, self.ints, self.dates, self.places
+        );
+        let mut part = |title: &str, ops: &[Op], from: usize| {
+            let _ = writeln!(out, "{title}:");
+            for (k, op) in ops.iter().enumerate() {
+                let _ = writeln!(out, "  {:>5}  {op:?}", from + k);
+            }
         };
-        let mut roots = Vec::new();
-        for crit in &p.criteria {
-            roots.extend(c.def_refs(&crit.condition));
+        part("prelude", &self.prelude, 0);
+        let (criteria, outputs) = self.code.split_at(self.criteria_end.min(self.code.len()));
+        part("criteria", criteria, 0);
+        part("outputs", outputs, self.criteria_end);
+        for (k, &c) in self.criteria.iter().enumerate() {
+            let crit = p.criteria.get(k).map_or("?", |c| c.name.as_str());
+            let _ = writeln!(out, "criterion {crit} in Bool({c})");
         }
-        c.wanted = c.uses_closure(roots);
-        let mut criteria = Vec::new();
-        for crit in &p.criteria {
-            for d in c.def_refs(&crit.condition) {
-                c.ensure_def(d)?;
-            }
-            let r = c.expr(&crit.condition, &mut Vec::new())?;
-            let Reg::Bool(r) = r else { return None };
-            criteria.push(r);
+        for &(o, r) in &self.outputs {
+            let _ = writeln!(out, "output {} in {r:?}", name(o));
         }
-        let criteria_end = c.code.len();
-        // The outputs' steps run apart from the criteria's: no step may
-        // span the two (the compiler's order keeps it from happening; this
-        // keeps it so).
-        c.landing = Some(c.here());
-        c.wanted = c.uses_closure(p.outputs.iter().copied());
-        let mut outputs = Vec::new();
-        for &o in &p.outputs {
-            let r = c.ensure_def(o)?;
-            // An output's register is of its type, so that its value is
-            // built as the interpreter builds it.
-            let fits = matches!(
-                (r, &p.defs.get(o as usize)?.ty),
-                (Reg::Int(_), Type::Integer)
-                    | (Reg::Num(_), Type::Money | Type::Decimal | Type::Percent)
-                    | (Reg::Bool(_), Type::Bool)
-                    | (Reg::Enum(_), Type::Enum(_))
-                    | (Reg::Date(_), Type::Date)
-                    | (Reg::Place(_), Type::Record(_) | Type::List(_))
-            );
-            if !fits {
-                return None;
-            }
-            outputs.push((o, r));
-        }
-        if c.code.len() + c.prelude.len() > MAX_STEPS {
-            return None;
-        }
-        Some(Plan {
-            id: PLANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            prelude: c.prelude,
-            code: c.code,
-            criteria_end,
-            criteria,
-            outputs,
-            nums: c.nums as usize,
-            ints: c.ints as usize,
-            dates: c.dates as usize,
-            places: c.places as usize,
-        })
+        out
     }
 
     /// Decides a case, or `None` when the interpreter has to (see the
@@ -516,6 +485,164 @@ struct Compiler<'p> {
     /// The definitions the part being compiled (the criteria, then the
     /// outputs) needs, directly or not: those that may join a pass.
     wanted: Vec<bool>,
+    /// Why compiling stopped: the innermost expression plans do not cover,
+    /// recorded as compilation unwinds from it.
+    refused: Option<NoPlan>,
+}
+
+impl<'p> Compiler<'p> {
+    fn new(p: &'p Program) -> Compiler<'p> {
+        Compiler {
+            p,
+            prelude: Vec::new(),
+            code: Vec::new(),
+            invariant: std::iter::once(Slot::Date(0)).collect(),
+            constants: HashMap::new(),
+            nums: 0,
+            ints: 0,
+            dates: 1, // date register 0 holds the decision date
+            places: 0,
+            defs: vec![None; p.defs.len()],
+            in_progress: vec![false; p.defs.len()],
+            memo: vec![HashMap::new()],
+            landing: None,
+            depth: 0,
+            wanted: Vec::new(),
+            refused: None,
+        }
+    }
+
+    fn compile(&mut self) -> Option<Plan> {
+        let c = self;
+        let p = c.p;
+        let mut roots = Vec::new();
+        for crit in &p.criteria {
+            roots.extend(c.def_refs(&crit.condition));
+        }
+        c.wanted = c.uses_closure(roots);
+        let mut criteria = Vec::new();
+        for crit in &p.criteria {
+            for d in c.def_refs(&crit.condition) {
+                c.ensure_def(d)?;
+            }
+            let r = c.expr(&crit.condition, &mut Vec::new())?;
+            let Reg::Bool(r) = r else { return None };
+            criteria.push(r);
+        }
+        let criteria_end = c.code.len();
+        // The outputs' steps run apart from the criteria's: no step may
+        // span the two (the compiler's order keeps it from happening; this
+        // keeps it so).
+        c.landing = Some(c.here());
+        c.wanted = c.uses_closure(p.outputs.iter().copied());
+        let mut outputs = Vec::new();
+        for &o in &p.outputs {
+            let r = c.ensure_def(o)?;
+            // An output's register is of its type, so that its value is
+            // built as the interpreter builds it.
+            let fits = matches!(
+                (r, &p.defs.get(o as usize)?.ty),
+                (Reg::Int(_), Type::Integer)
+                    | (Reg::Num(_), Type::Money | Type::Decimal | Type::Percent)
+                    | (Reg::Bool(_), Type::Bool)
+                    | (Reg::Enum(_), Type::Enum(_))
+                    | (Reg::Date(_), Type::Date)
+                    | (Reg::Place(_), Type::Record(_) | Type::List(_))
+            );
+            if !fits {
+                let name = p.defs.get(o as usize).map_or("", |d| d.name.as_str());
+                return c.refuse(
+                    crate::diagnostic::Span::default(),
+                    format!("the output `{name}` is computed in a register of another type"),
+                );
+            }
+            outputs.push((o, r));
+        }
+        if c.code.len() + c.prelude.len() > MAX_STEPS {
+            return c.refuse(
+                crate::diagnostic::Span::default(),
+                format!("the plan would take more than {MAX_STEPS} steps"),
+            );
+        }
+        Some(Plan {
+            id: PLANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            prelude: std::mem::take(&mut c.prelude),
+            code: std::mem::take(&mut c.code),
+            criteria_end,
+            criteria,
+            outputs,
+            nums: c.nums as usize,
+            ints: c.ints as usize,
+            dates: c.dates as usize,
+            places: c.places as usize,
+        })
+    }
+}
+
+/// Why a program has no plan: what plans do not cover, and where. Such a
+/// program is decided by the interpreter alone, which is correct but slower;
+/// the tests and the `check` fuzz target show this reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoPlan {
+    pub span: crate::diagnostic::Span,
+    pub reason: String,
+}
+
+impl std::fmt::Display for NoPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.reason)
+    }
+}
+
+impl std::error::Error for NoPlan {}
+
+impl NoPlan {
+    fn at(span: crate::diagnostic::Span, reason: impl Into<String>) -> NoPlan {
+        NoPlan {
+            span,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A type's name for a `NoPlan` reason.
+fn kind_of(ty: &Type) -> &'static str {
+    match ty {
+        Type::Text => "text",
+        Type::Duration => "a duration",
+        _ => "a value of a type",
+    }
+}
+
+/// A construct's name for a `NoPlan` reason.
+fn construct(e: &ExprKind) -> String {
+    let what = match e {
+        ExprKind::Const(_) => "a constant",
+        ExprKind::Input(_) => "an input",
+        ExprKind::Def(_) => "a definition",
+        ExprKind::Local(_) => "a local name",
+        ExprKind::DecisionDate => "the decision date",
+        ExprKind::Field(..) => "a field",
+        ExprKind::Neg(_) => "a negation",
+        ExprKind::Not(_) => "`not`",
+        ExprKind::Arith(..) => "arithmetic",
+        ExprKind::Cmp(..) => "a comparison",
+        ExprKind::And(..) => "`and`",
+        ExprKind::Or(..) => "`or`",
+        ExprKind::In(..) => "`in`",
+        ExprKind::If(..) => "`if`",
+        ExprKind::Call(..) => "a function call",
+        ExprKind::Table(..) => "a table",
+        ExprKind::Scale(..) => "a scale",
+        ExprKind::Builtin(b, _) => return format!("the built-in {b:?}").to_lowercase(),
+        ExprKind::List(_) => "a list written in a rule",
+        ExprKind::Between(..) => "a duration between dates",
+        ExprKind::Aggregate { .. } => "an aggregate",
+        ExprKind::Round(..) => "rounding",
+        #[allow(unreachable_patterns)]
+        _ => "this expression",
+    };
+    what.to_string()
 }
 
 /// A constant as a key: an amount with its scale, so that `1` and `1.00`
@@ -740,7 +867,16 @@ impl Compiler<'_> {
         }
         let p = self.p;
         let d = p.defs.get(i as usize)?;
-        let class = class_of(&d.ty)?;
+        let Some(class) = class_of(&d.ty) else {
+            return self.refuse(
+                d.span,
+                format!(
+                    "`{}` is {}, which plans do not hold",
+                    d.name,
+                    kind_of(&d.ty)
+                ),
+            );
+        };
         let r = match &d.body {
             DefBody::Dated(_) => {
                 let dst = self.fresh(class);
@@ -970,9 +1106,30 @@ impl Compiler<'_> {
     }
 
     fn expr(&mut self, e: &Expr, env: &mut Frame) -> Option<Reg> {
-        let class = class_of(&e.ty)?;
-        let r = self.expr_raw(e, env, class)?;
+        let Some(class) = class_of(&e.ty) else {
+            return self.refuse(
+                e.span,
+                format!("this is {}, which plans do not hold", kind_of(&e.ty)),
+            );
+        };
+        let Some(r) = self.expr_raw(e, env, class) else {
+            return self.refuse(
+                e.span,
+                format!(
+                    "plans do not cover {} written like this",
+                    construct(&e.kind)
+                ),
+            );
+        };
         self.convert(r, class)
+    }
+
+    /// Stops compiling, keeping the first (innermost) reason.
+    fn refuse<T>(&mut self, span: crate::diagnostic::Span, reason: String) -> Option<T> {
+        if self.refused.is_none() {
+            self.refused = Some(NoPlan::at(span, reason));
+        }
+        None
     }
 
     fn expr_raw(&mut self, e: &Expr, env: &mut Frame, class: Class) -> Option<Reg> {
@@ -1150,7 +1307,10 @@ impl Compiler<'_> {
                     return Some(r);
                 }
                 if self.depth >= MAX_DEPTH {
-                    return None;
+                    return self.refuse(
+                        e.span,
+                        format!("functions call each other more than {MAX_DEPTH} deep"),
+                    );
                 }
                 let mut frame: Frame = regs.into_iter().map(Some).collect();
                 frame.resize(frame.len().max(func.frame_size as usize), None);

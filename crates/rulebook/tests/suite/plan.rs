@@ -124,7 +124,9 @@ fn vary(v: &Value, ty: &Type, p: &Program, rng: &mut Rng) -> Value {
 #[test]
 fn every_bundled_rulebook_has_a_plan() {
     for (name, p) in programs() {
-        assert!(rulebook::plan::Plan::compile(&p).is_some(), "{name}");
+        if let Err(why) = rulebook::plan::Plan::compile(&p) {
+            panic!("{name} has no plan: {why}");
+        }
     }
 }
 
@@ -135,7 +137,7 @@ fn plans_decide_as_the_interpreter_does() {
     let (mut fast, mut slow) = (Scratch::default(), Scratch::default());
     let mut regs = Registers::default();
     for (name, p) in programs() {
-        let plan = rulebook::plan::Plan::compile(&p);
+        let plan = rulebook::plan::Plan::compile(&p).ok();
         let (mut compared, mut planned) = (0, 0);
         for ex in &p.examples {
             for round in 0..200 {
@@ -172,7 +174,9 @@ fn plans_decide_as_the_interpreter_does() {
                         // What the plan decides is what was compared above.
                         assert_eq!(
                             format!("{:?}", Ok::<_, ()>(d).ok()),
-                            format!("{:?}", want.ok())
+                            format!("{:?}", want.ok()),
+                            "{name}: {case:?}\n{}",
+                            plan.listing(&p)
                         );
                         planned += 1;
                     }
@@ -212,10 +216,58 @@ fn planned(p: &Executable, c: &Case) -> Option<rulebook::eval::Decision> {
     let options = Options { explain: false };
     let want = interpret(p, c, &options, &mut Scratch::default());
     let got = evaluate_with(p, c, &options, &mut Scratch::default());
-    assert_eq!(format!("{got:?}"), format!("{want:?}"));
-    p.plan()
-        .expect("the program has a plan")
-        .decide(p, c, &mut Registers::default())
+    let plan = match p.compiled_plan() {
+        Ok(plan) => plan,
+        Err(why) => panic!("the program has no plan: {why}"),
+    };
+    assert_eq!(
+        format!("{got:?}"),
+        format!("{want:?}"),
+        "{}",
+        plan.listing(p)
+    );
+    plan.decide(p, c, &mut Registers::default())
+}
+
+#[test]
+fn a_program_without_a_plan_says_why_and_where() {
+    let text = format!(
+        "{HEADER}input c {{ a: decimal }}\n\
+         let waiting: duration = days(3)\n\
+         output long: bool = decision date + waiting > 2020-01-01\n"
+    );
+    let checked = rulebook::check::check(&text);
+    let Some(p) = checked.program else {
+        panic!("{:?}", checked.diagnostics)
+    };
+    let Err(why) = rulebook::plan::Plan::compile(&p) else {
+        panic!("a duration got a plan");
+    };
+    assert!(why.reason.contains("duration"), "{why}");
+    assert!(
+        text[why.span.start..why.span.end].contains("days(3)"),
+        "the reason points at `{}`",
+        &text[why.span.start..why.span.end]
+    );
+}
+
+#[test]
+fn a_listing_names_every_output_and_criterion() {
+    let p = program(
+        "input c { a: decimal }\n\
+         eligibility\n  adult: c.a >= 18 else \"under 18\"\n\
+         output double: decimal = c.a * 2\n",
+    );
+    let Ok(plan) = p.compiled_plan() else {
+        panic!("no plan");
+    };
+    let listing = plan.listing(&p);
+    assert!(listing.contains("output double in Num("), "{listing}");
+    assert!(listing.contains("criterion adult in Bool("), "{listing}");
+    assert!(
+        listing.contains("Mul") || listing.contains("Arith"),
+        "{listing}"
+    );
 }
 
 #[test]
