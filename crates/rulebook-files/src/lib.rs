@@ -109,6 +109,25 @@ mod tests {
         let _ = std::fs::remove_file(path);
     }
 
+    /// A link to a folder above makes the folder endless; the walk stops
+    /// with an error naming the place instead of running until the path is
+    /// too long (or, with two such links, for an exponential time).
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_loop_is_an_error_not_an_endless_walk() {
+        let dir = std::env::temp_dir().join(format!("rulebook-files-loop-{}", std::process::id()));
+        let sub = dir.join("sub");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(dir.join("a.rulebook"), "").unwrap();
+        let _ = std::fs::remove_file(sub.join("up"));
+        let _ = std::fs::remove_file(sub.join("up2"));
+        std::os::unix::fs::symlink("..", sub.join("up")).unwrap();
+        std::os::unix::fs::symlink("..", sub.join("up2")).unwrap();
+        let e = rulebook::versions::workspace::rulebooks_below(&Files, &dir).unwrap_err();
+        assert!(e.message.contains("symbolic link"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[test]
     fn a_missing_file_is_an_error_naming_it() {
         let path = std::env::temp_dir().join("rulebook-files-no-such.rulebook");

@@ -558,12 +558,39 @@ impl Analysis {
                     .map(|s| s.name_span)
             })?;
         let sym = self.symbol_at(offset)?;
-        let mut md = format!("```rulebook\n{}\n```", sym.detail);
-        if let Some(doc) = &sym.doc {
-            md.push_str("\n\n");
-            md.push_str(doc);
-        }
-        Some((span, md))
+        Some((span, hover_text(sym)))
+    }
+
+    /// The name written at `offset` (letters, digits and `_`), and its span,
+    /// whether or not this file defines it: in a version that amends
+    /// another, most names are defined in the base version.
+    pub fn word_at(&self, offset: usize) -> Option<(Span, &str)> {
+        let text = self.text.as_str();
+        let offset = offset.min(text.len());
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let start = text
+            .get(..offset)?
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_word(*c))
+            .last()
+            .map_or(offset, |(i, _)| i);
+        let end = offset
+            + text
+                .get(offset..)?
+                .char_indices()
+                .find(|(_, c)| !is_word(*c))
+                .map_or(text.len() - offset, |(i, _)| i);
+        let word = text.get(start..end)?;
+        (!word.is_empty()).then_some((Span::new(start, end), word))
+    }
+
+    /// The top-level definition (input, parameter, rule, function, table,
+    /// scale, criterion or type) this file gives `name`.
+    pub fn defined(&self, name: &str) -> Option<&Symbol> {
+        self.symbols.iter().find(|s| {
+            s.name == name && s.container.is_none() && !matches!(s.kind, SymbolKind::Example)
+        })
     }
 
     /// Completions at `offset`: fields after a `.`, otherwise names in
@@ -873,4 +900,14 @@ impl Analysis {
             .filter(|(a, b)| b > a)
             .collect()
     }
+}
+
+/// Markdown describing a symbol: its one-line signature and its doc comment.
+pub fn hover_text(sym: &Symbol) -> String {
+    let mut md = format!("```rulebook\n{}\n```", sym.detail);
+    if let Some(doc) = &sym.doc {
+        md.push_str("\n\n");
+        md.push_str(doc);
+    }
+    md
 }

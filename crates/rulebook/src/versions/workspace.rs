@@ -51,14 +51,27 @@ pub fn is_rulebook(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "rulebook")
 }
 
+/// How deep below a folder named to load rulebook files are looked for.
+pub const MAX_FOLDER_DEPTH: usize = 32;
+
 /// Every rulebook file below a folder, sorted.
+
 pub fn rulebooks_below(world: &dyn World, folder: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
-    let mut folders = vec![folder.to_path_buf()];
-    while let Some(f) = folders.pop() {
+    let mut folders = vec![(folder.to_path_buf(), 0)];
+    while let Some((f, depth)) = folders.pop() {
+        // A symbolic link to a folder above would make the walk endless.
+        if depth > MAX_FOLDER_DEPTH {
+            return Err(LoadError {
+                path: f,
+                message: format!(
+                    "folders nest more than {MAX_FOLDER_DEPTH} deep here; is there a symbolic link to a folder above it?"
+                ),
+            });
+        }
         for p in world.list(&f)? {
             match world.kind(&p) {
-                PathKind::Folder => folders.push(p),
+                PathKind::Folder => folders.push((p, depth + 1)),
                 PathKind::File if is_rulebook(&p) => out.push(p),
                 _ => {}
             }
