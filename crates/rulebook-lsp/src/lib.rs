@@ -11,15 +11,24 @@
 //! caught up with the text it is about (the positions it carries refer to
 //! that text), and an analysis that finishes after a newer change is
 //! dropped rather than taking the newer one's place.
+//!
+//! Everything that reads files or checks a rulebook runs on the blocking
+//! pool, never on the runtime that answers requests: a version that amends
+//! another is checked with the files beside it through the core's one
+//! loading path (`Workspace::load`, over the open documents' unsaved texts),
+//! and the versions it builds on are kept with its analysis, so that hover,
+//! definition and completion answer for names it inherits. Workspace
+//! symbols walk the folder with the loader's own walk and keep each unopened
+//! file's analysis until the file changes.
 
-use rulebook::diagnostic::{Diagnostic as RDiag, Severity, Span};
+use rulebook::diagnostic::{Code, Diagnostic as RDiag, Severity, Span};
 use rulebook::editor::{analyze, Analysis, CompletionKind, SymbolKind as RSym, TokenKind};
 use rulebook::versions::workspace::{LoadError, PathKind, Workspace, World};
 use rulebook_files::Files;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
 use tower_lsp_server::jsonrpc::Result;
@@ -75,6 +84,40 @@ fn range(text: &str, span: Span) -> Range {
 pub struct Document {
     pub text: String,
     pub analysis: Arc<Analysis>,
+    /// For a version that amends another: the versions it builds on,
+    /// nearest first, as the editor has them (unsaved text included), so
+    /// that names it inherits can be hovered, followed and completed.
+    bases: Vec<Base>,
+}
+
+/// A version an amendment builds on.
+struct Base {
+    uri: Uri,
+    version: String,
+    text: String,
+    analysis: Analysis,
+}
+
+impl Document {
+    fn alone(text: String, analysis: Analysis) -> Document {
+        Document {
+            text,
+            analysis: Arc::new(analysis),
+            bases: Vec::new(),
+        }
+    }
+
+    /// The base version defining the name written at `offset`, and its
+    /// symbol there, when this file does not define it itself.
+    fn inherited(&self, offset: usize) -> Option<(&Base, &rulebook::editor::Symbol)> {
+        if self.analysis.symbol_at(offset).is_some() {
+            return None;
+        }
+        let (_, name) = self.analysis.word_at(offset)?;
+        self.bases
+            .iter()
+            .find_map(|b| Some((b, b.analysis.defined(name)?)))
+    }
 }
 
 /// An open document: the latest text the client sent, and the latest
@@ -103,6 +146,56 @@ pub struct Backend {
     client: Client,
     docs: RwLock<HashMap<Uri, Open>>,
     root: RwLock<Option<PathBuf>>,
+    on_disk: Arc<Mutex<DiskCache>>,
+}
+
+/// Analyses of rulebook files that are not open, by path, with the
+/// modification time and length they were made from.
+type DiskCache = HashMap<PathBuf, (Option<std::time::SystemTime>, u64, Arc<Document>)>;
+
+/// The workspace's rulebook files that are not open, analysed (from the
+/// cache when a file has not changed), found by the loader's own walk.
+fn disk_documents(
+    root: &Path,
+    open: &[Uri],
+    cache: &Mutex<DiskCache>,
+) -> std::result::Result<Vec<(Uri, Arc<Document>)>, LoadError> {
+    let paths = rulebook::versions::workspace::rulebooks_below(&Files, root)?;
+    let Ok(mut cache) = cache.lock() else {
+        return Ok(Vec::new());
+    };
+    cache.retain(|p, _| paths.contains(p));
+    let mut out = Vec::new();
+    for path in paths {
+        let Some(uri) = Uri::from_file_path(&path) else {
+            continue;
+        };
+        if open.contains(&uri) {
+            continue;
+        }
+        let meta = std::fs::metadata(&path).ok();
+        let stamp = (
+            meta.as_ref().and_then(|m| m.modified().ok()),
+            meta.as_ref().map_or(0, |m| m.len()),
+        );
+        let doc = match cache.get(&path) {
+            Some((modified, len, doc)) if (*modified, *len) == stamp => doc.clone(),
+            _ => {
+                // A file that cannot be read or analysed has no symbols.
+                let Ok(text) = Files.read(&path) else {
+                    continue;
+                };
+                let Some(a) = guarded(|| Some(analyze(&text))) else {
+                    continue;
+                };
+                let doc = Arc::new(Document::alone(text, a));
+                cache.insert(path.clone(), (stamp.0, stamp.1, doc.clone()));
+                doc
+            }
+        };
+        out.push((uri, doc));
+    }
+    Ok(out)
 }
 
 impl Backend {
@@ -111,6 +204,7 @@ impl Backend {
             client,
             docs: RwLock::new(HashMap::new()),
             root: RwLock::new(None),
+            on_disk: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -176,20 +270,23 @@ impl Backend {
                 }
             }
         };
-        let t = text.clone();
-        let analysis = tokio::task::spawn_blocking(move || guarded(|| Some(analyze(&t))))
-            .await
-            .ok()
-            .flatten();
-        let doc = analysis.map(|a| {
-            Arc::new(Document {
-                text: text.to_string(),
-                analysis: Arc::new(a),
+        let open = self.open_texts();
+        let u = uri.clone();
+        // Analysis, and for an amendment the reading and checking of the
+        // versions beside it, run off the server's runtime.
+        let analysed = tokio::task::spawn_blocking(move || {
+            guarded(|| {
+                let analysis = analyze(&text);
+                Some(in_context(&u, text.to_string(), analysis, open))
             })
-        });
-        let diagnostics = doc
-            .as_ref()
-            .and_then(|doc| guarded(|| Some(self.diagnostics(&uri, doc))));
+        })
+        .await
+        .ok()
+        .flatten();
+        let (doc, diagnostics) = match analysed {
+            Some((doc, diagnostics)) => (Some(Arc::new(doc)), Some(diagnostics)),
+            None => (None, None),
+        };
         let latest = {
             let Ok(docs) = self.docs.read() else {
                 return;
@@ -226,43 +323,45 @@ impl Backend {
         }
     }
 
-    /// The diagnostics of `rulebook check`, with a version that amends
-    /// another checked together with the files beside it, plus failing
-    /// examples.
-    fn diagnostics(&self, uri: &Uri, doc: &Document) -> Vec<Diagnostic> {
-        let text = &doc.text;
-        let a = &doc.analysis;
-        let amends = a
-            .checked
-            .ast
-            .header
-            .as_ref()
-            .is_some_and(|h| h.amends.is_some());
-        let mut own: Vec<RDiag> = a.checked.diagnostics.clone();
-        let mut example_results = a.examples.clone();
-        if amends {
-            if let Some(path) = uri.to_file_path() {
-                let path = path.to_path_buf();
-                // The files as the editor has them: this text and the
-                // other open documents' unsaved texts over the disk.
-                let mut open: HashMap<PathBuf, Arc<String>> = HashMap::new();
-                if let Ok(docs) = self.docs.read() {
-                    for (u, o) in docs.iter() {
-                        if let Some(p) = u.to_file_path() {
-                            open.insert(p.to_path_buf(), o.text.clone());
-                        }
-                    }
+    /// The open documents' latest texts, by path.
+    fn open_texts(&self) -> HashMap<PathBuf, Arc<String>> {
+        let mut open = HashMap::new();
+        if let Ok(docs) = self.docs.read() {
+            for (u, o) in docs.iter() {
+                if let Some(p) = u.to_file_path() {
+                    open.insert(p.to_path_buf(), o.text.clone());
                 }
-                // The text this analysis is of, which may be older than
-                // the latest the client sent.
-                open.insert(path.clone(), Arc::new(text.clone()));
-                let world = EditorFiles { open };
-                let loaded = Workspace::load(&world, std::slice::from_ref(&path)).ok();
-                if let Some((loaded, v)) =
-                    loaded.as_ref().and_then(|l| Some((l, l.versions.first()?)))
-                {
+            }
+        }
+        open
+    }
+}
+
+/// A document with the diagnostics of `rulebook check` (a version that
+/// amends another checked together with the files beside it, as the editor
+/// has them) plus failing examples, and the versions it builds on.
+fn in_context(
+    uri: &Uri,
+    text: String,
+    a: Analysis,
+    mut open: HashMap<PathBuf, Arc<String>>,
+) -> (Document, Vec<Diagnostic>) {
+    let amends = a.checked.ast.header.as_ref().and_then(|h| h.amends.clone());
+    let mut own: Vec<RDiag> = a.checked.diagnostics.clone();
+    let mut example_results = a.examples.clone();
+    let mut bases = Vec::new();
+    if let (Some(amends), Some(path)) = (&amends, uri.to_file_path()) {
+        let path = path.to_path_buf();
+        // The text this analysis is of, which may be older than the latest
+        // the client sent.
+        open.insert(path.clone(), Arc::new(text.clone()));
+        let world = EditorFiles { open };
+        match Workspace::load(&world, std::slice::from_ref(&path)) {
+            Ok(loaded) => {
+                if let Some(v) = loaded.versions.first() {
                     own = loaded.diagnostics(0);
-                    // Example spans point into the written-out text; show them at the header.
+                    // Example spans point into the written-out text; show
+                    // them at the example's name.
                     example_results = v
                         .program()
                         .map(rulebook::ops::examples::run_examples)
@@ -279,21 +378,71 @@ impl Backend {
                         })
                         .collect();
                 }
+                bases = bases_of(&loaded, 0);
             }
+            Err(e) => own.push(
+                RDiag::error(
+                    Code::InvalidAmendment,
+                    amends.span,
+                    format!("the version this amends could not be read: {e}"),
+                )
+                .with_help("make the files beside this one readable rulebooks, or remove `amends`"),
+            ),
         }
-        let mut out: Vec<Diagnostic> = own.iter().map(|d| to_lsp(uri, text, d)).collect();
-        for r in example_results.iter().filter(|r| !r.passed()) {
-            out.push(Diagnostic {
-                range: range(text, r.span),
-                severity: Some(DiagnosticSeverity::ERROR),
-                code: Some(NumberOrString::String("example-failed".into())),
-                source: Some("rulebook".into()),
-                message: format!("example {:?} fails: {}", r.name, r.failures.join("; ")),
-                ..Default::default()
-            });
-        }
-        out
     }
+    let mut out: Vec<Diagnostic> = own.iter().map(|d| to_lsp(uri, &text, d)).collect();
+    for r in example_results.iter().filter(|r| !r.passed()) {
+        out.push(Diagnostic {
+            range: range(&text, r.span),
+            severity: Some(DiagnosticSeverity::ERROR),
+            code: Some(NumberOrString::String("example-failed".into())),
+            source: Some("rulebook".into()),
+            message: format!("example {:?} fails: {}", r.name, r.failures.join("; ")),
+            ..Default::default()
+        });
+    }
+    let doc = Document {
+        text,
+        analysis: Arc::new(a),
+        bases,
+    };
+    (doc, out)
+}
+
+/// The versions source `i` of a workspace builds on, nearest first: the
+/// version it amends, the one that amends, and so on.
+fn bases_of(loaded: &Workspace, mut i: usize) -> Vec<Base> {
+    let header = |k: usize| loaded.versions.get(k)?.checked.ast.header.as_ref();
+    let mut out = Vec::new();
+    while let Some(amends) = header(i).and_then(|h| h.amends.as_ref()) {
+        let Some(id) = header(i).map(|h| h.id.name.clone()) else {
+            break;
+        };
+        let next = (0..loaded.versions.len()).find(|&k| {
+            header(k).is_some_and(|h| {
+                h.id.name == id && h.version.as_ref().is_some_and(|v| v.name == amends.name)
+            })
+        });
+        let Some(k) = next else { break };
+        // An amendment that amends itself, or a circle, ends the chain.
+        if k == i || out.len() > loaded.versions.len() {
+            break;
+        }
+        let Some(source) = loaded.sources.get(k) else {
+            break;
+        };
+        let Some(uri) = Uri::from_file_path(&source.name) else {
+            break;
+        };
+        out.push(Base {
+            uri,
+            version: amends.name.clone(),
+            text: source.text.clone(),
+            analysis: analyze(&source.text),
+        });
+        i = k;
+    }
+    out
 }
 
 /// The rulebook files as the editor has them: open documents' texts,
@@ -507,7 +656,19 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         Ok(guarded(|| {
-            let (span, md) = doc.analysis.hover(offset(&doc.text, p.position))?;
+            let at = offset(&doc.text, p.position);
+            let (span, md) = match doc.analysis.hover(at) {
+                Some(answer) => answer,
+                None => {
+                    let (base, sym) = doc.inherited(at)?;
+                    let (span, _) = doc.analysis.word_at(at)?;
+                    let md = rulebook::editor::hover_text(sym);
+                    (
+                        span,
+                        format!("{md}\n\n*Defined in version {}.*", base.version),
+                    )
+                }
+            };
             Some(Hover {
                 contents: HoverContents::Markup(MarkupContent {
                     kind: MarkupKind::Markdown,
@@ -527,10 +688,17 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         Ok(guarded(|| {
-            let span = doc.analysis.definition(offset(&doc.text, p.position))?;
+            let at = offset(&doc.text, p.position);
+            if let Some(span) = doc.analysis.definition(at) {
+                return Some(GotoDefinitionResponse::Scalar(Location::new(
+                    p.text_document.uri.clone(),
+                    range(&doc.text, span),
+                )));
+            }
+            let (base, sym) = doc.inherited(at)?;
             Some(GotoDefinitionResponse::Scalar(Location::new(
-                p.text_document.uri.clone(),
-                range(&doc.text, span),
+                base.uri.clone(),
+                range(&base.text, sym.name_span),
             )))
         }))
     }
@@ -659,33 +827,23 @@ impl LanguageServer for Backend {
     ) -> Result<Option<WorkspaceSymbolResponse>> {
         let query = params.query.to_lowercase();
         let mut docs = self.all_docs();
-        // Rulebooks of the workspace that are not open are read from disk.
+        // Rulebooks of the workspace that are not open are read from disk,
+        // off the runtime, and analysed again only when they change.
         let root = self.root.read().ok().and_then(|r| r.clone());
         if let Some(root) = root {
-            let mut dirs = vec![root];
-            while let Some(d) = dirs.pop() {
-                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                    let p = e.path();
-                    if p.is_dir() && !p.ends_with("target") && !p.ends_with("node_modules") {
-                        dirs.push(p);
-                    } else if p.extension().is_some_and(|x| x == "rulebook") {
-                        if let Some(uri) = Uri::from_file_path(&p) {
-                            if docs.iter().all(|(u, _)| *u != uri) {
-                                if let Ok(text) = std::fs::read_to_string(&p) {
-                                    if let Some(a) = guarded(|| Some(analyze(&text))) {
-                                        docs.push((
-                                            uri,
-                                            Arc::new(Document {
-                                                text,
-                                                analysis: Arc::new(a),
-                                            }),
-                                        ));
-                                    }
-                                }
-                            }
-                        }
-                    }
+            let cache = self.on_disk.clone();
+            let open: Vec<Uri> = docs.iter().map(|(u, _)| u.clone()).collect();
+            let found = tokio::task::spawn_blocking(move || disk_documents(&root, &open, &cache))
+                .await
+                .ok();
+            match found {
+                Some(Ok(found)) => docs.extend(found),
+                Some(Err(e)) => {
+                    self.client
+                        .log_message(MessageType::WARNING, format!("workspace symbols: {e}"))
+                        .await
                 }
+                None => {}
             }
         }
         let mut out = Vec::new();
@@ -720,9 +878,26 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         Ok(guarded(|| {
-            let items = doc
+            let at = offset(&doc.text, p.position);
+            let mut completions = doc.analysis.completions(at);
+            // Names an amendment inherits, unless it is completing a field.
+            let after_dot = doc
                 .analysis
-                .completions(offset(&doc.text, p.position))
+                .word_at(at)
+                .map_or(at, |(s, _)| s.start)
+                .checked_sub(1)
+                .and_then(|k| doc.text.get(k..k + 1))
+                == Some(".");
+            if !after_dot {
+                for base in &doc.bases {
+                    for c in base.analysis.completions(base.text.len()) {
+                        if !completions.iter().any(|o| o.label == c.label) {
+                            completions.push(c);
+                        }
+                    }
+                }
+            }
+            let items = completions
                 .into_iter()
                 .map(|c| CompletionItem {
                     label: c.label,

@@ -722,3 +722,95 @@ fn an_amendment_is_checked_against_the_unsaved_text_of_its_base() {
         "{messages:#?}"
     );
 }
+
+/// In an amending version, names it inherits are hovered, followed and
+/// completed from the version it amends, as the editor has it (unsaved
+/// text included).
+#[test]
+fn an_amendment_sees_the_names_it_inherits() {
+    let dir = std::env::temp_dir().join(format!("rulebook-lsp-inherit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = "rulebook test.inherit \"Inherit\"\n  version 1\n  in force 2021-01-01 to 2021-12-31\n\ninput h { income: money }\n\nparameter rate: percent = 10 %\n\noutput fee: money = h.income * rate rounded to cents\n";
+    let amending = "rulebook test.inherit \"Inherit\"\n  version 2\n  in force 2022-01-01\n  amends 1\n\nparameter rate: percent = 12 %\n\noutput doubled: money = fee * 2\n";
+    std::fs::write(dir.join("1.rulebook"), base).unwrap();
+    std::fs::write(dir.join("2.rulebook"), amending).unwrap();
+    let uri = |f: &str| format!("file://{}", dir.join(f).display());
+    let mut lsp = Lsp::start();
+    // The base, edited and not saved: a doc comment on `fee`.
+    let edited = base.replace("output fee", "--- The fee before the voucher.\noutput fee");
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri("1.rulebook"), "languageId": "rulebook", "version": 1, "text": edited } }),
+    );
+    let _ = diagnostics_for(&mut lsp, &uri("1.rulebook"));
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri("2.rulebook"), "languageId": "rulebook", "version": 1, "text": amending } }),
+    );
+    let d = diagnostics_for(&mut lsp, &uri("2.rulebook"));
+    assert_eq!(d, json!([]));
+    let at = |needle: &str| {
+        let (line, col) = find(amending, needle);
+        json!({ "textDocument": { "uri": uri("2.rulebook") }, "position": { "line": line, "character": col } })
+    };
+    let hover = lsp.request("textDocument/hover", at("f|ee * 2"));
+    let text = hover["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(text.contains("fee: money"), "{hover}");
+    assert!(text.contains("The fee before the voucher."), "{hover}");
+    assert!(text.contains("Defined in version 1"), "{hover}");
+    let def = lsp.request("textDocument/definition", at("f|ee * 2"));
+    assert_eq!(def["uri"], uri("1.rulebook"), "{def}");
+    let fee_line = edited
+        .lines()
+        .position(|l| l.starts_with("output fee"))
+        .unwrap();
+    assert_eq!(def["range"]["start"]["line"], fee_line, "{def}");
+    let completions = lsp.request("textDocument/completion", at("fee * 2|"));
+    let labels: Vec<&str> = completions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["label"].as_str())
+        .collect();
+    assert!(labels.contains(&"fee"), "{labels:?}");
+    assert!(labels.contains(&"h"), "{labels:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A sibling that cannot be read is a diagnostic at `amends`, not a silent
+/// fall back to checking the amendment on its own.
+#[test]
+fn an_amendment_whose_folder_cannot_be_read_says_so_at_amends() {
+    let dir = std::env::temp_dir().join(format!("rulebook-lsp-unreadable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let amending = "rulebook test.unreadable \"U\"\n  version 2\n  in force 2022-01-01\n  amends 1\n\nparameter rate: percent = 12 %\n";
+    std::fs::write(dir.join("2.rulebook"), amending).unwrap();
+    // Not UTF-8, so the loader refuses it.
+    std::fs::write(dir.join("1.rulebook"), b"-- caf\xe9\n").unwrap();
+    let uri = format!("file://{}", dir.join("2.rulebook").display());
+    let mut lsp = Lsp::start();
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "rulebook", "version": 1, "text": amending } }),
+    );
+    let d = diagnostics_for(&mut lsp, &uri);
+    let _ = std::fs::remove_dir_all(&dir);
+    let found = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("could not be read") && m.contains("1.rulebook"))
+        })
+        .unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(found["code"], "invalid-amendment");
+    assert_eq!(
+        found["range"]["start"]["line"], 3,
+        "at the amends line: {found}"
+    );
+}

@@ -54,8 +54,16 @@ pub fn is_rulebook(path: &Path) -> bool {
 /// How deep below a folder named to load rulebook files are looked for.
 pub const MAX_FOLDER_DEPTH: usize = 32;
 
-/// Every rulebook file below a folder, sorted.
+/// Folders a walk does not enter: hidden ones (`.git`) and the build and
+/// package folders of tools (`target`, `node_modules`), which hold no
+/// rulebooks of their own and can be very large.
+pub fn is_skipped_folder(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') || n == "target" || n == "node_modules")
+}
 
+/// Every rulebook file below a folder, sorted.
 pub fn rulebooks_below(world: &dyn World, folder: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     let mut folders = vec![(folder.to_path_buf(), 0)];
@@ -71,7 +79,7 @@ pub fn rulebooks_below(world: &dyn World, folder: &Path) -> Result<Vec<PathBuf>,
         }
         for p in world.list(&f)? {
             match world.kind(&p) {
-                PathKind::Folder => folders.push((p, depth + 1)),
+                PathKind::Folder if !is_skipped_folder(&p) => folders.push((p, depth + 1)),
                 PathKind::File if is_rulebook(&p) => out.push(p),
                 _ => {}
             }
