@@ -28,33 +28,21 @@ fn root() -> PathBuf {
 /// Every rulebook file that checks on its own (an amending version needs
 /// its base and is left out), with a short name.
 fn rulebooks() -> Vec<(String, String)> {
+    let folders = [root().join("bench/openfisca"), root().join("rulebooks")];
+    let files = rulebook::versions::workspace::rulebook_files(&rulebook_files::Files, &folders)
+        .unwrap_or_default();
     let mut out = Vec::new();
-    let mut dirs = vec![root().join("bench/openfisca")];
-    if let Ok(entries) = std::fs::read_dir(root().join("rulebooks")) {
-        let mut more: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        more.sort();
-        dirs.extend(more);
-    }
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+    for f in files {
+        let Ok(text) = rulebook_files::read_limited(&f) else {
             continue;
         };
-        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        files.sort();
-        for f in files {
-            if f.extension().is_none_or(|e| e != "rulebook") {
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(&f) else {
-                continue;
-            };
-            let name = format!(
-                "{}/{}",
-                dir.file_name().unwrap_or_default().to_string_lossy(),
-                f.file_stem().unwrap_or_default().to_string_lossy()
-            );
-            out.push((name, text));
-        }
+        let folder = f.parent().and_then(|d| d.file_name()).unwrap_or_default();
+        let name = format!(
+            "{}/{}",
+            folder.to_string_lossy(),
+            f.file_stem().unwrap_or_default().to_string_lossy()
+        );
+        out.push((name, text));
     }
     out
 }

@@ -66,6 +66,9 @@ fn fingerprint(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
 /// Loads and checks every rulebook below `dir`; any error refuses the set,
 /// with the rendered diagnostics as the reason.
 pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
+    // Taken before reading, so that a file changed while the set loads
+    // differs from this at the next poll and is loaded again; this is why
+    // the folder is walked twice.
     let fp = fingerprint(dir);
     let loaded = Workspace::load(&Files, &[dir.to_path_buf()]).map_err(|e| e.to_string())?;
     if loaded.sources.is_empty() {

@@ -239,7 +239,12 @@ fn evaluate_in(ev: &mut Evaluator<'_>, options: &Options) -> R<Decision> {
         }
     }
     let explanation = if options.explain && eligible {
-        Some(p.outputs.iter().map(|&o| ev.explain_output(o)).collect())
+        Some(
+            p.outputs
+                .iter()
+                .map(|&o| ev.explain_output(o))
+                .collect::<R<Vec<_>>>()?,
+        )
     } else {
         None
     };
@@ -964,23 +969,29 @@ impl<'p> Evaluator<'p> {
 
     // ---- explanations -----------------------------------------------------
 
-    fn explain_output(&mut self, o: u32) -> OutputExplanation {
+    /// An output's explanation. The output was computed before, so its
+    /// value is known; an unknown output is a broken invariant, reported as
+    /// such rather than explained with an empty name and value.
+    fn explain_output(&mut self, o: u32) -> R<OutputExplanation> {
         let p = self.p;
-        let d = p.defs.get(o as usize);
-        let value = self
-            .def(o)
-            .map(|v| p.render(&v, &d.map(|d| d.ty.clone()).unwrap_or(Type::Error)))
-            .unwrap_or_default();
+        let Some(d) = p.defs.get(o as usize) else {
+            return Err(fail(
+                Code::Internal,
+                Span::default(),
+                "an output that does not exist",
+            ));
+        };
+        let value = p.render(&self.def(o)?, &d.ty);
         let mut steps = Vec::new();
         let mut seen = vec![false; p.defs.len()];
         self.explain_def(o, &mut steps, &mut seen);
-        OutputExplanation {
-            output: d.map(|d| d.name.clone()).unwrap_or_default(),
-            section: d.and_then(|d| d.citation.section.clone()),
-            source: d.and_then(|d| d.citation.source.clone()),
+        Ok(OutputExplanation {
+            output: d.name.clone(),
+            section: d.citation.section.clone(),
+            source: d.citation.source.clone(),
             value,
             steps,
-        }
+        })
     }
 
     fn explain_def(&mut self, i: u32, steps: &mut Vec<String>, seen: &mut [bool]) {

@@ -730,17 +730,8 @@ fn batch_records_are_the_decision_json() {
          output list_out: list of money = [h.income, 1 €]\n\
          example \"one\"\n  on 2021-01-01\n  given h {{ income: 10.5 €, rate: 12.5 %, birth: 2000-02-29, size: 3, note: \"a \\\"quoted\\\" note\" }}\n  expect integer_out = 3\n"
     )];
-    let mut dirs = vec![crate::repo().join("bench/openfisca")];
-    for entry in std::fs::read_dir(crate::repo().join("rulebooks")).unwrap() {
-        dirs.push(entry.unwrap().path());
-    }
-    for dir in dirs {
-        for f in std::fs::read_dir(&dir).unwrap() {
-            let path = f.unwrap().path();
-            if path.extension().is_some_and(|e| e == "rulebook") {
-                texts.push(std::fs::read_to_string(path).unwrap());
-            }
-        }
+    for f in crate::files_below(&["bench/openfisca", "rulebooks"]) {
+        texts.push(std::fs::read_to_string(f).unwrap());
     }
     let mut compared = 0;
     for (i, text) in texts.iter().enumerate() {

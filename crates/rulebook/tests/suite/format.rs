@@ -5,19 +5,7 @@ use rulebook::ops::format::format;
 use std::path::PathBuf;
 
 fn rulebook_files() -> Vec<PathBuf> {
-    let root = crate::repo();
-    let mut out = Vec::new();
-    let mut dirs = vec![root.join("rulebooks"), crate::data().join("diagnostics")];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "rulebook") {
-                out.push(p);
-            }
-        }
-    }
+    let mut out = crate::files_below(&["rulebooks", "crates/rulebook/tests/suite/diagnostics"]);
     out.sort();
     assert!(
         out.len() > 20,

@@ -7,31 +7,15 @@ use rulebook::eval::{evaluate_with, interpret, Case, Executable, Options, Scratc
 use rulebook::ir::value::{Type, Value};
 use rulebook::ir::Program;
 use rulebook::plan::Registers;
-use rulebook::versions::{load, Source};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
 /// Every rulebook file of a folder, checked together (so that amendments
 /// are written out against their bases).
 fn programs() -> Vec<(String, Executable)> {
-    let mut dirs = vec![crate::repo().join("bench/openfisca")];
-    for entry in std::fs::read_dir(crate::repo().join("rulebooks")).unwrap() {
-        dirs.push(entry.unwrap().path());
-    }
     let mut out = Vec::new();
-    for dir in dirs {
-        let mut sources = Vec::new();
-        for f in std::fs::read_dir(&dir).unwrap() {
-            let path = f.unwrap().path();
-            if path.extension().is_some_and(|e| e == "rulebook") {
-                sources.push(Source {
-                    name: path.display().to_string(),
-                    text: std::fs::read_to_string(&path).unwrap(),
-                });
-            }
-        }
-        let (versions, _) = load(&sources);
-        for (v, s) in versions.iter().zip(&sources) {
+    for w in crate::bundled_workspaces() {
+        for (v, s) in w.versions.iter().zip(&w.sources) {
             let p = v
                 .program()
                 .unwrap_or_else(|| panic!("{} does not check", s.name));

@@ -162,26 +162,15 @@ fn the_version_in_force_is_chosen_by_date() {
 }
 
 fn bundled() -> Vec<String> {
-    let mut out = Vec::new();
-    for dir in std::fs::read_dir(root().join("rulebooks")).unwrap() {
-        let dir = dir.unwrap().path();
-        if !dir.is_dir() {
-            continue;
-        }
-        for f in std::fs::read_dir(&dir).unwrap() {
-            let f = f.unwrap().path();
-            if f.extension().is_some_and(|e| e == "rulebook") {
-                out.push(
-                    f.strip_prefix(root())
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
-    out.sort();
-    out
+    crate::files_below(&["rulebooks"])
+        .into_iter()
+        .map(|f| {
+            f.strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
 }
 
 #[test]
@@ -430,4 +419,19 @@ fn diff_names_changed_added_and_removed_rows_and_brackets() {
         !text.contains("3 or more"),
         "an unchanged row is shown:\n{text}"
     );
+}
+
+/// The fuzz targets embed the bundled rulebooks at build time, so their list
+/// is written out by hand; it must name exactly the files the loader finds.
+#[test]
+fn the_fuzz_targets_list_every_bundled_rulebook() {
+    let common = std::fs::read_to_string(root().join("fuzz/fuzz_targets/common.rs")).unwrap();
+    let mut listed: Vec<String> = common
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("include_str!(\"../../"))
+        .filter_map(|l| l.strip_suffix("\"),"))
+        .map(str::to_string)
+        .collect();
+    listed.sort();
+    assert_eq!(listed, bundled());
 }
