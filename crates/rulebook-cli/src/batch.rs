@@ -35,6 +35,8 @@ pub struct Config<'a> {
     pub output: Option<PathBuf>,
     pub format: Format,
     pub date: Option<NaiveDate>,
+    /// See `Decider::allow_off_period`.
+    pub off_period: bool,
 }
 
 enum Chunk {
@@ -205,7 +207,8 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
             let done_tx = done_tx.clone();
             let (jobs, columns, header, programs) = (&jobs, &columns, &header, &config.programs);
             s.spawn(move || {
-                let mut decider = Decider::new(programs.clone(), config.date);
+                let mut decider =
+                    Decider::new(programs.clone(), config.date).allow_off_period(config.off_period);
                 loop {
                     let next = match jobs.lock() {
                         Ok(rx) => rx.recv(),

@@ -26,6 +26,7 @@ pub(crate) const EXIT_USAGE: u8 = 2;
 pub(crate) const EXIT_INPUT: u8 = 3;
 pub(crate) const EXIT_EVAL: u8 = 4;
 pub(crate) const EXIT_IO: u8 = 5;
+pub(crate) const EXIT_OFF_PERIOD: u8 = 6;
 
 #[derive(Parser)]
 #[command(
@@ -95,6 +96,11 @@ enum Command {
         /// The decision date (YYYY-MM-DD); overrides the case's `decision_date`.
         #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
+        /// Apply a single version file even on a date outside its validity
+        /// period (a what-if); the decision says so. Without it, such a date
+        /// is refused with exit code 6.
+        #[arg(long)]
+        off_period: bool,
         /// text or json for one case (default text); jsonl or csv for
         /// --cases (default: csv when --output ends in .csv, else jsonl).
         #[arg(long, value_enum)]
@@ -199,8 +205,9 @@ fn main() -> ExitCode {
             date,
             format,
             explain,
+            off_period,
         } => match (input, cases) {
-            (_, Some(cases)) => cmd_eval_cases(&rulebook, cases, output, date, format),
+            (_, Some(cases)) => cmd_eval_cases(&rulebook, cases, output, date, format, off_period),
             (Some(input), None) => {
                 let format = match format {
                     None | Some(EvalFormat::Text) => OutputFormat::Text,
@@ -210,7 +217,7 @@ fn main() -> ExitCode {
                         return ExitCode::from(EXIT_USAGE);
                     }
                 };
-                cmd_eval(&rulebook, &input, date, format, explain)
+                cmd_eval(&rulebook, &input, date, format, explain, off_period)
             }
             (None, None) => EXIT_USAGE,
         },
@@ -397,6 +404,7 @@ fn cmd_eval_cases(
     output: Option<PathBuf>,
     date: Option<NaiveDate>,
     format: Option<EvalFormat>,
+    off_period: bool,
 ) -> u8 {
     let format = match format {
         Some(EvalFormat::Csv) => batch::Format::Csv,
@@ -440,6 +448,7 @@ fn cmd_eval_cases(
         output,
         format,
         date,
+        off_period,
     })
 }
 
@@ -449,6 +458,7 @@ fn cmd_eval(
     date: Option<NaiveDate>,
     format: OutputFormat,
     explain: bool,
+    off_period: bool,
 ) -> u8 {
     let loaded = match load_for_eval(path) {
         Ok(l) => l,
@@ -486,7 +496,10 @@ fn cmd_eval(
             Ok(i) => Some(i),
             Err(e) => {
                 eprintln!("error: {e}");
-                return EXIT_FAILED;
+                return match e {
+                    rulebook::versions::NoVersion::NotInForce { .. } => EXIT_OFF_PERIOD,
+                    _ => EXIT_FAILED,
+                };
             }
         }
     } else {
@@ -512,6 +525,17 @@ fn cmd_eval(
             return EXIT_INPUT;
         }
     };
+    // A version decides only dates in its own period, unless asked to.
+    let others: Vec<&rulebook::ir::Program> =
+        loaded.versions.iter().map(|v| &v.checked.partial).collect();
+    let outside = rulebook::versions::within_period(p, case.decision_date, &others).err();
+    if let Some(why) = &outside {
+        if !off_period {
+            eprintln!("error: {}: {why}", src.name);
+            eprintln!("  help: evaluate the programme's folder to use the version in force, or pass --off-period to apply this version anyway");
+            return EXIT_OFF_PERIOD;
+        }
+    }
     let decision = match evaluate(p, &case, &Options { explain }) {
         Ok(d) => d,
         Err(e) => {
@@ -528,13 +552,23 @@ fn cmd_eval(
         }
     };
     if format == OutputFormat::Json {
+        let mut json = decision_json(p, &case, &decision);
+        if let (Some(why), Some(o)) = (&outside, json.as_object_mut()) {
+            o.insert(
+                "off_period".into(),
+                serde_json::Value::String(why.to_string()),
+            );
+        }
         println!(
             "{}",
-            serde_json::to_string_pretty(&decision_json(p, &case, &decision)).unwrap_or_default()
+            serde_json::to_string_pretty(&json).unwrap_or_default()
         );
         return 0;
     }
     println!("{} {} on {}", p.id, p.version, case.decision_date);
+    if let Some(why) = &outside {
+        println!("off period (--off-period): {why}");
+    }
     if decision.eligible {
         println!("eligible: yes");
     } else {

@@ -274,7 +274,7 @@ pub struct Problem {
 pub struct ApiError {
     /// A stable code: `malformed-json`, `invalid-request`, `invalid-inputs`,
     /// `unknown-programme`, `unknown-version`, `no-version-in-force`,
-    /// `body-too-large`, `batch-too-large`, `evaluation-failed`,
+    /// `off-period`, `body-too-large`, `batch-too-large`, `evaluation-failed`,
     /// `not-found`, `method-not-allowed`, `decision-log-unavailable`.
     pub code: String,
     pub message: String,
@@ -388,6 +388,12 @@ pub struct DecisionRequest {
     /// Include the explanation of every output.
     #[serde(default)]
     pub explain: bool,
+    /// With `version`: apply that version even on a decision date outside
+    /// its validity period (a what-if). Without it such a request is
+    /// refused (`off-period`); with it the decision says so in `off_period`
+    /// and the log keeps that.
+    #[serde(default)]
+    pub off_period: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -412,6 +418,10 @@ pub struct DecisionDoc {
     #[schema(value_type = Option<Vec<Object>>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<J>,
+    /// Present when the version was applied outside its validity period on
+    /// request (`off_period: true`): why the date is outside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub off_period: Option<String>,
     /// The input line, in answers of the stream endpoint only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
@@ -592,6 +602,23 @@ fn decide(
         }
     };
     let p = &entry.program;
+    // A version named in the request decides only dates in its period.
+    let siblings: Vec<&Program> = c.versions(id).map(|e| e.program.program()).collect();
+    let outside = versions::within_period(p, date, &siblings).err();
+    if let Some(why) = &outside {
+        if !req.off_period {
+            return Err(Fail::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "off-period",
+                why.to_string(),
+            )
+            .with(
+                "decision_date",
+                "outside the version's validity period",
+                Some("leave out `version` to use the version in force, or send `off_period: true` to apply this version anyway".into()),
+            ));
+        }
+    }
     let case = decode_case(p, &req.inputs, Some(date)).map_err(|errors| {
         let mut f = Fail::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -634,6 +661,9 @@ fn decide(
         f
     })?;
     let mut j = decision_json(p, &case, &d);
+    if let (Some(why), Some(o)) = (&outside, j.as_object_mut()) {
+        o.insert("off_period".into(), J::String(why.to_string()));
+    }
     let id_ = s.next_id();
     // Without a decision log the parts of the decision move into the
     // answer; with one, the log keeps the whole decision too.
@@ -651,6 +681,7 @@ fn decide(
         failed_criteria: part("failed_criteria").unwrap_or(J::Null),
         outputs: part("outputs").unwrap_or(J::Null),
         explanation: part("explanation"),
+        off_period: outside.as_ref().map(|w| w.to_string()),
         line: None,
     };
     let record = logged.then(|| Record {

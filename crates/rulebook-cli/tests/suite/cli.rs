@@ -370,7 +370,7 @@ fn eval_on_a_folder_picks_the_version_in_force() {
         "--date",
         "2030-01-01",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(6));
     assert!(
         text(&out.stderr).contains("no version of `helsinki.home_care` is in force on 2030-01-01"),
         "{}",
@@ -695,4 +695,81 @@ fn a_bare_file_name_loads_the_versions_beside_it() {
             text(&out.stdout)
         );
     }
+}
+
+/// A single version file decides only its own period; the message names the
+/// period and the version in force instead, and `--off-period` applies it
+/// anyway with the decision saying so.
+#[test]
+fn eval_of_a_version_file_refuses_a_date_outside_its_period() {
+    let out = rulebook(&["eval", HOME_CARE, "--input", CASE, "--date", "2023-06-01"]);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("in force from 2021-01-01 to 2021-12-31, not on 2023-06-01"),
+        "{err}"
+    );
+    assert!(
+        err.contains("version 2022-23 is in force on that date"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let out = rulebook(&[
+        "eval",
+        HOME_CARE,
+        "--input",
+        CASE,
+        "--date",
+        "2023-06-01",
+        "--off-period",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["off_period"]
+            .as_str()
+            .unwrap()
+            .contains("not on 2023-06-01"),
+        "{v}"
+    );
+
+    // The folder has no version in force in 2030 either.
+    let out = rulebook(&[
+        "eval",
+        "rulebooks/helsinki-home-care",
+        "--input",
+        CASE,
+        "--date",
+        "2040-01-01",
+    ]);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+}
+
+#[test]
+fn eval_cases_refuses_rows_outside_the_versions_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "cases.jsonl",
+        "{\"decision_date\": \"2021-03-01\", \"household\": {\"gross_monthly_income\": \"900\", \"size\": 1}, \"service\": {\"hourly_price\": \"40\", \"hours_per_month\": 20}}\n\
+         {\"decision_date\": \"2019-03-01\", \"household\": {\"gross_monthly_income\": \"900\", \"size\": 1}, \"service\": {\"hourly_price\": \"40\", \"hours_per_month\": 20}}\n",
+    );
+    let out = rulebook(&["eval", HOME_CARE, "--cases", &cases]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["outputs"]["hourly_value"], "32.18", "{}", lines[0]);
+    assert!(
+        lines[1].to_string().contains("not on 2019-03-01"),
+        "{}",
+        lines[1]
+    );
+    let out = rulebook(&["eval", HOME_CARE, "--cases", &cases, "--off-period"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

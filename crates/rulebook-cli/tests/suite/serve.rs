@@ -161,7 +161,8 @@ fn every_endpoint_and_error_class() {
     );
     assert_eq!(logged["rulebook_hash"].as_str().unwrap().len(), 64);
 
-    // An explicit version and an explanation.
+    // An explicit version outside its period is refused, naming the
+    // version in force; asked for as a what-if, it decides and says so.
     let mut req: J = serde_json::from_str(&case_2021("900.00")).unwrap();
     req["version"] = json!("2022-23");
     req["explain"] = json!(true);
@@ -172,9 +173,29 @@ fn every_endpoint_and_error_class() {
         Some(&req.to_string()),
     );
     assert_eq!(
+        (st, d["error"]["code"].as_str()),
+        (422, Some("off-period")),
+        "{d}"
+    );
+    assert!(
+        d["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("version 2021 is in force on that date"),
+        "{d}"
+    );
+    req["off_period"] = json!(true);
+    let (st, d) = call(
+        &a,
+        "POST",
+        &url(&format!("{HOME}/decisions")),
+        Some(&req.to_string()),
+    );
+    assert_eq!(
         (st, d["outputs"]["hourly_value"].as_str()),
         (200, Some("32.24"))
     );
+    assert!(d["off_period"].as_str().unwrap().contains("2022-23"), "{d}");
     assert!(d["explanation"][0]["steps"].as_array().unwrap().len() > 2);
 
     // Error classes.

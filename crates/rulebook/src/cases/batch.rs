@@ -47,6 +47,8 @@ pub struct Decider<'p> {
     date: Option<NaiveDate>,
     /// `id` is passed through unless some version has an input named `id`.
     id_passthrough: bool,
+    /// Whether a version may decide a date outside its validity period.
+    off_period: bool,
     scratch: Scratch,
 }
 
@@ -62,8 +64,16 @@ impl<'p> Decider<'p> {
             programs,
             date,
             id_passthrough,
+            off_period: false,
             scratch: Scratch::default(),
         }
+    }
+
+    /// Lets a single version decide dates outside its validity period (a
+    /// what-if). Without this, such a case is refused at `decision_date`.
+    pub fn allow_off_period(mut self, allow: bool) -> Decider<'p> {
+        self.off_period = allow;
+        self
     }
 
     /// Decides one JSON Lines record.
@@ -115,6 +125,19 @@ impl<'p> Decider<'p> {
     }
 
     fn evaluate(&mut self, program: &'p Executable, case: Case) -> Outcome<'p> {
+        if !self.off_period {
+            if let Err(why) =
+                crate::versions::within_period(program, case.decision_date, &self.versions)
+            {
+                return Outcome::Invalid(vec![InputError {
+                    path: "decision_date".into(),
+                    message: why.to_string(),
+                    help: Some(
+                        "evaluate the programme's folder to use the version in force, or pass --off-period to apply this version anyway".into(),
+                    ),
+                }]);
+            }
+        }
         match evaluate_with(
             program,
             &case,

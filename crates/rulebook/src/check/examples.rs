@@ -20,6 +20,28 @@ impl<'a> Checker<'a> {
             );
             return;
         };
+        // An example decides with this version, so its date must be one
+        // the version is in force on.
+        if let Some(f) = self.file.header.as_ref().and_then(|h| h.in_force.as_ref()) {
+            if date < f.from || f.to.is_some_and(|to| date > to) {
+                let period = match f.to {
+                    Some(to) => format!("from {} to {to}", f.from),
+                    None => format!("from {}", f.from),
+                };
+                self.err(
+                    Diagnostic::error(
+                        Code::InvalidExample,
+                        e.name_span,
+                        format!(
+                            "the example {:?} is dated {date}, but this version is in force {period}",
+                            e.name
+                        ),
+                    )
+                    .with_help("date the example within the version's period, or move it to the version in force then"),
+                );
+                ok = false;
+            }
+        }
         let mut inputs: Vec<Option<Value>> = vec![None; self.inputs.len()];
         for (name, value) in &e.given {
             let Some(idx) = self.inputs.iter().position(|i| i.name == name.name) else {

@@ -532,3 +532,54 @@ pub fn select(
         periods,
     })
 }
+
+/// A version asked to decide a date outside its own validity period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffPeriod {
+    pub id: String,
+    pub version: String,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub date: NaiveDate,
+    /// The version of the same programme in force on the date, if any.
+    pub in_force: Option<String>,
+}
+
+impl std::fmt::Display for OffPeriod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let period = match self.to {
+            Some(to) => format!("from {} to {to}", self.from),
+            None => format!("from {}", self.from),
+        };
+        write!(
+            f,
+            "version {} of `{}` is in force {period}, not on {}; ",
+            self.version, self.id, self.date
+        )?;
+        match &self.in_force {
+            Some(v) => write!(f, "version {v} is in force on that date"),
+            None => write!(f, "no version found beside it is in force on that date"),
+        }
+    }
+}
+
+impl std::error::Error for OffPeriod {}
+
+/// Whether `p` may decide `date`: it may only within its validity period.
+/// `others` are the versions beside it, to name the one in force instead.
+pub fn within_period(p: &Program, date: NaiveDate, others: &[&Program]) -> Result<(), OffPeriod> {
+    if p.in_force_on(date) {
+        return Ok(());
+    }
+    Err(OffPeriod {
+        id: p.id.clone(),
+        version: p.version.clone(),
+        from: p.in_force_from,
+        to: p.in_force_to,
+        date,
+        in_force: others
+            .iter()
+            .find(|o| o.id == p.id && o.in_force_on(date))
+            .map(|o| o.version.clone()),
+    })
+}
