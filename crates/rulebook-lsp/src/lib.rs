@@ -523,6 +523,7 @@ fn symbol_kind(k: RSym) -> SymbolKind {
         RSym::Function => SymbolKind::FUNCTION,
         RSym::Table | RSym::Scale => SymbolKind::FUNCTION,
         RSym::Criterion => SymbolKind::BOOLEAN,
+        RSym::Property => SymbolKind::PROPERTY,
         RSym::Example => SymbolKind::EVENT,
     }
 }

@@ -142,6 +142,54 @@ impl<'a> Checker<'a> {
                     expects.push(ExpectInfo::Eligible(false, list, *s));
                 }
                 ast::Expectation::Error(m, s) => expects.push(ExpectInfo::Error(m.clone(), *s)),
+                ast::Expectation::Property(name, step, s) => {
+                    let Some(k) = self.properties.iter().position(|p| p.name == name.name) else {
+                        let names: Vec<String> =
+                            self.properties.iter().map(|p| p.name.clone()).collect();
+                        let mut d = Diagnostic::error(
+                            Code::InvalidExample,
+                            name.span,
+                            format!("there is no property `{}`", name.name),
+                        );
+                        d = match suggest(&name.name, names.iter().map(|s| s.as_str())) {
+                            Some(s) => d.did_you_mean(name.span, s),
+                            None => d.with_help("state it with `property NAME: ...` first"),
+                        };
+                        self.err(d);
+                        ok = false;
+                        continue;
+                    };
+                    self.uses
+                        .push((name.span, SymKey::Property(name.name.clone())));
+                    let step_ty = match self.properties.get(k).map(|p| &p.kind) {
+                        Some(PropertyKind::Monotone { input, .. })
+                        | Some(PropertyKind::Marginal { input, .. }) => Some(input.ty.clone()),
+                        _ => None,
+                    };
+                    let step = match (step, step_ty) {
+                        (None, _) => None,
+                        (Some(v), Some(ty)) => match self.const_value(v, &ty) {
+                            Some(v) => Some(v),
+                            None => {
+                                ok = false;
+                                None
+                            }
+                        },
+                        (Some(v), None) => {
+                            self.err(
+                                Diagnostic::error(
+                                    Code::InvalidExample,
+                                    v.span(),
+                                    format!("`{}` is a bound, which has no step", name.name),
+                                )
+                                .with_help("remove `by ...`; only relations move an input"),
+                            );
+                            ok = false;
+                            None
+                        }
+                    };
+                    expects.push(ExpectInfo::Property(k as u32, step, *s));
+                }
                 ast::Expectation::Output(name, value, margin) => {
                     let found = self.outputs.iter().copied().find(|o| {
                         self.def_src

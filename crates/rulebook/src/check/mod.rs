@@ -19,6 +19,7 @@ mod definitions;
 mod dependencies;
 mod examples;
 mod expressions;
+mod properties;
 mod rounding;
 mod suggest;
 mod table_items;
@@ -46,6 +47,7 @@ pub enum SymKey {
     Variant(String, String),
     Field(String, String),
     Criterion(String),
+    Property(String),
 }
 
 /// The result of checking one rulebook text.
@@ -77,14 +79,15 @@ fn check_here(text: &str) -> Checked {
     c.parse_errors = parse_errors;
     c.run();
     diagnostics.append(&mut c.diags);
+    let uses = std::mem::take(&mut c.uses);
+    let mut partial = c.into_program();
+    diagnostics.extend(properties::settle(&mut partial));
     diagnostics.sort_by(|a, b| {
         a.span
             .start
             .cmp(&b.span.start)
             .then(a.code.as_str().cmp(b.code.as_str()))
     });
-    let uses = std::mem::take(&mut c.uses);
-    let partial = c.into_program();
     let program = if diagnostics.iter().any(|d| d.is_error()) {
         None
     } else {
@@ -151,6 +154,7 @@ struct Checker<'a> {
     criteria: Vec<CriterionInfo>,
     outputs: Vec<u32>,
     examples: Vec<ExampleInfo>,
+    properties: Vec<PropertyInfo>,
     locals: Vec<(String, Type)>,
     current: Option<Node>,
     edges: Vec<(Node, Node, Span)>,
@@ -204,6 +208,7 @@ impl<'a> Checker<'a> {
             criteria: Vec::new(),
             outputs: Vec::new(),
             examples: Vec::new(),
+            properties: Vec::new(),
             locals: Vec::new(),
             current: None,
             edges: Vec::new(),
@@ -350,10 +355,14 @@ impl<'a> Checker<'a> {
             self.check_table(i);
         }
         for item in &file.items {
-            match &item.kind {
-                ItemKind::Eligibility(e) => self.check_eligibility(e),
-                ItemKind::Example(_) => {}
-                _ => {}
+            if let ItemKind::Eligibility(e) = &item.kind {
+                self.check_eligibility(e);
+            }
+        }
+        // After the criteria, before the examples, which may name them.
+        for item in &file.items {
+            if let ItemKind::Property(d) = &item.kind {
+                self.check_property(d, item);
             }
         }
         for item in &file.items {
@@ -437,6 +446,7 @@ impl<'a> Checker<'a> {
             criteria: self.criteria,
             outputs: self.outputs,
             examples: self.examples,
+            properties: self.properties,
         }
     }
 }

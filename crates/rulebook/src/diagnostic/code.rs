@@ -71,6 +71,8 @@ codes! {
     InvalidAmendment = "invalid-amendment", Check, "an amendment that removes what it does not inherit, or whose base version is missing";
     VersionOverlap = "version-overlap", Check, "two versions of one programme in force on the same day, or sharing a version name";
     VersionGap = "version-gap", Check, "days between two versions of a programme when none is in force";
+    InvalidProperty = "invalid-property", Check, "a relation that moves something other than an input number, amount or date";
+    TrivialProperty = "trivial-property", Check, "a property that does not depend on the case and so can never fail";
     InvalidExample = "invalid-example", Check, "an example that names unknown inputs, outputs or criteria, or has wrong values";
 
     DivisionByZero = "division-by-zero", Evaluation, "a division by zero";

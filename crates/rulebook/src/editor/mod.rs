@@ -25,6 +25,7 @@ pub enum SymbolKind {
     Table,
     Scale,
     Criterion,
+    Property,
     Example,
 }
 
@@ -390,6 +391,16 @@ pub fn analyze(text: &str) -> Analysis {
                     });
                 }
             }
+            ItemKind::Property(pr) => symbols.push(Symbol {
+                key: Some(SymKey::Property(pr.name.name.clone())),
+                name: pr.name.name.clone(),
+                kind: SymbolKind::Property,
+                name_span: pr.name.span,
+                item_span: item.span,
+                container: None,
+                detail: first_line(text, item.span),
+                doc: doc.clone(),
+            }),
             ItemKind::Example(ex) => symbols.push(Symbol {
                 key: None,
                 name: ex.name.clone(),
@@ -774,7 +785,7 @@ impl Analysis {
                 SymKey::Type(_) => TokenKind::Type,
                 SymKey::Variant(..) => TokenKind::Variant,
                 SymKey::Field(..) => TokenKind::Field,
-                SymKey::Criterion(_) => TokenKind::Variable,
+                SymKey::Criterion(_) | SymKey::Property(_) => TokenKind::Variable,
                 SymKey::Global(n) => match self
                     .symbols
                     .iter()

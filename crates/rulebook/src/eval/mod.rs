@@ -7,6 +7,8 @@ use crate::diagnostic::{Code, Span};
 use crate::ir::value::{Duration, Type, Value};
 use crate::ir::*;
 use crate::plan::{NoPlan, Plan};
+
+pub mod property;
 use crate::semantics::dates;
 use crate::syntax::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
 use chrono::NaiveDate;
@@ -178,6 +180,26 @@ pub fn evaluate_with(
 
 /// Evaluates one case with the interpreter alone: the reference the
 /// evaluation plans are held to.
+impl<'p> Evaluator<'p> {
+    /// An evaluator for one case with its own caches, for evaluating parts
+    /// of a program (properties) rather than a whole decision.
+    fn for_case(p: &'p Program, case: &'p Case) -> Evaluator<'p> {
+        Evaluator {
+            p,
+            inputs: &case.inputs,
+            date: case.decision_date,
+            date_value: Value::Date(case.decision_date),
+            cache: vec![None; p.defs.len()],
+            stack: Vec::new(),
+            base: 0,
+            matched: Vec::new(),
+            candidates: Vec::new(),
+            calls: Vec::new(),
+            calls_used: Vec::new(),
+        }
+    }
+}
+
 pub fn interpret(
     p: &Program,
     case: &Case,

@@ -47,6 +47,8 @@ pub struct Program {
     /// Indices into `defs`, in the order the outputs are written.
     pub outputs: Vec<u32>,
     pub examples: Vec<ExampleInfo>,
+    /// What must hold for every valid case (`property`).
+    pub properties: Vec<PropertyInfo>,
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +240,63 @@ pub struct ScaleInfo {
     pub span: Span,
 }
 
+/// A property: a statement that must hold for every valid case.
+#[derive(Debug, Clone)]
+pub struct PropertyInfo {
+    pub name: String,
+    pub kind: PropertyKind,
+    /// Whether it names an output, directly or through the definitions it
+    /// uses: such a property is about eligible cases only, since only they
+    /// have outputs.
+    pub about_outputs: bool,
+    pub citation: Citation,
+    pub doc: Option<String>,
+    pub span: Span,
+    /// The property as written, for reports.
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum PropertyKind {
+    /// `holds` is true for every case that meets `when`.
+    Bound {
+        holds: Expr,
+        when: Option<PropertyCondition>,
+    },
+    /// Moving `input` in its direction never moves `value` in the forbidden
+    /// direction (`value_rises`: it must not rise).
+    Monotone {
+        value: Expr,
+        value_rises: bool,
+        input: InputPath,
+        input_rises: bool,
+    },
+    /// Raising `input` by `step` raises `value` by at most `at_most`.
+    Marginal {
+        value: Expr,
+        at_most: Expr,
+        input: InputPath,
+        step: Expr,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum PropertyCondition {
+    Eligible,
+    Holds(Expr),
+}
+
+/// An input, or a field of an input record (fields within fields too):
+/// what a relation changes between its two cases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputPath {
+    pub input: u32,
+    pub fields: Vec<u32>,
+    pub ty: Type,
+    /// As written: `household.gross_monthly_income`.
+    pub text: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct CriterionInfo {
     pub name: String,
@@ -263,6 +322,9 @@ pub enum ExpectInfo {
     /// The output, its expected value, the allowed difference (none: exact).
     Output(u32, Value, Option<Value>, Span),
     Error(Option<String>, Span),
+    /// The property (by index) holds at this case; for a relation, moving
+    /// the input by the step (its own, or the one given).
+    Property(u32, Option<Value>, Span),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,6 +493,60 @@ impl Program {
     /// Whether the version is in force on a date.
     pub fn in_force_on(&self, date: NaiveDate) -> bool {
         date >= self.in_force_from && self.in_force_to.is_none_or(|to| date <= to)
+    }
+}
+
+impl Program {
+    /// Whether `e` names an output, directly or through the definitions,
+    /// functions and tables it uses.
+    pub fn mentions_output(&self, e: &Expr) -> bool {
+        let mut seen_defs = vec![false; self.defs.len()];
+        let mut seen_funcs = vec![false; self.functions.len()];
+        let mut seen_tables = vec![false; self.tables.len()];
+        let mut todo = vec![e];
+        while let Some(e) = todo.pop() {
+            match &e.kind {
+                ExprKind::Def(i) => {
+                    if self.outputs.contains(i) {
+                        return true;
+                    }
+                    if let Some(seen) = seen_defs.get_mut(*i as usize) {
+                        if !std::mem::replace(seen, true) {
+                            if let Some(DefBody::Rule { base, overrides }) =
+                                self.defs.get(*i as usize).map(|d| &d.body)
+                            {
+                                todo.push(base);
+                                for o in overrides {
+                                    todo.push(&o.condition);
+                                    todo.push(&o.value);
+                                }
+                            }
+                        }
+                    }
+                }
+                ExprKind::Call(f, _) => {
+                    if let Some(seen) = seen_funcs.get_mut(*f as usize) {
+                        if !std::mem::replace(seen, true) {
+                            if let Some(func) = self.functions.get(*f as usize) {
+                                todo.push(&func.body);
+                            }
+                        }
+                    }
+                }
+                ExprKind::Table(t, _) => {
+                    if let Some(seen) = seen_tables.get_mut(*t as usize) {
+                        if !std::mem::replace(seen, true) {
+                            if let Some(table) = self.tables.get(*t as usize) {
+                                todo.extend(table.rows.iter().map(|r| &r.result));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            each_child(e, &mut |c| todo.push(c));
+        }
+        false
     }
 }
 

@@ -128,6 +128,11 @@ pub fn run_example(p: &Executable, e: &crate::ir::ExampleInfo) -> ExampleResult 
                         }
                     }
                     ExpectInfo::Error(..) => {}
+                    ExpectInfo::Property(k, step, _) => {
+                        if let Some(f) = property_failure(p, *k, &case, step.as_ref()) {
+                            failures.push(f);
+                        }
+                    }
                 }
             }
         }
@@ -136,5 +141,32 @@ pub fn run_example(p: &Executable, e: &crate::ir::ExampleInfo) -> ExampleResult 
         name: e.name.clone(),
         span: e.span,
         failures,
+    }
+}
+
+/// Why property `k` does not hold at `case`, if it does not. A relation
+/// without a step moves its input by one (euro, unit or percentage point).
+fn property_failure(p: &Executable, k: u32, case: &Case, step: Option<&Value>) -> Option<String> {
+    use crate::eval::property::{check_property, Verdict};
+    let prop = p.properties.get(k as usize)?;
+    let one = Value::Int(1);
+    let step = match (&prop.kind, step) {
+        (crate::ir::PropertyKind::Monotone { .. }, None) => Some(&one),
+        (_, s) => s,
+    };
+    match check_property(p, prop, case, step) {
+        Ok(Verdict::Holds) => None,
+        Ok(Verdict::NotApplicable(why)) => Some(format!(
+            "expected the property {} to hold, but it does not apply here: {why}",
+            prop.name
+        )),
+        Ok(Verdict::Fails(why)) => Some(format!(
+            "expected the property {} to hold, but it fails: {why}",
+            prop.name
+        )),
+        Err(e) => Some(format!(
+            "expected the property {} to hold, but evaluating it failed: {e}",
+            prop.name
+        )),
     }
 }

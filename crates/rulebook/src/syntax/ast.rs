@@ -62,6 +62,7 @@ pub enum ItemKind {
     Scale(ScaleDef),
     Eligibility(EligibilityDef),
     Example(ExampleDef),
+    Property(PropertyDef),
     /// `remove a, b`: only in a version that amends another.
     Remove(Vec<Ident>),
 }
@@ -78,6 +79,7 @@ impl ItemKind {
             ItemKind::Function(f) => Some(&f.name),
             ItemKind::Table(t) => Some(&t.name),
             ItemKind::Scale(s) => Some(&s.name),
+            ItemKind::Property(p) => Some(&p.name),
             ItemKind::Eligibility(_) | ItemKind::Example(_) | ItemKind::Remove(_) => None,
         }
     }
@@ -310,6 +312,43 @@ pub struct Criterion {
     pub span: Span,
 }
 
+/// `property NAME: ...`: what must hold for every valid case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyDef {
+    pub name: Ident,
+    pub citation: Citation,
+    pub body: PropertyBody,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropertyBody {
+    /// `EXPR` or `EXPR when COND` / `EXPR when eligible`.
+    Bound {
+        holds: Expr,
+        when: Option<PropertyCondition>,
+    },
+    /// `VALUE never rises when INPUT rises` (or `falls`).
+    Monotone {
+        value: Expr,
+        value_rises: bool,
+        input: Expr,
+        input_rises: bool,
+    },
+    /// `VALUE rises by at most LIMIT when INPUT rises by STEP`.
+    Marginal {
+        value: Expr,
+        at_most: Expr,
+        input: Expr,
+        step: Expr,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropertyCondition {
+    Eligible(Span),
+    Holds(Expr),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleDef {
     pub name: String,
@@ -327,6 +366,9 @@ pub enum Expectation {
     /// (`within 0.01 €`), if any.
     Output(Ident, DataValue, Option<DataValue>),
     Error(Option<String>, Span),
+    /// `expect property NAME` (for a relation, `by STEP` for how far the
+    /// input moves): the property holds at this case.
+    Property(Ident, Option<DataValue>, Span),
 }
 
 /// A constant value written in an example.

@@ -16,6 +16,7 @@ pub const ITEM_KEYWORDS: &[&str] = &[
     "output",
     "eligibility",
     "example",
+    "property",
 ];
 
 fn first_word(line: &str) -> &str {

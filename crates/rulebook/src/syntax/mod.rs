@@ -792,6 +792,7 @@ impl<'a> Builder<'a> {
                 ItemKind::Eligibility(EligibilityDef { criteria, citation })
             }
             Rule::example_def => self.example(p)?,
+            Rule::property_def => self.property(p)?,
             _ => return None,
         })
     }
@@ -1615,6 +1616,69 @@ impl<'a> Builder<'a> {
         })
     }
 
+    fn property(&mut self, p: P) -> Option<ItemKind> {
+        let mut name = None;
+        let mut citation = Citation::default();
+        let mut body = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::ident => name = Some(self.ident(q)),
+                Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                Rule::prop_bound => {
+                    let mut it = q.into_inner().filter(|r| r.as_rule() != Rule::k_when);
+                    let holds = self.expr(it.next()?)?;
+                    let when = match it.next() {
+                        None => None,
+                        Some(r) if r.as_rule() == Rule::when_eligible => {
+                            Some(PropertyCondition::Eligible(self.span(&r)))
+                        }
+                        Some(r) => Some(PropertyCondition::Holds(self.expr(r)?)),
+                    };
+                    body = Some(PropertyBody::Bound { holds, when });
+                }
+                Rule::prop_monotone => {
+                    let mut exprs = Vec::new();
+                    let mut rises = Vec::new();
+                    for r in q.into_inner() {
+                        match r.as_rule() {
+                            Rule::expr => exprs.push(self.expr(r)?),
+                            Rule::direction => rises.push(r.as_str().trim() == "rises"),
+                            _ => {}
+                        }
+                    }
+                    let mut exprs = exprs.into_iter();
+                    body = Some(PropertyBody::Monotone {
+                        value: exprs.next()?,
+                        value_rises: *rises.first()?,
+                        input: exprs.next()?,
+                        input_rises: *rises.get(1)?,
+                    });
+                }
+                Rule::prop_marginal => {
+                    let mut exprs = Vec::new();
+                    for r in q.into_inner() {
+                        if r.as_rule() == Rule::expr {
+                            exprs.push(self.expr(r)?);
+                        }
+                    }
+                    let mut exprs = exprs.into_iter();
+                    body = Some(PropertyBody::Marginal {
+                        value: exprs.next()?,
+                        at_most: exprs.next()?,
+                        input: exprs.next()?,
+                        step: exprs.next()?,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Some(ItemKind::Property(PropertyDef {
+            name: name?,
+            citation,
+            body: body?,
+        }))
+    }
+
     fn example(&mut self, p: P) -> Option<ItemKind> {
         let mut ex = ExampleDef {
             name: String::new(),
@@ -1655,6 +1719,18 @@ impl<'a> Builder<'a> {
                         Rule::expect_error => {
                             let msg = e.into_inner().next().map(|s| self.string(s));
                             Expectation::Error(msg, span)
+                        }
+                        Rule::expect_property => {
+                            let mut name = None;
+                            let mut step = None;
+                            for r in e.into_inner() {
+                                match r.as_rule() {
+                                    Rule::ident => name = Some(self.ident(r)),
+                                    Rule::data_value => step = self.data_value(r),
+                                    _ => {}
+                                }
+                            }
+                            Expectation::Property(name?, step, span)
                         }
                         _ => {
                             let mut it = e.into_inner();
