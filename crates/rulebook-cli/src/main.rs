@@ -7,6 +7,7 @@
 
 mod batch;
 mod impact;
+mod verify;
 
 use rulebook_server::{self as serve, decision_log};
 
@@ -113,6 +114,19 @@ enum Command {
     Test {
         /// Rulebook files or folders (default: rulebooks/).
         paths: Vec<PathBuf>,
+    },
+    /// Search every property of rulebooks for a counterexample.
+    Verify {
+        /// Rulebook files or folders (default: rulebooks/).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+        /// Cases to try per version, beyond its examples.
+        #[arg(long, default_value_t = 5000)]
+        cases: usize,
+        /// Seed of the random part of the search (the same seed repeats a run).
+        #[arg(long, default_value_t = 0x5eed)]
+        seed: u64,
     },
     /// Compare two versions of a rulebook by meaning; with --cases, also
     /// run a population through both and report whom the change affects.
@@ -222,6 +236,16 @@ fn main() -> ExitCode {
             (None, None) => EXIT_USAGE,
         },
         Command::Test { paths } => cmd_test(&paths),
+        Command::Verify {
+            paths,
+            format,
+            cases,
+            seed,
+        } => verify::cmd_verify(
+            &paths,
+            format,
+            rulebook::ops::verify::Settings { cases, seed },
+        ),
         Command::Fmt { paths, check } => cmd_fmt(&paths, check),
         Command::Serve {
             rulebooks,

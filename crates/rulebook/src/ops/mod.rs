@@ -6,3 +6,4 @@ pub mod diff;
 pub mod examples;
 pub mod format;
 pub mod impact;
+pub mod verify;

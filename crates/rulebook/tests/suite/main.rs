@@ -12,6 +12,7 @@ mod eval;
 mod format;
 mod plan;
 mod properties;
+mod verify;
 mod versions;
 
 /// The repository's root, which holds `rulebooks/`, `docs/` and `bench/`.
