@@ -773,3 +773,33 @@ fn eval_cases_refuses_rows_outside_the_versions_period() {
     let out = rulebook(&["eval", HOME_CARE, "--cases", &cases, "--off-period"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn verify_exits_1_with_a_counterexample_and_0_without() {
+    let defect =
+        "crates/rulebook/tests/suite/fixtures/defects/home-care-2021-negative-self-fee.rulebook";
+    let out = rulebook(&["verify", defect]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL"), "{stdout}");
+    assert!(
+        stdout.contains("expect property customer_never_pays_below_zero"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("searched, not proved"), "{stdout}");
+
+    let out = rulebook(&["verify", defect, "--format", "json", "--cases", "500"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["proved"], 0);
+    let props = v["versions"][0]["properties"].as_array().unwrap();
+    let failed: Vec<&str> = props
+        .iter()
+        .filter(|p| p["outcome"] == "counterexample" && p["example"].is_string())
+        .map(|p| p["property"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&"customer_never_pays_below_zero"), "{v}");
+
+    let out = rulebook(&["verify", "rulebooks/helsinki-home-care"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

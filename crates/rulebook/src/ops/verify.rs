@@ -55,6 +55,7 @@ pub struct PropertyReport {
     /// to (an eligible case, for a property about outputs).
     pub tried: usize,
     pub applicable: usize,
+    #[serde(flatten)]
     pub outcome: Outcome,
 }
 
