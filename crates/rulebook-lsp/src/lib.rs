@@ -23,6 +23,7 @@
 
 use rulebook::diagnostic::{Code, Diagnostic as RDiag, Severity, Span};
 use rulebook::editor::{analyze, Analysis, CompletionKind, SymbolKind as RSym, TokenKind};
+use rulebook::ops::verify::{verify, Outcome, Settings};
 use rulebook::versions::workspace::{LoadError, PathKind, Workspace, World};
 use rulebook_files::Files;
 use std::collections::HashMap;
@@ -88,6 +89,9 @@ pub struct Document {
     /// nearest first, as the editor has them (unsaved text included), so
     /// that names it inherits can be hovered, followed and completed.
     bases: Vec<Base>,
+    /// Properties `verify` found a counterexample to: the property's name,
+    /// and the counterexample as an example to insert at the end.
+    counterexamples: Vec<(Span, String)>,
 }
 
 /// A version an amendment builds on.
@@ -104,6 +108,7 @@ impl Document {
             text,
             analysis: Arc::new(analysis),
             bases: Vec::new(),
+            counterexamples: Vec::new(),
         }
     }
 
@@ -137,6 +142,10 @@ struct Analysed {
     settled: Option<u64>,
     doc: Option<Arc<Document>>,
 }
+
+/// Cases `verify` tries on each change of a document with properties: a
+/// quick look, where `rulebook verify` tries 5 000.
+const EDITOR_VERIFY_CASES: usize = 300;
 
 /// How long a request waits for the analysis of the latest text before it
 /// answers from the latest analysis there is.
@@ -401,10 +410,40 @@ fn in_context(
             ..Default::default()
         });
     }
+    // Properties of a version on its own (an amendment's spans are of its
+    // written-out text), searched briefly: a failing one is shown on the
+    // property, with its counterexample as a quick fix.
+    let mut counterexamples = Vec::new();
+    if amends.is_none() {
+        if let Some(program) = a.checked.program.clone() {
+            let exe = rulebook::eval::Executable::new(program);
+            let settings = Settings {
+                cases: EDITOR_VERIFY_CASES,
+                ..Settings::default()
+            };
+            for r in verify(&exe, &text, settings) {
+                if let Outcome::Counterexample { why, example, .. } = r.outcome {
+                    out.push(Diagnostic {
+                        range: range(&text, r.span),
+                        severity: Some(DiagnosticSeverity::ERROR),
+                        code: Some(NumberOrString::String("property-fails".into())),
+                        source: Some("rulebook verify".into()),
+                        message: format!(
+                            "the property {} fails: {why}\n\ncounterexample:\n{example}",
+                            r.property
+                        ),
+                        ..Default::default()
+                    });
+                    counterexamples.push((r.span, example));
+                }
+            }
+        }
+    }
     let doc = Document {
         text,
         analysis: Arc::new(a),
         bases,
+        counterexamples,
     };
     (doc, out)
 }
@@ -1060,7 +1099,36 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     }))
                 })
-                .collect();
+                .collect::<Vec<_>>();
+            let mut actions = actions;
+            // A failing property: insert its counterexample as an example.
+            for (span, example) in &doc.counterexamples {
+                if !(span.start <= to && from <= span.end) {
+                    continue;
+                }
+                let end = range(&doc.text, Span::new(doc.text.len(), doc.text.len()));
+                let sep = if doc.text.ends_with("\n\n") {
+                    ""
+                } else if doc.text.ends_with('\n') {
+                    "\n"
+                } else {
+                    "\n\n"
+                };
+                let mut changes = HashMap::new();
+                changes.insert(
+                    uri.clone(),
+                    vec![TextEdit::new(end, format!("{sep}{example}"))],
+                );
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: "insert the counterexample as an example".into(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    edit: Some(WorkspaceEdit {
+                        changes: Some(changes),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }));
+            }
             Some(actions)
         }))
     }

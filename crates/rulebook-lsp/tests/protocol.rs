@@ -814,3 +814,63 @@ fn an_amendment_whose_folder_cannot_be_read_says_so_at_amends() {
         "at the amends line: {found}"
     );
 }
+
+/// A property with a counterexample is an error on the property, and a
+/// quick fix inserts the counterexample as an example at the end.
+#[test]
+fn a_failing_property_is_a_diagnostic_with_its_counterexample_as_a_fix() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../rulebook/tests/suite/fixtures/defects/home-care-2021-negative-self-fee.rulebook"
+    ))
+    .unwrap();
+    let mut lsp = Lsp::start();
+    let d = lsp.open(&text);
+    let failing: Vec<&J> = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "property-fails")
+        .collect();
+    assert!(!failing.is_empty(), "{d:#}");
+    let first = failing[0];
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("property customer_never_pays_below_zero"))
+        .unwrap();
+    assert_eq!(first["range"]["start"]["line"], line, "{first}");
+    assert!(
+        first["message"]
+            .as_str()
+            .unwrap()
+            .contains("customer_pays = -"),
+        "{first}"
+    );
+    let actions = lsp.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": URI },
+            "range": first["range"],
+            "context": { "diagnostics": [first] }
+        }),
+    );
+    let insert = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "insert the counterexample as an example")
+        .unwrap_or_else(|| panic!("{actions:#}"));
+    let edit = &insert["edit"]["changes"][URI][0];
+    assert!(
+        edit["newText"]
+            .as_str()
+            .unwrap()
+            .contains("expect property customer_never_pays_below_zero"),
+        "{edit}"
+    );
+    assert_eq!(
+        edit["range"]["start"]["line"],
+        text.lines().count(),
+        "{edit}"
+    );
+}
