@@ -6,6 +6,7 @@
 //! 4 evaluation failed; 5 a file could not be read or written.
 
 mod batch;
+mod coverage;
 mod impact;
 mod verify;
 
@@ -114,6 +115,18 @@ enum Command {
     Test {
         /// Rulebook files or folders (default: rulebooks/).
         paths: Vec<PathBuf>,
+        /// Also report what the examples reached: criteria passing and
+        /// failing, table rows, scale brackets, branches, dated values and
+        /// cited sections, with the ones not reached and their lines.
+        #[arg(long)]
+        coverage: bool,
+        /// With --coverage: fail (exit 1) when a version's coverage is
+        /// below this per cent.
+        #[arg(long, requires = "coverage", value_parser = clap::value_parser!(u8).range(0..=100))]
+        min: Option<u8>,
+        /// With --coverage: text, or json for programs.
+        #[arg(long, value_enum, default_value = "text", requires = "coverage")]
+        format: OutputFormat,
     },
     /// Search every property of rulebooks for a counterexample.
     Verify {
@@ -235,7 +248,23 @@ fn main() -> ExitCode {
             }
             (None, None) => EXIT_USAGE,
         },
-        Command::Test { paths } => cmd_test(&paths),
+        Command::Test {
+            paths,
+            coverage,
+            min,
+            format,
+        } => {
+            let tested = if format == OutputFormat::Json {
+                0
+            } else {
+                cmd_test(&paths)
+            };
+            if coverage {
+                tested.max(coverage::cmd_coverage(&paths, min, format))
+            } else {
+                tested
+            }
+        }
         Command::Verify {
             paths,
             format,

@@ -803,3 +803,34 @@ fn verify_exits_1_with_a_counterexample_and_0_without() {
     let out = rulebook(&["verify", "rulebooks/helsinki-home-care"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn test_coverage_lists_what_is_not_reached_and_enforces_the_minimum() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = write(
+        dir.path(),
+        "fees.rulebook",
+        "rulebook test.cov \"Coverage\"\n  version 1\n  in force 2021-01-01\n\n\
+         input h { size: integer 1 to 2 }\n\n\
+         table fee(size: integer 1 to 2) -> money\n  | size | fee |\n  | 1 | 10 € |\n  | 2 | 20 € |\n\n\
+         output f: money = fee(h.size)\n\n\
+         example \"one\"\n  on 2021-03-01\n  given h { size: 1 }\n  expect f = 10.00 €\n",
+    );
+    let out = rulebook(&["test", "--coverage", "--min", "100", &rb]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("coverage  50.0 %"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("not reached  {rb}:10 row 2 of table fee")),
+        "{stdout}"
+    );
+    let out = rulebook(&["test", "--coverage", "--min", "50", &rb]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = rulebook(&["test", "--coverage", "--format", "json", &rb]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["versions"][0]["percent"], 50.0);
+    assert_eq!(v["versions"][0]["items"][1]["covered"], false);
+
+    let out = rulebook(&["test", "--coverage", "--min", "100", "rulebooks"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

@@ -180,23 +180,51 @@ pub fn evaluate_with(
 
 /// Evaluates one case with the interpreter alone: the reference the
 /// evaluation plans are held to.
+/// What the examples of a version reached, recorded by the interpreter
+/// (`interpret_for_coverage`); `ops::coverage` turns it into a report.
+/// Places are the byte offsets of what was reached in the version's text.
+#[derive(Debug, Default, Clone)]
+pub struct Coverage {
+    /// Criteria by position, with each outcome seen.
+    pub criteria: std::collections::HashSet<(usize, bool)>,
+    /// `if`s by offset, with each branch taken.
+    pub ifs: std::collections::HashSet<(usize, bool)>,
+    /// Table rows matched: table and row positions.
+    pub rows: std::collections::HashSet<(u32, usize)>,
+    pub tables: std::collections::HashSet<u32>,
+    /// Scale brackets reached: scale and bracket positions.
+    pub brackets: std::collections::HashSet<(u32, usize)>,
+    /// Rules with `unless` by the offset of their name: which override won
+    /// (`None`: none did, and the rule's own formula was used).
+    pub overrides: std::collections::HashSet<(usize, Option<usize>)>,
+    /// Dated parameters by the offset of their name, and the value used.
+    pub dated: std::collections::HashSet<(usize, usize)>,
+    /// Definitions evaluated, by the offset of their name.
+    pub defs: std::collections::HashSet<usize>,
+    pub functions: std::collections::HashSet<u32>,
+}
+
+/// Decides a case with the interpreter, recording into `coverage` what it
+/// reached. Slower than `evaluate`; for `rulebook test --coverage`.
+pub fn interpret_for_coverage(
+    p: &Program,
+    case: &Case,
+    coverage: &mut Coverage,
+) -> Result<Decision, EvalError> {
+    let mut ev = Evaluator::for_case(p, case);
+    ev.coverage = Some(Box::new(std::mem::take(coverage)));
+    let result = evaluate_in(&mut ev, &Options { explain: false }).map_err(|e| *e);
+    if let Some(c) = ev.coverage.take() {
+        *coverage = *c;
+    }
+    result
+}
+
 impl<'p> Evaluator<'p> {
     /// An evaluator for one case with its own caches, for evaluating parts
     /// of a program (properties) rather than a whole decision.
     fn for_case(p: &'p Program, case: &'p Case) -> Evaluator<'p> {
-        Evaluator {
-            p,
-            inputs: &case.inputs,
-            date: case.decision_date,
-            date_value: Value::Date(case.decision_date),
-            cache: vec![None; p.defs.len()],
-            stack: Vec::new(),
-            base: 0,
-            matched: Vec::new(),
-            candidates: Vec::new(),
-            calls: Vec::new(),
-            calls_used: Vec::new(),
-        }
+        Evaluator::new(p, &case.inputs, case.decision_date)
     }
 }
 
@@ -222,6 +250,7 @@ pub fn interpret(
         candidates: std::mem::take(&mut scratch.candidates),
         calls: std::mem::take(&mut scratch.calls),
         calls_used: std::mem::take(&mut scratch.calls_used),
+        coverage: None,
     };
     let result = evaluate_in(&mut ev, options).map_err(|e| *e);
     scratch.cache = ev.cache;
@@ -243,8 +272,11 @@ pub fn interpret(
 fn evaluate_in(ev: &mut Evaluator<'_>, options: &Options) -> R<Decision> {
     let p = ev.p;
     let mut failed = Vec::new();
-    for c in &p.criteria {
+    for (k, c) in p.criteria.iter().enumerate() {
         let ok = ev.holds(&c.condition).map_err(|e| named(e, &c.name))?;
+        if let Some(cov) = ev.coverage.as_mut() {
+            cov.criteria.insert((k, ok));
+        }
         if !ok {
             failed.push(FailedCriterion {
                 criterion: c.name.clone(),
@@ -315,6 +347,9 @@ pub struct Evaluator<'p> {
     /// functions with any, so that a case clears only those.
     calls: Vec<Vec<(usize, Value)>>,
     calls_used: Vec<usize>,
+    /// What the examples reached, when measuring coverage (`None` on the
+    /// decision path, where it costs one test per branch).
+    coverage: Option<Box<Coverage>>,
 }
 
 /// A local value: computed, or a part of the case's inputs used in place.
@@ -365,6 +400,7 @@ impl<'p> Evaluator<'p> {
             candidates: Vec::new(),
             calls: Vec::new(),
             calls_used: Vec::new(),
+            coverage: None,
         }
     }
 
@@ -390,13 +426,32 @@ impl<'p> Evaluator<'p> {
     }
 
     fn def_body(&mut self, d: &DefInfo) -> R<Value> {
+        if let Some(cov) = self.coverage.as_mut() {
+            cov.defs.insert(d.name_span.start);
+        }
         match &d.body {
-            DefBody::Dated(values) => self.dated(d, values),
+            DefBody::Dated(values) => {
+                if let Some(cov) = self.coverage.as_mut() {
+                    let date = self.date;
+                    if let Some(k) = values
+                        .iter()
+                        .rposition(|(f, _)| f.is_none_or(|f| f <= date))
+                    {
+                        cov.dated.insert((d.name_span.start, k));
+                    }
+                }
+                self.dated(d, values)
+            }
             DefBody::Rule { base, overrides } => {
                 if overrides.is_empty() {
                     return self.eval(base);
                 }
-                match self.winning_override(overrides)? {
+                let winner = self.winning_override(overrides)?;
+                if let Some(cov) = self.coverage.as_mut() {
+                    let k = winner.and_then(|w| overrides.iter().position(|o| std::ptr::eq(o, w)));
+                    cov.overrides.insert((d.name_span.start, k));
+                }
+                match winner {
                     Some(o) => self.eval(&o.value),
                     None => self.eval(base),
                 }
@@ -631,7 +686,11 @@ impl<'p> Evaluator<'p> {
                 Ok(Value::Bool(found != *negated))
             }
             ExprKind::If(c, t, f) => {
-                if self.holds(c)? {
+                let taken = self.holds(c)?;
+                if let Some(cov) = self.coverage.as_mut() {
+                    cov.ifs.insert((e.span.start, taken));
+                }
+                if taken {
                     self.eval(t)
                 } else {
                     self.eval(f)
@@ -642,6 +701,9 @@ impl<'p> Evaluator<'p> {
                 let Some(func) = p.functions.get(*f as usize) else {
                     return Err(fail(Code::Internal, e.span, "unknown function"));
                 };
+                if let Some(cov) = self.coverage.as_mut() {
+                    cov.functions.insert(*f);
+                }
                 // A function of one part of the inputs (`age_of(p)` for a
                 // member) is computed once per case and that part.
                 let key = match args.as_slice() {
@@ -678,6 +740,10 @@ impl<'p> Evaluator<'p> {
                 let mut rows = std::mem::take(&mut self.matched);
                 rows.clear();
                 let r = with_stack(|| self.table(table, e.span, &mut rows));
+                if let Some(cov) = self.coverage.as_mut() {
+                    cov.tables.insert(*t);
+                    cov.rows.extend(rows.iter().map(|&r| (*t, r)));
+                }
                 self.matched = rows;
                 self.stack.truncate(frame);
                 self.base = saved;
@@ -688,6 +754,14 @@ impl<'p> Evaluator<'p> {
                 let Some(scale) = p.scales.get(*s as usize) else {
                     return Err(fail(Code::Internal, e.span, "unknown scale"));
                 };
+                if self.coverage.is_some() {
+                    let x = self.eval(arg)?;
+                    if let (Some(base), Some(cov)) = (x.as_decimal(), self.coverage.as_mut()) {
+                        if let Some(k) = bracket_of(scale, base) {
+                            cov.brackets.insert((*s, k));
+                        }
+                    }
+                }
                 let r = match self.peek(arg) {
                     Some(x) => scale_value(scale, x, e.span),
                     None => {

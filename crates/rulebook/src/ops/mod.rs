@@ -2,6 +2,7 @@
 //! two of them by meaning, measuring a change's impact on a population,
 //! and running a version's examples.
 
+pub mod coverage;
 pub mod diff;
 pub mod examples;
 pub mod format;

@@ -6,6 +6,7 @@ use rulebook_files::Files;
 use std::path::{Path, PathBuf};
 
 mod browser;
+mod coverage;
 mod diagnostics;
 mod docs;
 mod eval;
