@@ -92,6 +92,8 @@ pub struct Document {
     /// Properties `verify` found a counterexample to: the property's name,
     /// and the counterexample as an example to insert at the end.
     counterexamples: Vec<(Span, String)>,
+    /// What the examples reach, for a version on its own that checks.
+    coverage: Option<rulebook::ops::coverage::CoverageReport>,
 }
 
 /// A version an amendment builds on.
@@ -109,6 +111,7 @@ impl Document {
             analysis: Arc::new(analysis),
             bases: Vec::new(),
             counterexamples: Vec::new(),
+            coverage: None,
         }
     }
 
@@ -414,9 +417,11 @@ fn in_context(
     // written-out text), searched briefly: a failing one is shown on the
     // property, with its counterexample as a quick fix.
     let mut counterexamples = Vec::new();
+    let mut coverage = None;
     if amends.is_none() {
         if let Some(program) = a.checked.program.clone() {
             let exe = rulebook::eval::Executable::new(program);
+            coverage = Some(rulebook::ops::coverage::coverage(&exe, &text));
             let settings = Settings {
                 cases: EDITOR_VERIFY_CASES,
                 ..Settings::default()
@@ -444,6 +449,7 @@ fn in_context(
         analysis: Arc::new(a),
         bases,
         counterexamples,
+        coverage,
     };
     (doc, out)
 }
@@ -1056,7 +1062,50 @@ impl LanguageServer for Backend {
                         data: None,
                     }
                 })
-                .collect();
+                .collect::<Vec<_>>();
+            let mut lenses = lenses;
+            // Coverage: the total at the header, and a lens on each line
+            // no example reaches. These only inform; they run nothing.
+            if let Some(report) = &doc.coverage {
+                let at_line = |line: usize| {
+                    let start = Position::new(line.saturating_sub(1) as u32, 0);
+                    Range::new(start, start)
+                };
+                let info = |range: Range, title: String| CodeLens {
+                    range,
+                    command: Some(Command {
+                        title,
+                        command: String::new(),
+                        arguments: None,
+                    }),
+                    data: None,
+                };
+                let header_line = a
+                    .checked
+                    .ast
+                    .header
+                    .as_ref()
+                    .map_or(0, |h| position(&doc.text, h.span.start).line as usize + 1);
+                lenses.push(info(
+                    at_line(header_line),
+                    format!(
+                        "examples reach {:.1} % ({} of {})",
+                        report.percent(),
+                        report.covered,
+                        report.total
+                    ),
+                ));
+                for item in report
+                    .items
+                    .iter()
+                    .filter(|i| !i.covered && i.excluded.is_none())
+                {
+                    lenses.push(info(
+                        at_line(item.line),
+                        format!("no example reaches: {}", item.what),
+                    ));
+                }
+            }
             Some(lenses)
         }))
     }
