@@ -834,3 +834,33 @@ fn test_coverage_lists_what_is_not_reached_and_enforces_the_minimum() {
     let out = rulebook(&["test", "--coverage", "--min", "100", "rulebooks"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+/// Inputs that used to panic the checker or the renderer (exit 101): an
+/// amount of 10²⁷ € and a finding past column 65 535.
+#[test]
+fn a_huge_amount_and_a_very_long_line_are_reported_not_panicked_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\ninput h { a: money }\n";
+    let big = write(
+        dir.path(),
+        "big.rulebook",
+        &format!("{header}output big: money = h.a + 1000000000000000000000000000 €\n"),
+    );
+    let out = rulebook(&["check", &big]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let wide = write(
+        dir.path(),
+        "wide.rulebook",
+        &format!(
+            "{header}output o: money = h.a + {}nosuch\n",
+            " ".repeat(70_000)
+        ),
+    );
+    let out = rulebook(&["check", &wide]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("{wide}:6:70025: unknown-name")),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -102,7 +102,11 @@ impl<'a> Checker<'a> {
 
 pub(super) fn value_in_cents(v: &Value) -> bool {
     match v {
-        Value::Num(d) => (d * Decimal::ONE_HUNDRED).fract().is_zero(),
+        // An amount too large to multiply by a hundred has no room for
+        // cents (28 significant digits), so it holds none.
+        Value::Num(d) => d
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .is_none_or(|c| c.fract().is_zero()),
         Value::Int(_) => true,
         _ => true,
     }

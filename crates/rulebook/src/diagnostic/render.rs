@@ -1,13 +1,82 @@
 //! Diagnostics as people read them, rendered by miette. Pure: text in, text out.
 
+use crate::diagnostic::LineIndex;
 use crate::diagnostic::{Diagnostic, Severity};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use std::fmt;
 
 struct Report<'a> {
     d: &'a Diagnostic,
-    src: NamedSource<String>,
+    src: &'a Indexed<'a>,
 }
+
+/// A file's text with its line starts, so that showing a finding reads
+/// only the lines around it. (miette's own source scans from the start of
+/// the text for every finding, which made many findings in a long file
+/// quadratic.)
+struct Indexed<'a> {
+    name: &'a str,
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Indexed<'a> {
+    fn new(name: &'a str, text: &'a str) -> Indexed<'a> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Indexed { name, text, starts }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(l) => l,
+            Err(l) => l.saturating_sub(1),
+        }
+    }
+}
+
+impl SourceCode for Indexed<'_> {
+    /// miette's own reading, over a window of lines around the span that
+    /// is large enough for the context asked for, shifted back into the
+    /// whole text: the same contents, without scanning from the start.
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let start = span.offset().min(self.text.len());
+        let end = (start + span.len()).min(self.text.len());
+        let first = self.line_of(start).saturating_sub(before + 1);
+        let last = self.line_of(end) + after + 2;
+        let from = self.starts.get(first).copied().unwrap_or(0);
+        let to = self
+            .starts
+            .get(last + 1)
+            .copied()
+            .unwrap_or(self.text.len())
+            .max(end);
+        let window: &'b str = self.text.get(from..to).ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new((start - from).into(), end - start);
+        let c = window.read_span(&local, before, after)?;
+        let data: &'b [u8] = c.data();
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            data,
+            SourceSpan::new((c.span().offset() + from).into(), c.span().len()),
+            c.line() + first,
+            c.column(),
+            c.line_count() + first,
+        )))
+    }
+}
+
+/// Beyond this column a finding is shown without its source line: the
+/// drawing of a line that long helps no one (and miette's cannot).
+const MAX_DRAWN_COLUMN: usize = 1_000;
 
 impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -44,7 +113,7 @@ impl miette::Diagnostic for Report<'_> {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.src)
+        Some(self.src)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let primary = LabeledSpan::new_primary_with_span(self.d.label.clone(), span(self.d.span));
@@ -65,14 +134,26 @@ pub fn render_diagnostics(path: &str, text: &str, diags: &[Diagnostic], color: b
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let src = Indexed::new(path, text);
+    let index = LineIndex::new(text);
     let mut out = String::new();
     for d in diags {
-        let report = Report {
-            d,
-            src: NamedSource::new(path, text.to_string()),
-        };
-        if handler.render_report(&mut out, &report).is_err() {
-            out.push_str(&format!("{path}: {}: {}\n", d.code, d.message));
+        let too_wide = std::iter::once(d.span)
+            .chain(d.related.iter().map(|l| l.span))
+            .any(|s| index.position(text, s.end).1 > MAX_DRAWN_COLUMN);
+        let report = Report { d, src: &src };
+        if too_wide || handler.render_report(&mut out, &report).is_err() {
+            let (line, col) = index.position(text, d.span.start);
+            out.push_str(&format!(
+                "{path}:{}:{}: {}: {}\n",
+                line + 1,
+                col + 1,
+                d.code,
+                d.message
+            ));
+            if let Some(h) = &d.help {
+                out.push_str(&format!("  help: {h}\n"));
+            }
         }
         out.push('\n');
     }
