@@ -41,6 +41,18 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Print a new random key on standard output, and on standard error the
+    /// line (its hash, never the key) to add to the keys file.
+    New {
+        /// decide, audit or operate.
+        role: String,
+        /// Whose key it is, as it appears in the log.
+        name: String,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum OutputFormat {
     Text,
@@ -184,6 +196,19 @@ enum Command {
         /// Log lines as JSON instead of text.
         #[arg(long)]
         log_json: bool,
+        /// The API keys file (lines `ROLE NAME SHA256`, made with `rulebook
+        /// keys new`); every request but the health probes then needs a key.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        /// Serve a non-loopback address without keys (only behind a proxy
+        /// that authenticates).
+        #[arg(long)]
+        allow_unauthenticated: bool,
+    },
+    /// Make an API key for the decision service.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
     },
     /// Re-evaluate a logged decision under its own version and another.
     Replay {
@@ -285,8 +310,17 @@ fn main() -> ExitCode {
             max_batch,
             reload_interval_ms,
             log_json,
+            keys,
+            allow_unauthenticated,
         } => {
             init_tracing(log_json);
+            let keys = match keys.map(|k| serve::access::Keys::load(&k)).transpose() {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            };
             match serve::run(serve::Config {
                 rulebooks,
                 addr,
@@ -294,10 +328,32 @@ fn main() -> ExitCode {
                 max_body,
                 max_batch,
                 reload_interval: std::time::Duration::from_millis(reload_interval_ms.max(50)),
+                keys,
+                allow_unauthenticated,
             }) {
                 Ok(()) => 0,
                 Err(serve::Stopped::RulebooksRejected) => EXIT_FAILED,
                 Err(serve::Stopped::Io) => EXIT_IO,
+                Err(serve::Stopped::Refused) => EXIT_USAGE,
+            }
+        }
+        Command::Keys {
+            action: KeysAction::New { role, name },
+        } => {
+            let Some(role) = serve::access::Role::parse(&role) else {
+                eprintln!("error: unknown role `{role}`; the roles are decide, audit and operate");
+                return ExitCode::from(EXIT_USAGE);
+            };
+            match serve::access::new_key(role, &name) {
+                Ok((key, line)) => {
+                    println!("{key}");
+                    eprintln!("the key is shown once; give it to `{name}` and add this line to the keys file:\n{line}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    EXIT_IO
+                }
             }
         }
         Command::Replay {

@@ -46,7 +46,25 @@ pub struct DecisionLog {
     pub path: PathBuf,
 }
 
+/// Creates the log file readable and writable by its owner only (0600), as
+/// it holds personal data; SQLite gives its journal files the same mode.
+fn create_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // An existing file is left as it is; opening fails later if needed.
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 fn open(path: &Path) -> rusqlite::Result<Connection> {
+    create_private(path);
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;

@@ -1,6 +1,7 @@
 //! `rulebook serve`: the decision service, a thin HTTP layer (axum on
 //! tokio) over the core. See docs/http-api.md and docs/openapi.json.
 
+pub mod access;
 pub mod decision_log;
 
 use crate::decision_log::{DecisionLog, Record};
@@ -212,6 +213,11 @@ pub struct Config {
     pub max_body: usize,
     pub max_batch: usize,
     pub reload_interval: Duration,
+    /// The API keys requests must carry (see `access`); `None`: no
+    /// authentication, which is allowed on a loopback address only, unless
+    /// `allow_unauthenticated`.
+    pub keys: Option<access::Keys>,
+    pub allow_unauthenticated: bool,
 }
 
 pub struct AppState {
@@ -219,8 +225,6 @@ pub struct AppState {
     log: Option<DecisionLog>,
     metrics: Metrics,
     config: Config,
-    ids: AtomicU64,
-    id_prefix: String,
 }
 
 type Shared = Arc<AppState>;
@@ -232,9 +236,11 @@ impl AppState {
             Err(p) => p.into_inner().clone(),
         }
     }
+    /// A decision id: a UUID of version 7, ordered by time and unique
+    /// across replicas, whose 74 random bits cannot be guessed from
+    /// another decision's id.
     fn next_id(&self) -> String {
-        let n = self.ids.fetch_add(1, Ordering::Relaxed);
-        format!("{}-{n:08x}", self.id_prefix)
+        uuid::Uuid::now_v7().to_string()
     }
     /// Reloads the rulebooks; a set that does not check is refused and the
     /// old one keeps serving.
@@ -274,7 +280,8 @@ pub struct Problem {
 pub struct ApiError {
     /// A stable code: `malformed-json`, `invalid-request`, `invalid-inputs`,
     /// `unknown-programme`, `unknown-version`, `no-version-in-force`,
-    /// `off-period`, `body-too-large`, `batch-too-large`, `evaluation-failed`,
+    /// `off-period`, `unauthorized`, `forbidden`, `unsupported-media-type`,
+    /// `body-too-large`, `batch-too-large`, `evaluation-failed`,
     /// `not-found`, `method-not-allowed`, `decision-log-unavailable`.
     pub code: String,
     pub message: String,
@@ -924,7 +931,13 @@ async fn post_stream(
 async fn get_decision(
     State(s): State<Shared>,
     UrlPath(id): UrlPath<String>,
+    caller: Option<axum::Extension<access::Caller>>,
 ) -> Result<Response, Fail> {
+    // A logged decision holds personal data: every read is itself logged.
+    let reader = caller
+        .as_ref()
+        .map_or("(no key: loopback)", |c| c.name.as_str());
+    tracing::info!(reader, decision_id = %id, "decision read");
     let Some(log) = &s.log else {
         return Err(Fail::new(
             StatusCode::NOT_FOUND,
@@ -1006,9 +1019,79 @@ async fn not_allowed() -> Fail {
     )
 }
 
+/// Checks the caller's key against the role the request needs, and the
+/// media type of a body. Health probes need no key.
+async fn authorize(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::POST {
+        let media = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase());
+        let accepted = matches!(
+            media.as_deref(),
+            Some("application/json" | "application/x-ndjson" | "application/jsonl")
+        );
+        if !accepted {
+            return Fail::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "send JSON with `Content-Type: application/json` (JSON lines to the stream: application/x-ndjson)",
+            )
+            .into_response();
+        }
+    }
+    let Some(keys) = &s.config.keys else {
+        return next.run(req).await;
+    };
+    let Some(role) = access::required(req.method().as_str(), req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let presented = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(caller) = presented.and_then(|k| keys.check(k)) else {
+        let mut resp = Fail::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this request needs an API key: send `Authorization: Bearer KEY`",
+        )
+        .into_response();
+        resp.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        return resp;
+    };
+    if caller.role != role {
+        return Fail::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "the key `{}` has the role {}; this request needs {}",
+                caller.name,
+                caller.role.as_str(),
+                role.as_str()
+            ),
+        )
+        .into_response();
+    }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
 async fn observe(State(s): State<Shared>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().to_string();
+    // Only the methods the API knows become labels: any other text would
+    // grow the metrics without bound.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "DELETE" | "HEAD" | "OPTIONS" | "PATCH") => m.to_string(),
+        _ => "other".to_string(),
+    };
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -1039,6 +1122,10 @@ pub fn router(state: Shared) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorize,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -1073,10 +1160,26 @@ pub enum Stopped {
     RulebooksRejected,
     /// A file, socket or the runtime could not be opened.
     Io,
+    /// Serving as configured would be unsafe (no keys on an address other
+    /// machines reach).
+    Refused,
 }
 
 /// Runs the service until SIGINT or SIGTERM.
 pub fn run(config: Config) -> Result<(), Stopped> {
+    if config.keys.is_none() && !config.addr.ip().is_loopback() {
+        if !config.allow_unauthenticated {
+            eprintln!(
+                "error: {} is reachable from other machines, and without --keys anyone there could request decisions and read the decision log; give --keys FILE (see `rulebook keys new`), bind a loopback address, or pass --allow-unauthenticated if a proxy in front authenticates",
+                config.addr
+            );
+            return Err(Stopped::Refused);
+        }
+        eprintln!(
+            "warning: serving on {} without authentication (--allow-unauthenticated)",
+            config.addr
+        );
+    }
     let catalog = match load_catalog(&config.rulebooks) {
         Ok(c) => c,
         Err(report) => {
@@ -1108,16 +1211,11 @@ pub fn run(config: Config) -> Result<(), Stopped> {
             return Err(Stopped::Io);
         }
     };
-    let started = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
     let state = Arc::new(AppState {
         catalog: RwLock::new(Arc::new(catalog)),
         log,
         metrics: Metrics::default(),
         config,
-        ids: AtomicU64::new(0),
-        id_prefix: format!("{:x}{:05x}", started.as_secs(), started.subsec_micros()),
     });
     let code = runtime.block_on(async {
         let listener = match tokio::net::TcpListener::bind(state.config.addr).await {

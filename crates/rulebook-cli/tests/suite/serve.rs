@@ -331,6 +331,7 @@ fn every_endpoint_and_error_class() {
     );
     let resp = a
         .post(&url(&format!("{HOME}/decisions/stream")))
+        .set("Content-Type", "application/x-ndjson")
         .send_string(&body)
         .unwrap();
     assert_eq!(resp.header("content-type"), Some("application/x-ndjson"));
@@ -646,7 +647,7 @@ fn a_stream_split_at_any_byte_is_answered_line_by_line() {
         let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
         write!(
             tcp,
-            "POST {HOME}/decisions/stream HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            "POST {HOME}/decisions/stream HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\n\r\n",
             body.len()
         )
         .unwrap();
@@ -693,4 +694,176 @@ fn a_stream_split_at_any_byte_is_answered_line_by_line() {
             assert_eq!(line["eligible"], one["eligible"]);
         }
     }
+}
+
+/// A key made by `rulebook keys new`: the key on stdout, the keys-file line
+/// on the last line of stderr.
+fn new_key(role: &str, name: &str) -> (String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["keys", "new", role, name])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let line = err.lines().last().unwrap().to_string();
+    assert!(
+        !line.contains(&key),
+        "the keys file would hold the key itself"
+    );
+    (key, line)
+}
+
+fn send(
+    a: &ureq::Agent,
+    method: &str,
+    url: &str,
+    key: Option<&str>,
+    body: Option<&str>,
+) -> (u16, J) {
+    let mut req = a
+        .request(method, url)
+        .set("Content-Type", "application/json");
+    if let Some(k) = key {
+        req = req.set("Authorization", &format!("Bearer {k}"));
+    }
+    let res = match body {
+        Some(b) => req.send_string(b),
+        None => req.call(),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let text = resp.into_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(J::String(text)),
+    )
+}
+
+/// With keys, nothing but the health probes answers without one; each role
+/// reaches only its own endpoints; decision ids are UUIDs of version 7; the
+/// log file is private to its owner.
+#[test]
+fn keys_and_roles_guard_every_endpoint_and_ids_cannot_be_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (portal, portal_line) = new_key("decide", "portal");
+    let (auditor, auditor_line) = new_key("audit", "auditor");
+    let (operator, operator_line) = new_key("operate", "operator");
+    let keys = dir.path().join("keys");
+    std::fs::write(
+        &keys,
+        format!("{portal_line}\n{auditor_line}\n{operator_line}\n"),
+    )
+    .unwrap();
+    let db = dir.path().join("log.sqlite");
+    let s = start(&rulebooks(), Some(&db), &["--keys", keys.to_str().unwrap()]);
+    let a = agent();
+    let url = |p: &str| format!("{}{p}", s.base);
+    let decide = url(&format!("{HOME}/decisions"));
+
+    assert_eq!(send(&a, "GET", &url("/v1/health"), None, None).0, 200);
+    assert_eq!(send(&a, "GET", &url("/v1/ready"), None, None).0, 200);
+    let (st, d) = send(&a, "POST", &decide, None, Some(&case_2021("900.00")));
+    assert_eq!(
+        (st, d["error"]["code"].as_str()),
+        (401, Some("unauthorized")),
+        "{d}"
+    );
+    let (st, _) = send(
+        &a,
+        "POST",
+        &decide,
+        Some("rbk_guess"),
+        Some(&case_2021("900.00")),
+    );
+    assert_eq!(st, 401);
+    let (st, d) = send(
+        &a,
+        "POST",
+        &decide,
+        Some(&portal),
+        Some(&case_2021("900.00")),
+    );
+    assert_eq!(st, 200, "{d}");
+    let id = d["decision_id"].as_str().unwrap().to_string();
+    let uuid: Vec<&str> = id.split('-').collect();
+    assert_eq!(
+        uuid.iter().map(|p| p.len()).collect::<Vec<_>>(),
+        [8, 4, 4, 4, 12],
+        "{id}"
+    );
+    assert!(uuid[2].starts_with('7'), "not a version 7 UUID: {id}");
+
+    let read = url(&format!("/v1/decisions/{id}"));
+    let (st, d) = send(&a, "GET", &read, Some(&portal), None);
+    assert_eq!(
+        (st, d["error"]["code"].as_str()),
+        (403, Some("forbidden")),
+        "{d}"
+    );
+    assert_eq!(send(&a, "GET", &read, None, None).0, 401);
+    let (st, d) = send(&a, "GET", &read, Some(&auditor), None);
+    assert_eq!(
+        (st, d["decision_id"].as_str()),
+        (200, Some(id.as_str())),
+        "{d}"
+    );
+    assert_eq!(
+        send(&a, "GET", &url("/metrics"), Some(&portal), None).0,
+        403
+    );
+    assert_eq!(
+        send(&a, "GET", &url("/metrics"), Some(&operator), None).0,
+        200
+    );
+    assert_eq!(send(&a, "GET", &url("/v1/programmes"), None, None).0, 401);
+
+    // Only JSON bodies: a form or plain text from a web page is refused.
+    let resp = a
+        .post(&decide)
+        .set("Authorization", &format!("Bearer {portal}"))
+        .set("Content-Type", "text/plain")
+        .send_string(&case_2021("900.00"));
+    let Err(ureq::Error::Status(415, r)) = resp else {
+        panic!("text/plain was accepted");
+    };
+    let body: J = serde_json::from_str(&r.into_string().unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "unsupported-media-type");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the decision log is {mode:o}");
+    }
+}
+
+/// A method no client uses is counted as `other`, not as a new label.
+#[test]
+fn made_up_methods_do_not_become_metric_labels() {
+    let s = start(&rulebooks(), None, &[]);
+    let a = agent();
+    let odd = "X".repeat(2000);
+    for _ in 0..3 {
+        let _ = send(&a, &odd, &format!("{}/v1/health", s.base), None, None);
+    }
+    let (_, metrics) = send(&a, "GET", &format!("{}/metrics", s.base), None, None);
+    let metrics = metrics.as_str().unwrap_or_default().to_string();
+    assert!(!metrics.contains(&odd), "the made-up method is a label");
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+}
+
+#[test]
+fn a_public_address_without_keys_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["serve", "--no-log", "--addr", "0.0.0.0:0", "--rulebooks"])
+        .arg(rulebooks())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-unauthenticated"));
 }
