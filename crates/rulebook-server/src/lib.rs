@@ -64,9 +64,22 @@ fn fingerprint(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
         .collect()
 }
 
-/// Loads and checks every rulebook below `dir`; any error refuses the set,
-/// with the rendered diagnostics as the reason.
+/// Loads every rulebook below `dir` as one release: it is accepted only if
+/// every version checks, every example passes and `verify` finds no
+/// counterexample to any property (the search `rulebook verify` makes);
+/// otherwise the whole set is refused, with the reasons. A fault inside
+/// the checker refuses the set too, rather than taking the service down.
 pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
+    match std::panic::catch_unwind(|| load_release(dir)) {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "checking the rulebooks in {} failed inside rulebook itself; the set is refused (please report this with the files)",
+            dir.display()
+        )),
+    }
+}
+
+fn load_release(dir: &Path) -> Result<Catalog, String> {
     // Taken before reading, so that a file changed while the set loads
     // differs from this at the next poll and is loaded again; this is why
     // the folder is walked twice.
@@ -84,6 +97,8 @@ pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
             d
         })
         .collect();
+    // Each entry's file name and (written-out) text, for the tests below.
+    let mut texts: Vec<(String, String)> = Vec::new();
     for ((src, v), diags) in loaded.sources.iter().zip(loaded.versions).zip(errors) {
         if !diags.is_empty() {
             report.push_str(&rulebook::diagnostic::render::render_diagnostics(
@@ -94,6 +109,30 @@ pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
         let hash = format!("{:x}", Sha256::digest(v.text.as_bytes()));
         if let Some(p) = v.executable {
             entries.push(Entry { program: p, hash });
+            texts.push((src.name.clone(), v.text));
+        }
+    }
+    if !report.is_empty() {
+        return Err(report);
+    }
+    // A release is tested as well as checked.
+    for (e, (name, text)) in entries.iter().zip(&texts) {
+        for r in rulebook::ops::examples::run_examples(&e.program) {
+            if !r.passed() {
+                report.push_str(&format!(
+                    "{name}: example {:?} fails: {}\n",
+                    r.name,
+                    r.failures.join("; ")
+                ));
+            }
+        }
+        for r in rulebook::ops::verify::verify(&e.program, text, Default::default()) {
+            if let rulebook::ops::verify::Outcome::Counterexample { why, .. } = &r.outcome {
+                report.push_str(&format!(
+                    "{name}: the property {} fails: {why} (see `rulebook verify`)\n",
+                    r.property
+                ));
+            }
         }
     }
     if !report.is_empty() {
@@ -225,6 +264,7 @@ pub struct AppState {
     log: Option<DecisionLog>,
     metrics: Metrics,
     config: Config,
+    reloading: std::sync::Mutex<()>,
 }
 
 type Shared = Arc<AppState>;
@@ -245,6 +285,11 @@ impl AppState {
     /// Reloads the rulebooks; a set that does not check is refused and the
     /// old one keeps serving.
     fn reload(&self, why: &str) {
+        // One reload at a time: SIGHUP and the file watch may ask together.
+        let _one = match self.reloading.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
         match load_catalog(&self.config.rulebooks) {
             Ok(c) => {
                 let versions = c.entries.len();
@@ -259,7 +304,7 @@ impl AppState {
                 self.metrics
                     .rejected_reloads
                     .fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(why, reason = %report, "the new rulebooks do not check; the old ones keep serving");
+                tracing::warn!(why, reason = %report, "the new rulebooks are refused (a version does not check, an example fails or a property has a counterexample); the old ones keep serving");
             }
         }
     }
@@ -1185,7 +1230,7 @@ pub fn run(config: Config) -> Result<(), Stopped> {
         Err(report) => {
             eprint!("{report}");
             eprintln!(
-                "error: the rulebooks in {} do not check; the service does not start",
+                "error: the rulebooks in {} are refused (a version does not check, an example fails or a property has a counterexample); the service does not start",
                 config.rulebooks.display()
             );
             return Err(Stopped::RulebooksRejected);
@@ -1216,6 +1261,7 @@ pub fn run(config: Config) -> Result<(), Stopped> {
         log,
         metrics: Metrics::default(),
         config,
+        reloading: std::sync::Mutex::new(()),
     });
     let code = runtime.block_on(async {
         let listener = match tokio::net::TcpListener::bind(state.config.addr).await {

@@ -449,10 +449,16 @@ fn reload_swaps_rulebooks_without_failing_a_request() {
     let file = books.join("helsinki-home-care/2021.rulebook");
     let original = std::fs::read_to_string(&file).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    // A good change, picked up by the file watch.
+    // A good change, picked up by the file watch: a new figure, and its
+    // examples (which expected the old one) taken out, since a release
+    // whose examples fail is refused.
+    let without_examples = match original.find("\nexample ") {
+        Some(at) => original[..at].to_string() + "\n",
+        None => original.clone(),
+    };
     std::fs::write(
         &file,
-        original.replace(
+        without_examples.replace(
             "parameter max_value = 34.00 €",
             "parameter max_value = 35.00 €",
         ),
@@ -866,4 +872,40 @@ fn a_public_address_without_keys_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-unauthenticated"));
+}
+
+/// A release is refused at start unless every example passes and no
+/// property has a counterexample, not only when a version does not check.
+#[test]
+fn a_release_whose_examples_fail_or_whose_properties_break_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let original =
+        std::fs::read_to_string(rulebooks().join("helsinki-home-care/2021.rulebook")).unwrap();
+    let cases = [
+        (
+            original.replace(
+                "parameter max_value = 34.00 €",
+                "parameter max_value = 36.00 €",
+            ),
+            "example \"single person just above the limit\" fails",
+        ),
+        (
+            original.replace(
+                "max(service.hourly_price - hourly_value, 0 €) * covered_hours",
+                "(service.hourly_price - hourly_value) * covered_hours",
+            ),
+            "the property customer_never_pays_below_zero fails",
+        ),
+    ];
+    for (text, reason) in cases {
+        std::fs::write(dir.path().join("home-care.rulebook"), text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .args(["serve", "--no-log", "--addr", "127.0.0.1:0", "--rulebooks"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(reason), "{err}");
+    }
 }
