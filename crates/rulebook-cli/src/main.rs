@@ -204,6 +204,14 @@ enum Command {
         /// that authenticates).
         #[arg(long)]
         allow_unauthenticated: bool,
+        /// A host name clients use for the service (repeatable); by default
+        /// only loopback names are accepted on a loopback address.
+        #[arg(long = "allowed-host")]
+        allowed_hosts: Vec<String>,
+        /// A web origin (`https://portal.example`) whose pages may call the
+        /// API (repeatable); by default requests from web pages are refused.
+        #[arg(long = "allowed-origin")]
+        allowed_origins: Vec<String>,
     },
     /// Make an API key for the decision service.
     Keys {
@@ -312,6 +320,8 @@ fn main() -> ExitCode {
             log_json,
             keys,
             allow_unauthenticated,
+            allowed_hosts,
+            allowed_origins,
         } => {
             init_tracing(log_json);
             let keys = match keys.map(|k| serve::access::Keys::load(&k)).transpose() {
@@ -330,6 +340,8 @@ fn main() -> ExitCode {
                 reload_interval: std::time::Duration::from_millis(reload_interval_ms.max(50)),
                 keys,
                 allow_unauthenticated,
+                allowed_hosts,
+                allowed_origins,
             }) {
                 Ok(()) => 0,
                 Err(serve::Stopped::RulebooksRejected) => EXIT_FAILED,

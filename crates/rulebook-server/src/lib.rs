@@ -257,6 +257,12 @@ pub struct Config {
     /// `allow_unauthenticated`.
     pub keys: Option<access::Keys>,
     pub allow_unauthenticated: bool,
+    /// Host names (without port) requests may name in `Host`; empty: the
+    /// loopback names when serving loopback, any name otherwise.
+    pub allowed_hosts: Vec<String>,
+    /// Origins (`https://portal.example`) whose pages may call the API;
+    /// a request from any other page is refused.
+    pub allowed_origins: Vec<String>,
 }
 
 pub struct AppState {
@@ -326,6 +332,7 @@ pub struct ApiError {
     /// A stable code: `malformed-json`, `invalid-request`, `invalid-inputs`,
     /// `unknown-programme`, `unknown-version`, `no-version-in-force`,
     /// `off-period`, `unauthorized`, `forbidden`, `unsupported-media-type`,
+    /// `host-not-allowed`, `origin-not-allowed`,
     /// `body-too-large`, `batch-too-large`, `evaluation-failed`,
     /// `not-found`, `method-not-allowed`, `decision-log-unavailable`.
     pub code: String,
@@ -1067,6 +1074,39 @@ async fn not_allowed() -> Fail {
 /// Checks the caller's key against the role the request needs, and the
 /// media type of a body. Health probes need no key.
 async fn authorize(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
+    // A page on another site that resolves its own name to this machine
+    // (DNS rebinding) names that site in `Host`; a page calling from a
+    // browser names its site in `Origin`.
+    let host = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(host_name);
+    if !host_allowed(&s.config, host.as_deref()) {
+        return Fail::new(
+            StatusCode::FORBIDDEN,
+            "host-not-allowed",
+            format!(
+                "the Host header {:?} is not a name of this service; use its address, or start it with --allowed-host NAME",
+                host.unwrap_or_default()
+            ),
+        )
+        .into_response();
+    }
+    if let Some(origin) = req
+        .headers()
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        if !s.config.allowed_origins.iter().any(|o| o == origin) {
+            return Fail::new(
+                StatusCode::FORBIDDEN,
+                "origin-not-allowed",
+                format!("requests from pages of {origin:?} are not allowed; start the service with --allowed-origin to allow a portal"),
+            )
+            .into_response();
+        }
+    }
     if req.method() == axum::http::Method::POST {
         let media = req
             .headers()
@@ -1127,6 +1167,37 @@ async fn authorize(State(s): State<Shared>, mut req: Request, next: Next) -> Res
     }
     req.extensions_mut().insert(caller);
     next.run(req).await
+}
+
+/// The name in a `Host` header, without its port (`[::1]:80` → `::1`).
+fn host_name(h: &str) -> String {
+    let h = h.trim();
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("").to_ascii_lowercase();
+    }
+    h.rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(h, |(name, _)| name)
+        .to_ascii_lowercase()
+}
+
+fn host_allowed(config: &Config, host: Option<&str>) -> bool {
+    if !config.allowed_hosts.is_empty() {
+        return host.is_some_and(|h| {
+            config
+                .allowed_hosts
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(h))
+        });
+    }
+    if config.addr.ip().is_loopback() {
+        return host.is_some_and(|h| {
+            h == "localhost"
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+    }
+    true
 }
 
 async fn observe(State(s): State<Shared>, req: Request, next: Next) -> Response {

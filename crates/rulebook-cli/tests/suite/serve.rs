@@ -909,3 +909,43 @@ fn a_release_whose_examples_fail_or_whose_properties_break_is_refused() {
         assert!(err.contains(reason), "{err}");
     }
 }
+
+/// A loopback service answers only requests that name it by a loopback
+/// name (a DNS-rebinding page names its own site) and no request from a
+/// web page unless its origin is allowed.
+#[test]
+fn other_hosts_and_web_origins_are_refused() {
+    use std::io::{Read, Write};
+    let s = start(
+        &rulebooks(),
+        None,
+        &["--allowed-origin", "https://portal.example"],
+    );
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let get = |headers: &str| -> String {
+        let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            tcp,
+            "GET /v1/programmes HTTP/1.1\r\n{headers}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        tcp.read_to_string(&mut out).unwrap();
+        out
+    };
+    let port = addr.rsplit(':').next().unwrap();
+    assert!(get(&format!("Host: localhost:{port}\r\n")).starts_with("HTTP/1.1 200"));
+    assert!(get(&format!("Host: {addr}\r\n")).starts_with("HTTP/1.1 200"));
+    let rebound = get("Host: evil.example\r\n");
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    assert!(rebound.contains("host-not-allowed"), "{rebound}");
+    let page = get(&format!("Host: {addr}\r\nOrigin: https://evil.example\r\n"));
+    assert!(
+        page.starts_with("HTTP/1.1 403") && page.contains("origin-not-allowed"),
+        "{page}"
+    );
+    let portal = get(&format!(
+        "Host: {addr}\r\nOrigin: https://portal.example\r\n"
+    ));
+    assert!(portal.starts_with("HTTP/1.1 200"), "{portal}");
+}
