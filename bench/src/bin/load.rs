@@ -30,8 +30,12 @@ fn main() {
     let seconds: u64 = args[2].parse().expect("seconds");
     let conns: usize = args[3].parse().expect("connections");
     let body = std::fs::read_to_string(&args[4]).expect("body file");
+    // An API key, when the service runs with --keys (bench/serve.sh AUTH=1).
+    let auth = std::env::var("RULEBOOK_KEY")
+        .map(|k| format!("Authorization: Bearer {k}\r\n"))
+        .unwrap_or_default();
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let deadline = Instant::now() + Duration::from_secs(seconds);
