@@ -8,8 +8,9 @@
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
@@ -44,6 +45,7 @@ pub struct DecisionLog {
     writer: Mutex<Option<JoinHandle<()>>>,
     reader: Mutex<Connection>,
     pub path: PathBuf,
+    healthy: Arc<AtomicBool>,
 }
 
 /// Creates the log file readable and writable by its owner only (0600), as
@@ -113,6 +115,19 @@ impl DecisionLog {
             .map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))?;
         let reader = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))?;
+        // A damaged file is refused at start, not found by the first
+        // decision that cannot be logged.
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| format!("cannot check the decision log {}: {e}", path.display()))?;
+        if check != "ok" {
+            return Err(format!(
+                "the decision log {} is damaged ({check}); restore it from a backup or move it away",
+                path.display()
+            ));
+        }
+        let healthy = Arc::new(AtomicBool::new(true));
+        let writer_health = healthy.clone();
         let (tx, rx) = mpsc::channel::<Msg>();
         let writer = std::thread::Builder::new()
             .name("decision-log".into())
@@ -128,6 +143,7 @@ impl DecisionLog {
                         }
                     }
                     let result = write_batch(&mut conn, &batch).map_err(|e| e.to_string());
+                    writer_health.store(result.is_ok(), Ordering::Relaxed);
                     if let Err(e) = &result {
                         tracing::error!(error = %e, decisions = batch.len(), "writing to the decision log failed");
                     }
@@ -144,7 +160,14 @@ impl DecisionLog {
             writer: Mutex::new(Some(writer)),
             reader: Mutex::new(reader),
             path: path.to_path_buf(),
+            healthy,
         })
+    }
+
+    /// Whether the last write succeeded: a service whose log cannot be
+    /// written cannot serve decisions, and says so in readiness.
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
     }
 
     /// Queues a decision and waits until it is committed to disk.

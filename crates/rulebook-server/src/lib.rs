@@ -554,9 +554,20 @@ async fn health() -> impl IntoResponse {
 }
 
 #[utoipa::path(get, path = "/v1/ready", responses((status = 200, description = "Rulebooks are loaded and decisions can be served")))]
-async fn ready(State(s): State<Shared>) -> impl IntoResponse {
+async fn ready(State(s): State<Shared>) -> Response {
     let c = s.catalog();
-    axum::Json(json!({ "status": "ready", "versions": c.entries.len() }))
+    if s.log.as_ref().is_some_and(|l| !l.healthy()) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({
+                "status": "not ready",
+                "reason": "the last write to the decision log failed, so decisions cannot be served",
+                "versions": c.entries.len()
+            })),
+        )
+            .into_response();
+    }
+    axum::Json(json!({ "status": "ready", "versions": c.entries.len() })).into_response()
 }
 
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]

@@ -949,3 +949,42 @@ fn other_hosts_and_web_origins_are_refused() {
     ));
     assert!(portal.starts_with("HTTP/1.1 200"), "{portal}");
 }
+
+/// A decision log with a damaged page is refused at start (exit 5) rather
+/// than found by the first decision that cannot be logged.
+#[test]
+fn a_damaged_decision_log_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.sqlite");
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch("CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT NOT NULL);")
+            .unwrap();
+        for i in 0..2000 {
+            c.execute(
+                "INSERT INTO filler (text) VALUES (?1)",
+                [format!("row {i}")],
+            )
+            .unwrap();
+        }
+    }
+    // The header of the table's first page: an impossible page type.
+    let mut bytes = std::fs::read(&db).unwrap();
+    for b in bytes.iter_mut().skip(4096).take(12) {
+        *b = 0x7f;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--rulebooks"])
+        .arg(rulebooks())
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is damaged"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
