@@ -814,6 +814,17 @@ fn cmd_fmt(paths: &[PathBuf], check_only: bool) -> u8 {
                 return EXIT_IO;
             }
         };
+        // Formatting text that does not parse could move what the author
+        // meant; such a file is left as it is and reported.
+        let (_, parsed) = rulebook::syntax::parse(&text);
+        if parsed.iter().any(|d| d.is_error()) {
+            eprintln!(
+                "error: {}: not formatted, because it does not parse; `rulebook check` shows where",
+                f.display()
+            );
+            unformatted += 1;
+            continue;
+        }
         let formatted = rulebook::ops::format::format(&text);
         if formatted == text {
             continue;

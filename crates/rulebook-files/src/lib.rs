@@ -27,6 +27,10 @@ pub fn read_limited(path: &Path) -> Result<String, LoadError> {
             "it is larger than {MAX_FILE} bytes (16 MiB), the limit for one file; for large populations use --cases, which streams"
         )));
     }
+    // A byte-order mark (from some Windows editors) is not part of the text.
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
     String::from_utf8(bytes).map_err(|e| {
         fail(format!(
             "it is not UTF-8 text (byte {} is not valid); save it as UTF-8",

@@ -864,3 +864,27 @@ fn a_huge_amount_and_a_very_long_line_are_reported_not_panicked_on() {
         text(&out.stderr)
     );
 }
+
+/// `fmt` leaves a file that does not parse as it is and fails; a file
+/// saved with a byte-order mark checks like any other.
+#[test]
+fn fmt_refuses_unparsable_files_and_a_byte_order_mark_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken =
+        "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\noutput o: money = (1 €\n";
+    let path = write(dir.path(), "broken.rulebook", broken);
+    let out = rulebook(&["fmt", &path]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("does not parse"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+
+    let good = "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\ninput h { a: money }\noutput o: money = h.a rounded to cents\n";
+    let bom = dir.path().join("bom.rulebook");
+    std::fs::write(&bom, [&[0xEF, 0xBB, 0xBF][..], good.as_bytes()].concat()).unwrap();
+    let out = rulebook(&["check", bom.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
