@@ -498,10 +498,10 @@ fn refuse_with_errors(loaded: &Workspace, i: usize) -> bool {
     true
 }
 
-/// Prints a version's errors and asks for them to be fixed first.
-fn print_errors(loaded: &Workspace, i: usize) {
+/// Renders version `i`'s errors to standard error; how many there were.
+fn render_errors(loaded: &Workspace, i: usize) -> usize {
     let Some(src) = loaded.sources.get(i) else {
-        return;
+        return 0;
     };
     let errors: Vec<_> = loaded
         .diagnostics(i)
@@ -512,11 +512,18 @@ fn print_errors(loaded: &Workspace, i: usize) {
         "{}",
         render_diagnostics(&src.name, &src.text, &errors, color())
     );
-    eprintln!(
-        "error: {} has {} error(s); fix them first (see `rulebook check`)",
-        src.name,
-        errors.len()
-    );
+    errors.len()
+}
+
+/// Prints a version's errors and asks for them to be fixed first.
+fn print_errors(loaded: &Workspace, i: usize) {
+    let count = render_errors(loaded, i);
+    if let Some(src) = loaded.sources.get(i) {
+        eprintln!(
+            "error: {} has {count} error(s); fix them first (see `rulebook check`)",
+            src.name
+        );
+    }
 }
 
 fn cmd_eval_cases(
@@ -734,6 +741,22 @@ fn cmd_eval(
     0
 }
 
+/// The program of version `i`, or `None` after printing its errors and a
+/// line saying it does not check and what was skipped (`skipped`).
+pub(crate) fn program_or_errors<'w>(
+    loaded: &'w Workspace,
+    i: usize,
+    skipped: &str,
+) -> Option<&'w rulebook::eval::Executable> {
+    let (src, version) = (loaded.sources.get(i)?, loaded.versions.get(i)?);
+    if let Some(p) = version.program().filter(|_| !loaded.has_errors(i)) {
+        return Some(p);
+    }
+    let count = render_errors(loaded, i);
+    println!("{}: does not check ({count} error(s)); {skipped}", src.name);
+    None
+}
+
 fn cmd_test(paths: &[PathBuf]) -> u8 {
     let loaded = match load(&or_default(paths)) {
         Ok(l) => l,
@@ -748,18 +771,7 @@ fn cmd_test(paths: &[PathBuf]) -> u8 {
             continue;
         };
         let name = &src.name;
-        let program = version.program().filter(|_| !loaded.has_errors(i));
-        let Some(p) = program else {
-            let errors: Vec<_> = loaded
-                .diagnostics(i)
-                .into_iter()
-                .filter(|d| d.is_error())
-                .collect();
-            eprint!("{}", render_diagnostics(name, &src.text, &errors, color()));
-            println!(
-                "{name}: does not check ({} error(s)); its examples were not run",
-                errors.len()
-            );
+        let Some(p) = program_or_errors(&loaded, i, "its examples were not run") else {
             broken += 1;
             continue;
         };

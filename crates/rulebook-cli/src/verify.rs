@@ -1,8 +1,7 @@
 //! `rulebook verify`: searches every property of every version for a
 //! counterexample (see `rulebook::ops::verify`).
 
-use crate::{color, load, or_default, OutputFormat, EXIT_FAILED, EXIT_IO};
-use rulebook::diagnostic::render::render_diagnostics;
+use crate::{load, or_default, program_or_errors, OutputFormat, EXIT_FAILED, EXIT_IO};
 use rulebook::ops::verify::{verify, Outcome, Settings};
 use std::path::PathBuf;
 
@@ -21,17 +20,7 @@ pub fn cmd_verify(paths: &[PathBuf], format: OutputFormat, settings: Settings) -
             continue;
         };
         let name = &src.name;
-        let Some(p) = version.program().filter(|_| !loaded.has_errors(i)) else {
-            let errors: Vec<_> = loaded
-                .diagnostics(i)
-                .into_iter()
-                .filter(|d| d.is_error())
-                .collect();
-            eprint!("{}", render_diagnostics(name, &src.text, &errors, color()));
-            println!(
-                "{name}: does not check ({} error(s)); its properties were not verified",
-                errors.len()
-            );
+        let Some(p) = program_or_errors(&loaded, i, "its properties were not verified") else {
             broken += 1;
             continue;
         };

@@ -70,24 +70,7 @@ fn agent() -> ureq::Agent {
 
 /// Status and JSON body, for success and error answers alike.
 fn call(a: &ureq::Agent, method: &str, url: &str, body: Option<&str>) -> (u16, J) {
-    let req = a
-        .request(method, url)
-        .set("Content-Type", "application/json");
-    let res = match body {
-        Some(b) => req.send_string(b),
-        None => req.call(),
-    };
-    let resp = match res {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let status = resp.status();
-    let text = resp.into_string().unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(J::String(text)),
-    )
+    send(a, method, url, None, body)
 }
 
 fn case_2021(income: &str) -> String {

@@ -497,6 +497,27 @@ impl Program {
 }
 
 impl Program {
+    /// Every expression the program decides with: rules and their
+    /// overrides, function bodies, table row results and criteria.
+    pub fn rule_exprs(&self) -> Vec<&Expr> {
+        let mut out = Vec::new();
+        for d in &self.defs {
+            if let DefBody::Rule { base, overrides } = &d.body {
+                out.push(base);
+                for o in overrides {
+                    out.push(&o.condition);
+                    out.push(&o.value);
+                }
+            }
+        }
+        out.extend(self.functions.iter().map(|f| &f.body));
+        for t in &self.tables {
+            out.extend(t.rows.iter().map(|r| &r.result));
+        }
+        out.extend(self.criteria.iter().map(|c| &c.condition));
+        out
+    }
+
     /// Whether `e` names an output, directly or through the definitions,
     /// functions and tables it uses.
     pub fn mentions_output(&self, e: &Expr) -> bool {

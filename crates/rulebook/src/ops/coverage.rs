@@ -131,7 +131,7 @@ pub fn coverage(p: &Executable, text: &str) -> CoverageReport {
             );
         }
     }
-    for e in all_exprs(p) {
+    for e in p.rule_exprs() {
         walk(e, &mut |x| {
             if let ExprKind::If(..) = x.kind {
                 push(
@@ -259,26 +259,6 @@ pub fn coverage(p: &Executable, text: &str) -> CoverageReport {
         covered,
         total,
     }
-}
-
-/// Every expression a version decides with.
-fn all_exprs(p: &Program) -> Vec<&Expr> {
-    let mut out = Vec::new();
-    for d in &p.defs {
-        if let DefBody::Rule { base, overrides } = &d.body {
-            out.push(base);
-            for o in overrides {
-                out.push(&o.condition);
-                out.push(&o.value);
-            }
-        }
-    }
-    out.extend(p.functions.iter().map(|f| &f.body));
-    for t in &p.tables {
-        out.extend(t.rows.iter().map(|r| &r.result));
-    }
-    out.extend(p.criteria.iter().map(|c| &c.condition));
-    out
 }
 
 fn walk<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {

@@ -101,6 +101,13 @@ pub fn verify(p: &Executable, text: &str, settings: Settings) -> Vec<PropertyRep
         .collect()
 }
 
+/// Where in a pool of values `Search::value_at` takes a value.
+#[derive(Clone, Copy)]
+enum At {
+    Middle,
+    Top,
+}
+
 /// One input value to vary: an input, or a field of an input record.
 struct Leaf {
     path: InputPath,
@@ -296,7 +303,7 @@ impl<'p> Search<'p> {
             .p
             .inputs
             .iter()
-            .map(|i| self.middle_of(&i.ty, i.bounds.as_ref()))
+            .map(|i| self.value_at(&i.ty, i.bounds.as_ref(), At::Middle))
             .collect();
         Case {
             decision_date: self.first,
@@ -304,7 +311,9 @@ impl<'p> Search<'p> {
         }
     }
 
-    fn middle_of(&self, ty: &Type, bounds: Option<&Bounds>) -> Value {
+    /// A value of `ty` with every part taken from its pool within its
+    /// range, at `at`: the middle of the pool, or its top.
+    fn value_at(&self, ty: &Type, bounds: Option<&Bounds>, at: At) -> Value {
         match ty {
             Type::Record(r) => {
                 let fields = self
@@ -314,7 +323,7 @@ impl<'p> Search<'p> {
                     .map(|r| {
                         r.fields
                             .iter()
-                            .map(|f| self.middle_of(&f.ty, f.bounds.as_ref()))
+                            .map(|f| self.value_at(&f.ty, f.bounds.as_ref(), at))
                             .collect::<Vec<_>>()
                     })
                     .unwrap_or_default();
@@ -323,36 +332,12 @@ impl<'p> Search<'p> {
             Type::List(_) => Value::List(Arc::from(Vec::new())),
             _ => {
                 let c = self.pool(ty, bounds);
-                c.get(c.len() / 2)
-                    .cloned()
-                    .unwrap_or_else(|| zero_of(ty, self.first))
+                let picked = match at {
+                    At::Middle => c.get(c.len() / 2),
+                    At::Top => c.last(),
+                };
+                picked.cloned().unwrap_or_else(|| zero_of(ty, self.first))
             }
-        }
-    }
-
-    /// A value with every part at the top of its pool within its range.
-    fn far_of(&self, ty: &Type, bounds: Option<&Bounds>) -> Value {
-        match ty {
-            Type::Record(r) => {
-                let fields = self
-                    .p
-                    .records
-                    .get(*r as usize)
-                    .map(|r| {
-                        r.fields
-                            .iter()
-                            .map(|f| self.far_of(&f.ty, f.bounds.as_ref()))
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default();
-                Value::Record(Arc::from(fields))
-            }
-            Type::List(_) => Value::List(Arc::from(Vec::new())),
-            _ => self
-                .pool(ty, bounds)
-                .last()
-                .cloned()
-                .unwrap_or_else(|| zero_of(ty, self.first)),
         }
     }
 
@@ -365,8 +350,8 @@ impl<'p> Search<'p> {
             Type::List(elem) => {
                 // Lists: empty, one, three and ten typical items, and one
                 // item at the far end of each of its pools.
-                let item = self.middle_of(elem, None);
-                let far = self.far_of(elem, None);
+                let item = self.value_at(elem, None, At::Middle);
+                let far = self.value_at(elem, None, At::Top);
                 vec![
                     Value::List(Arc::from(Vec::new())),
                     Value::List(Arc::from(vec![item.clone()])),
@@ -733,31 +718,18 @@ fn collect_pools(p: &Program) -> Pools {
         (Value::Date(d), _) => pools.dates.push(*d),
         _ => {}
     };
-    let mut exprs: Vec<&Expr> = Vec::new();
     for d in &p.defs {
-        match &d.body {
-            DefBody::Dated(values) => {
-                for (from, v) in values {
-                    add(&mut pools, v, &d.ty);
-                    if let Some(f) = from {
-                        pools.dates.push(*f);
-                    }
-                }
-            }
-            DefBody::Rule { base, overrides } => {
-                exprs.push(base);
-                for o in overrides {
-                    exprs.push(&o.condition);
-                    exprs.push(&o.value);
+        if let DefBody::Dated(values) = &d.body {
+            for (from, v) in values {
+                add(&mut pools, v, &d.ty);
+                if let Some(f) = from {
+                    pools.dates.push(*f);
                 }
             }
         }
     }
-    exprs.extend(p.functions.iter().map(|f| &f.body));
-    exprs.extend(p.criteria.iter().map(|c| &c.condition));
     for t in &p.tables {
         for row in &t.rows {
-            exprs.push(&row.result);
             for (test, (_, ty, _)) in row.tests.iter().zip(&t.params) {
                 match test {
                     CellTest::Any => {}
@@ -781,7 +753,7 @@ fn collect_pools(p: &Program) -> Pools {
             add(&mut pools, value, &s.ret);
         }
     }
-    let mut todo = exprs;
+    let mut todo = p.rule_exprs();
     while let Some(e) = todo.pop() {
         if let ExprKind::Const(v) = &e.kind {
             add(&mut pools, v, &e.ty);
