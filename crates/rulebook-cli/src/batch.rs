@@ -21,6 +21,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 const CHUNK_BYTES: usize = 1 << 20;
+/// The longest case line, as large as a whole case file may be: a line
+/// that never ends must not fill the memory.
+const MAX_LINE_BYTES: u64 = 16 << 20;
 const CSV_CHUNK_ROWS: usize = 4096;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -40,8 +43,14 @@ pub struct Config<'a> {
 }
 
 enum Chunk {
-    /// Whole lines of a JSON Lines file, the first being line `first`.
-    Lines { first: u64, bytes: Vec<u8> },
+    /// Whole lines of a JSON Lines file, the first being line `first`;
+    /// the lines in `too_long` were longer than [`MAX_LINE_BYTES`] and are
+    /// left empty in `bytes`.
+    Lines {
+        first: u64,
+        bytes: Vec<u8>,
+        too_long: Vec<u64>,
+    },
     /// CSV rows with their line numbers, or why a row could not be read.
     Rows {
         rows: Vec<(u64, Result<csv::StringRecord, String>)>,
@@ -313,6 +322,26 @@ fn show_progress(totals: &Counts, total_bytes: Option<u64>, started: Instant) {
     let _ = std::io::stderr().flush();
 }
 
+/// Discards the rest of a line that was too long, up to and with its end.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
 /// Reads the cases in chunks; waits for a token before each, so that only
 /// so many chunks are read ahead of the writer.
 fn read_chunks(
@@ -331,22 +360,36 @@ fn read_chunks(
                     return Ok(());
                 }
                 let mut bytes = Vec::with_capacity(CHUNK_BYTES + 4096);
+                let mut too_long = Vec::new();
+                let first = line;
+                let io = |e: std::io::Error| (EXIT_IO, format!("cannot read {shown}: {e}"));
                 // Fill to about a chunk, always ending at a line end.
                 while bytes.len() < CHUNK_BYTES {
-                    let n = reader
+                    let start = bytes.len();
+                    let n = (&mut reader)
+                        .take(MAX_LINE_BYTES + 1)
                         .read_until(b'\n', &mut bytes)
-                        .map_err(|e| (EXIT_IO, format!("cannot read {shown}: {e}")))?;
+                        .map_err(io)?;
                     if n == 0 {
                         break;
                     }
+                    if n as u64 > MAX_LINE_BYTES && bytes.last() != Some(&b'\n') {
+                        bytes.truncate(start);
+                        bytes.push(b'\n');
+                        too_long.push(line);
+                        skip_line(&mut reader).map_err(io)?;
+                    }
+                    line += 1;
                 }
                 if bytes.is_empty() {
                     return Ok(());
                 }
-                let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-                let first = line;
-                line += lines.max(1);
-                if jobs.send((seq, Chunk::Lines { first, bytes })).is_err() {
+                let chunk = Chunk::Lines {
+                    first,
+                    bytes,
+                    too_long,
+                };
+                if jobs.send((seq, chunk)).is_err() {
                     return Ok(());
                 }
                 seq += 1;
@@ -427,10 +470,29 @@ fn decide_chunk(
         }
     };
     match chunk {
-        Chunk::Lines { first, bytes } => {
+        Chunk::Lines {
+            first,
+            bytes,
+            too_long,
+        } => {
             counts.bytes = bytes.len() as u64;
             for (n, raw) in bytes.split(|&b| b == b'\n').enumerate() {
                 let line = first + n as u64;
+                if too_long.contains(&line) {
+                    let d = Decided {
+                        id: None,
+                        outcome: Outcome::Invalid(vec![rulebook::cases::input::InputError {
+                            path: String::new(),
+                            message: format!(
+                                "the line is longer than {} MiB",
+                                MAX_LINE_BYTES >> 20
+                            ),
+                            help: Some("write one case per line; a case is far smaller".into()),
+                        }]),
+                    };
+                    emit(line, d, &mut counts);
+                    continue;
+                }
                 if raw.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }

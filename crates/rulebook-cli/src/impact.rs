@@ -110,9 +110,9 @@ pub fn run<'p>(
             if text.trim().is_empty() {
                 continue;
             }
-            batch.push(match serde_json::from_str::<J>(&text) {
+            batch.push(match rulebook::cases::document::json_from_str(&text) {
                 Ok(doc) => Item::Case(line_no, doc),
-                Err(e) => Item::Unreadable(line_no, format!("not JSON: {e}")),
+                Err(e) => Item::Unreadable(line_no, format!("not JSON: {}", e.message)),
             });
             if batch.len() == BATCH {
                 flush(&mut acc, &mut batch);

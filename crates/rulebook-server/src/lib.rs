@@ -403,16 +403,18 @@ fn body_error(e: BytesRejection, limit: usize) -> Fail {
 }
 
 fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, Fail> {
-    let v: J = serde_json::from_slice(bytes).map_err(|e| {
+    let v: J = rulebook::cases::document::json_from_slice(bytes).map_err(|e| {
         Fail::new(
             StatusCode::BAD_REQUEST,
             "malformed-json",
-            format!("the body is not valid JSON: {e}"),
+            format!("the body is not valid JSON: {}", e.message),
         )
         .with(
-            &format!("body (line {}, column {})", e.line(), e.column()),
-            e.to_string(),
-            Some("send a JSON object, with Content-Type: application/json".into()),
+            &format!("body (line {}, column {})", e.line, e.column),
+            e.message,
+            Some(e.help.unwrap_or_else(|| {
+                "send a JSON object, with Content-Type: application/json".into()
+            })),
         )
     })?;
     serde_json::from_value(v).map_err(|e| {

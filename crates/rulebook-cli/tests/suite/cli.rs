@@ -888,3 +888,118 @@ fn fmt_refuses_unparsable_files_and_a_byte_order_mark_is_accepted() {
     let out = rulebook(&["check", bom.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+/// A case is never decided on something other than what it says: a key
+/// given twice, a figure with more digits than are held, a number too
+/// small to hold, a YAML float that would lose digits are all refused,
+/// with the place and what to do.
+#[test]
+fn cases_that_would_be_silently_changed_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "decision_date: 2021-03-01\nservice: { hourly_price: 40, hours_per_month: 20 }\n";
+    for (name, body, want) in [
+        (
+            "twice.yaml",
+            format!("{head}household:\n  gross_monthly_income: 900\n  gross_monthly_income: 9000\n  size: 1\n"),
+            "the key `gross_monthly_income` appears twice",
+        ),
+        (
+            "twice.json",
+            r#"{"decision_date":"2021-03-01","household":{"gross_monthly_income":900,"size":1,"size":2},"service":{"hourly_price":40,"hours_per_month":20}}"#.to_string(),
+            "the key `size` appears twice",
+        ),
+        (
+            "digits.json",
+            r#"{"decision_date":"2021-03-01","household":{"gross_monthly_income":900.00123456789012345678901234567,"size":1},"service":{"hourly_price":40,"hours_per_month":20}}"#.to_string(),
+            "household.gross_monthly_income: expected an amount in euros",
+        ),
+        (
+            "tiny.json",
+            r#"{"decision_date":"2021-03-01","household":{"gross_monthly_income":900,"size":1},"service":{"hourly_price":40,"hours_per_month":1e-400}}"#.to_string(),
+            "at most 28 significant digits",
+        ),
+        (
+            "float.yaml",
+            format!("{head}household: {{ gross_monthly_income: 900.00123456789012345, size: 1 }}\n"),
+            "quote it",
+        ),
+    ] {
+        let case = write(dir.path(), name, &body);
+        let out = rulebook(&["eval", HOME_CARE, "--input", &case]);
+        assert_eq!(out.status.code(), Some(3), "{name}: {}", text(&out.stdout));
+        assert!(text(&out.stderr).contains(want), "{name}: {}", text(&out.stderr));
+    }
+}
+
+/// Nesting that the YAML parser would spend minutes on is refused before
+/// it parses (100 000 brackets took about a minute before).
+#[test]
+fn deeply_nested_yaml_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "decision_date: 2021-03-01\nhousehold: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let case = write(dir.path(), "deep.yaml", &body);
+    let started = std::time::Instant::now();
+    let out = rulebook(&["eval", HOME_CARE, "--input", &case]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("line 2, column 140: this is not valid YAML: lists and records are nested more than 128 deep"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Generous: the refusal is lexical; a regression takes tens of seconds.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+/// A line of `--cases -` that never ends is cut at 16 MiB and reported;
+/// the lines after it are still decided.
+#[test]
+fn an_endless_case_line_is_reported_and_the_rest_decided() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["eval", HOME_CARE, "--cases", "-"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        stdin.write_all(b"{\"a\": \"").unwrap();
+        let block = vec![b'x'; 1 << 20];
+        for _ in 0..20 {
+            stdin.write_all(&block).unwrap();
+        }
+        stdin
+            .write_all(b"\"}\n{\"decision_date\":\"2021-03-01\",\"household\":{\"gross_monthly_income\":900,\"size\":1},\"service\":{\"hourly_price\":40,\"hours_per_month\":20}}\n")
+            .unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout:.400}");
+    assert!(lines[0].contains("\"line\":1") && lines[0].contains("longer than 16 MiB"));
+    assert!(lines[1].contains("\"eligible\":true"), "{}", lines[1]);
+}
+
+/// Each of 400 copies of one override is reported once, against the first
+/// (it was every pair: 79 800 findings, and 25 s to print them).
+#[test]
+fn repeated_overrides_are_reported_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let clauses = vec!["unless h.b then 1"; 400].join(" ");
+    let rb = write(
+        dir.path(),
+        "many.rulebook",
+        &format!("rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\ninput h {{ b: bool }}\noutput o: integer = 0 {clauses}\n"),
+    );
+    let out = rulebook(&["check", &rb, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found = text(&out.stdout).matches("duplicate-override-rank").count();
+    assert_eq!(found, 399, "{:.400}", text(&out.stdout));
+}

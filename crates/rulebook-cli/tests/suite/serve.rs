@@ -971,3 +971,26 @@ fn a_damaged_decision_log_is_refused_at_start() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A key given twice in a request is refused, naming it, rather than the
+/// later value silently deciding.
+#[test]
+fn a_key_given_twice_in_a_request_is_refused() {
+    let s = start(&rulebooks(), None, &[]);
+    let a = agent();
+    let body = r#"{"decision_date":"2021-03-01","inputs":{"household":{"gross_monthly_income":"900","gross_monthly_income":"9000","size":1},"service":{"hourly_price":"40","hours_per_month":20}}}"#;
+    let (status, answer) = call(
+        &a,
+        "POST",
+        &format!("{}{HOME}/decisions", s.base),
+        Some(body),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["code"], "malformed-json", "{answer}");
+    assert!(
+        answer
+            .to_string()
+            .contains("`gross_monthly_income` appears twice"),
+        "{answer}"
+    );
+}

@@ -89,14 +89,17 @@ impl<'p> Decider<'p> {
                 return Decided { id, outcome };
             }
         }
-        match serde_json::from_str::<J>(line) {
+        match crate::cases::document::json_from_str(line) {
             Ok(doc) => self.decide(doc),
             Err(e) => Decided {
                 id: None,
                 outcome: Outcome::Invalid(vec![InputError {
-                    path: format!("column {}", e.column()),
-                    message: format!("not a JSON record: {e}"),
-                    help: Some("write one case per line, as a JSON object".into()),
+                    path: format!("column {}", e.column),
+                    message: format!("not a JSON record: {}", e.message),
+                    help: Some(
+                        e.help
+                            .unwrap_or_else(|| "write one case per line, as a JSON object".into()),
+                    ),
                 }]),
             },
         }

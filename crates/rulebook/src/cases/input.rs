@@ -2,15 +2,16 @@
 //! against the rulebook's input declarations. Every problem is reported with
 //! the field path, what was expected and what was found.
 
+use crate::cases::document;
 use crate::check::suggest;
 use crate::eval::Case;
 use crate::ir::value::{Duration, Type, Value};
 use crate::ir::{Bounds, Program};
+use crate::syntax::number::parse_exact;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value as J;
-use std::str::FromStr;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,28 +48,24 @@ pub enum Format {
     Yaml,
 }
 
-/// Parses JSON or YAML text into a JSON value. Numbers in JSON keep their
-/// exact digits; YAML numbers pass through a binary float, so amounts with
-/// more than 15 significant digits must be quoted in YAML.
+/// Parses JSON or YAML text into a JSON value (see [`document`]: repeated
+/// keys are refused). Numbers in JSON keep their exact digits; YAML numbers
+/// pass through a binary float, so one with more than 15 significant digits
+/// is refused and must be quoted.
 pub fn parse_document(text: &str, format: Format) -> Result<J, InputError> {
-    match format {
-        Format::Json => serde_json::from_str(text).map_err(|e| InputError {
-            path: format!("line {}, column {}", e.line(), e.column()),
-            message: format!("this is not valid JSON: {e}"),
-            help: None,
-        }),
-        Format::Yaml => serde_norway::from_str::<J>(text).map_err(|e| {
-            let path = e
-                .location()
-                .map(|l| format!("line {}, column {}", l.line(), l.column()))
-                .unwrap_or_default();
-            InputError {
-                path,
-                message: format!("this is not valid YAML: {e}"),
-                help: None,
-            }
-        }),
-    }
+    let (parsed, what) = match format {
+        Format::Json => (document::json_from_str(text), "JSON"),
+        Format::Yaml => (document::yaml_from_str(text), "YAML"),
+    };
+    parsed.map_err(|e| InputError {
+        path: if e.line == 0 {
+            String::new()
+        } else {
+            format!("line {}, column {}", e.line, e.column)
+        },
+        message: format!("this is not valid {what}: {}", e.message),
+        help: e.help,
+    })
 }
 
 fn describe(v: &J) -> String {
@@ -153,15 +150,35 @@ pub fn decode_case(p: &Program, doc: &J, date: Option<NaiveDate>) -> Result<Case
     }
 }
 
+/// A number as written, refused (rather than rounded) when it cannot be
+/// held exactly; spaces and underscores between digit groups are allowed.
 fn parse_decimal(s: &str) -> Option<Decimal> {
     let s = s.trim();
-    if let Ok(d) = Decimal::from_str(s) {
+    if let Some(d) = parse_exact(s) {
         return Some(d);
     }
-    let s = s.replace([' ', '\u{a0}', '_'], "");
-    Decimal::from_str(&s)
-        .ok()
-        .or_else(|| Decimal::from_scientific(&s).ok())
+    parse_exact(&s.replace([' ', '\u{a0}', '_'], ""))
+}
+
+/// `35 %` is held as 0.35; refused when the division would round.
+fn fraction_of_percent(d: Decimal) -> Option<Decimal> {
+    let q = d.checked_div(Decimal::ONE_HUNDRED)?;
+    (q.checked_mul(Decimal::ONE_HUNDRED)? == d).then_some(q)
+}
+
+/// The help for a number that was refused: one that looks like a number but
+/// has too many digits says so.
+fn number_help(v: &J) -> Option<String> {
+    let text = match v {
+        J::Number(n) => n.as_str(),
+        J::String(s) => s.as_str(),
+        _ => return None,
+    };
+    text.bytes().any(|b| b.is_ascii_digit()).then(|| {
+        "numbers are held exactly, with at most 28 significant digits and no more than 28 \
+         decimal places; write the figure with fewer digits"
+            .to_string()
+    })
 }
 
 /// Decodes one value against its type; records errors and returns `None`
@@ -280,7 +297,10 @@ fn decode_at(
                     } else {
                         "a number"
                     };
-                    return err(format!("expected {what}, found {}", describe(v)), None);
+                    return err(
+                        format!("expected {what}, found {}", describe(v)),
+                        number_help(v),
+                    );
                 }
             }
         }
@@ -293,7 +313,7 @@ fn decode_at(
             match text
                 .as_deref()
                 .and_then(parse_decimal)
-                .and_then(|d| d.checked_div(Decimal::ONE_HUNDRED))
+                .and_then(fraction_of_percent)
             {
                 Some(d) => Value::Num(d),
                 None => {
@@ -302,7 +322,7 @@ fn decode_at(
                             "expected a percentage such as \"35 %\", found {}",
                             describe(v)
                         ),
-                        None,
+                        number_help(v),
                     )
                 }
             }
@@ -639,9 +659,10 @@ impl TypeSeed<'_> {
                     .trim(),
             )?,
             Type::Decimal | Type::Money => parse_decimal(text)?,
-            Type::Percent if !is_number => parse_decimal(text.trim().trim_end_matches('%').trim())?
-                .checked_div(Decimal::ONE_HUNDRED)?,
-            Type::Percent => parse_decimal(text)?.checked_div(Decimal::ONE_HUNDRED)?,
+            Type::Percent if !is_number => {
+                fraction_of_percent(parse_decimal(text.trim().trim_end_matches('%').trim())?)?
+            }
+            Type::Percent => fraction_of_percent(parse_decimal(text)?)?,
             _ => return None,
         };
         Some(Value::Num(d))

@@ -3,5 +3,6 @@
 //! JSON schema of a programme's inputs.
 
 pub mod batch;
+pub mod document;
 pub mod input;
 pub mod schema;

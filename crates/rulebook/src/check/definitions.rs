@@ -209,25 +209,30 @@ impl<'a> Checker<'a> {
         // Two overrides of equal rank are allowed only if they cannot both
         // apply; that is decided at run time, with an error naming both. Here
         // we flag the obvious case: the very same condition twice.
-        for (i, a) in d.overrides.iter().enumerate() {
-            for b in d.overrides.iter().skip(i + 1) {
-                if a.rank == b.rank
-                    && ast::without_spans(&a.condition.kind)
-                        == ast::without_spans(&b.condition.kind)
-                {
-                    self.err(
-                        Diagnostic::error(
-                            Code::DuplicateOverrideRank,
-                            b.span,
-                            format!(
-                                "two overrides of `{}` have the same condition and rank {}",
-                                d.name.name, a.rank
-                            ),
-                        )
-                        .with_related(a.span, "the other override")
-                        .with_help("give one of them a higher rank (`rank 2`), or merge them"),
-                    );
-                }
+        // Each override is reported once, against the first with the same
+        // condition and rank: n copies give n - 1 findings, not n² / 2.
+        let conditions: Vec<_> = d
+            .overrides
+            .iter()
+            .map(|o| ast::without_spans(&o.condition.kind))
+            .collect();
+        for (j, b) in d.overrides.iter().enumerate() {
+            let first =
+                (0..j).find(|&i| d.overrides[i].rank == b.rank && conditions[i] == conditions[j]);
+            if let Some(i) = first {
+                let a = &d.overrides[i];
+                self.err(
+                    Diagnostic::error(
+                        Code::DuplicateOverrideRank,
+                        b.span,
+                        format!(
+                            "two overrides of `{}` have the same condition and rank {}",
+                            d.name.name, a.rank
+                        ),
+                    )
+                    .with_related(a.span, "the other override")
+                    .with_help("give one of them a higher rank (`rank 2`), or merge them"),
+                );
             }
         }
     }

@@ -47,7 +47,8 @@ codes! {
     DuplicateHeader = "duplicate-header", Check, "the file has more than one `rulebook` header";
     InvalidHeader = "invalid-header", Check, "the header lacks a version or validity period, or has an impossible one";
     InvalidDate = "invalid-date", Check, "a date that does not exist in the calendar";
-    InvalidNumber = "invalid-number", Check, "a number that is too large or malformed";
+    InvalidNumber = "invalid-number", Check, "a number that is too large, has more digits than are held exactly, or is malformed";
+    BidiControl = "bidi-control", Check, "an invisible character that changes the order in which text is shown";
     UnknownName = "unknown-name", Check, "a name that is not defined";
     UnknownType = "unknown-type", Check, "a type name that is not defined";
     UnknownField = "unknown-field", Check, "a record has no field of that name";

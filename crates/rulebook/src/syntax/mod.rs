@@ -6,6 +6,7 @@
 
 pub mod ast;
 pub mod lines;
+pub mod number;
 
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::syntax::ast::*;
@@ -14,7 +15,6 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::Parser;
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "syntax/rulebook.pest"]
@@ -166,7 +166,40 @@ pub(crate) fn parse_here(text: &str) -> (File, Vec<Diagnostic>) {
             Err(e) => b.diags.push(syntax_error(&e, block.item_start, src)),
         }
     }
+    b.diags.extend(direction_controls(text));
     (file, b.diags)
+}
+
+/// Characters that reorder how text is displayed: with them, what an editor
+/// or a review shows can differ from what is checked and evaluated (a rule
+/// can look commented out while it applies).
+fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+fn direction_controls(text: &str) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        // One finding a line is enough to show where to look.
+        if let Some((i, c)) = line.char_indices().find(|(_, c)| is_direction_control(*c)) {
+            let start = line_start + i;
+            found.push(
+                Diagnostic::warning(
+                    Code::BidiControl,
+                    Span::new(start, start + c.len_utf8()),
+                    format!(
+                        "an invisible character U+{:04X} changes the order in which this line is shown",
+                        u32::from(c)
+                    ),
+                )
+                .with_label("invisible direction control")
+                .with_help("delete it: an editor may show this line differently from how it is read"),
+            );
+        }
+        line_start += line.len();
+    }
+    found
 }
 
 /// How deeply brackets, and how many `if`s, one item may nest. Deeper
@@ -448,9 +481,9 @@ impl<'a> Builder<'a> {
 
     fn number(&mut self, p: &P) -> Decimal {
         let text: String = p.as_str().chars().filter(|c| *c != '_').collect();
-        match Decimal::from_str(&text) {
-            Ok(d) => d,
-            Err(_) => {
+        match number::parse_exact(&text) {
+            Some(d) => d,
+            None => {
                 let span = self.span(p);
                 self.diags.push(
                     Diagnostic::error(
@@ -461,7 +494,10 @@ impl<'a> Builder<'a> {
                             p.as_str()
                         ),
                     )
-                    .with_help("numbers may have at most 28 significant digits"),
+                    .with_help(
+                        "numbers are held exactly, with at most 28 significant digits; \
+                         write the figure with fewer digits",
+                    ),
                 );
                 Decimal::ZERO
             }
