@@ -212,6 +212,32 @@ enum Command {
         /// API (repeatable); by default requests from web pages are refused.
         #[arg(long = "allowed-origin")]
         allowed_origins: Vec<String>,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Mutual TLS: accept only clients whose certificate this authority
+        /// (PEM) signed.
+        #[arg(long, requires = "tls_cert")]
+        tls_client_ca: Option<PathBuf>,
+        /// The most connections open at once; more are answered 503 and
+        /// closed.
+        #[arg(long, default_value_t = 512)]
+        max_connections: usize,
+        /// Seconds a client has to send a request's head (and to finish the
+        /// TLS handshake); also how long an idle connection stays open.
+        #[arg(long, default_value_t = 10)]
+        header_timeout: u64,
+        /// Seconds one request may take, its body included (for a stream:
+        /// the longest pause between two pieces of it).
+        #[arg(long, default_value_t = 30)]
+        request_timeout: u64,
+        /// The most decision requests worked on at once; more are answered
+        /// 503 overloaded at once.
+        #[arg(long, default_value_t = 64)]
+        max_in_flight: usize,
     },
     /// Make an API key for the decision service.
     Keys {
@@ -322,6 +348,13 @@ fn main() -> ExitCode {
             allow_unauthenticated,
             allowed_hosts,
             allowed_origins,
+            tls_cert,
+            tls_key,
+            tls_client_ca,
+            max_connections,
+            header_timeout,
+            request_timeout,
+            max_in_flight,
         } => {
             init_tracing(log_json);
             let keys = match keys.map(|k| serve::access::Keys::load(&k)).transpose() {
@@ -342,6 +375,18 @@ fn main() -> ExitCode {
                 allow_unauthenticated,
                 allowed_hosts,
                 allowed_origins,
+                limits: serve::transport::Limits {
+                    max_connections: max_connections.max(1),
+                    header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                    ..Default::default()
+                },
+                request_timeout: std::time::Duration::from_secs(request_timeout.max(1)),
+                max_in_flight,
+                tls: tls_cert.zip(tls_key).map(|(cert, key)| serve::Tls {
+                    cert,
+                    key,
+                    client_ca: tls_client_ca,
+                }),
             }) {
                 Ok(()) => 0,
                 Err(serve::Stopped::RulebooksRejected) => EXIT_FAILED,

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod decision_log;
+pub mod transport;
 
 use crate::decision_log::{DecisionLog, Record};
 use axum::body::{Body, Bytes};
@@ -164,6 +165,8 @@ pub struct Metrics {
     decisions: Mutex<HashMap<(String, String), u64>>,
     reloads: AtomicU64,
     rejected_reloads: AtomicU64,
+    /// Decision requests refused because `max_in_flight` were being worked on.
+    shed: AtomicU64,
 }
 
 impl Metrics {
@@ -235,9 +238,11 @@ impl Metrics {
         }
         s.push_str(&format!(
             "# HELP rulebook_reloads_total Rulebook sets swapped in.\n# TYPE rulebook_reloads_total counter\nrulebook_reloads_total {}\n\
-             # HELP rulebook_rejected_reloads_total Rulebook sets refused because they did not check.\n# TYPE rulebook_rejected_reloads_total counter\nrulebook_rejected_reloads_total {}\n",
+             # HELP rulebook_rejected_reloads_total Rulebook sets refused because they did not check.\n# TYPE rulebook_rejected_reloads_total counter\nrulebook_rejected_reloads_total {}\n\
+             # HELP rulebook_shed_requests_total Decision requests refused with 503 because the service was at --max-in-flight.\n# TYPE rulebook_shed_requests_total counter\nrulebook_shed_requests_total {}\n",
             self.reloads.load(Ordering::Relaxed),
-            self.rejected_reloads.load(Ordering::Relaxed)
+            self.rejected_reloads.load(Ordering::Relaxed),
+            self.shed.load(Ordering::Relaxed)
         ));
         s
     }
@@ -263,6 +268,25 @@ pub struct Config {
     /// Origins (`https://portal.example`) whose pages may call the API;
     /// a request from any other page is refused.
     pub allowed_origins: Vec<String>,
+    /// Connections: how many, how long a request head may take, how large.
+    pub limits: transport::Limits,
+    /// How long one request (other than a stream) may take, its body
+    /// included; for a stream, the longest wait between two pieces of it.
+    pub request_timeout: Duration,
+    /// How many decision requests are worked on at once; more are answered
+    /// `503 overloaded` at once, so health probes and the requests already
+    /// taken stay fast.
+    pub max_in_flight: usize,
+    /// Serve HTTPS with this certificate and key (PEM); with `client_ca`,
+    /// clients must show a certificate that authority signed (mutual TLS).
+    pub tls: Option<Tls>,
+}
+
+/// The files of `--tls-cert`, `--tls-key` and `--tls-client-ca`.
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
 }
 
 pub struct AppState {
@@ -271,6 +295,8 @@ pub struct AppState {
     metrics: Metrics,
     config: Config,
     reloading: std::sync::Mutex<()>,
+    /// Places for decision requests being worked on (`max_in_flight`).
+    in_flight: tokio::sync::Semaphore,
 }
 
 type Shared = Arc<AppState>;
@@ -899,7 +925,11 @@ async fn post_stream(
         let max_line = state.config.max_body;
         let mut out: Vec<u8> = Vec::new();
         loop {
-            let chunk = stream.next().await;
+            let Ok(chunk) = tokio::time::timeout(state.config.request_timeout, stream.next()).await
+            else {
+                let _ = tx.send(Ok(Bytes::from(format!("{}\n", json!({ "error": { "code": "request-timeout", "message": format!("nothing arrived for {} s; the stream is closed", state.config.request_timeout.as_secs()) } }))))).await;
+                return;
+            };
             let done = chunk.is_none();
             match chunk {
                 Some(Ok(bytes)) => buf.extend_from_slice(&bytes),
@@ -1235,6 +1265,66 @@ async fn observe(State(s): State<Shared>, req: Request, next: Next) -> Response 
     resp
 }
 
+/// Load shedding and deadlines. Decision requests take a place among
+/// `max_in_flight`, or are refused at once with `503 overloaded` (and
+/// `Retry-After`) rather than queueing behind others; every request but a
+/// stream must end within `request_timeout`, its body included, or is
+/// answered `408 request-timeout`.
+async fn shed_and_time(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let deciding = req.method() == axum::http::Method::POST;
+    let streaming = req.uri().path().ends_with("/decisions/stream");
+    let _place = if deciding {
+        match s.in_flight.try_acquire() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                s.metrics.shed.fetch_add(1, Ordering::Relaxed);
+                let mut r = Fail::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    format!(
+                        "{} decision requests are being worked on, the most this service takes at once",
+                        s.config.max_in_flight
+                    ),
+                )
+                .with(
+                    "request",
+                    "not taken",
+                    Some("try again in a moment, or send the cases as one batch or stream".into()),
+                )
+                .into_response();
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return r;
+            }
+        }
+    } else {
+        None
+    };
+    if streaming {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(s.config.request_timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => Fail::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request-timeout",
+            format!(
+                "the request did not complete within {} s",
+                s.config.request_timeout.as_secs()
+            ),
+        )
+        .with(
+            "request",
+            "too slow",
+            Some(
+                "send the whole request at once; large populations go through the stream endpoint"
+                    .into(),
+            ),
+        )
+        .into_response(),
+    }
+}
+
 pub fn router(state: Shared) -> Router {
     let limit = state.config.max_body;
     Router::new()
@@ -1251,6 +1341,10 @@ pub fn router(state: Shared) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            shed_and_time,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authorize,
@@ -1309,6 +1403,28 @@ pub fn run(config: Config) -> Result<(), Stopped> {
             config.addr
         );
     }
+    let tls = match &config.tls {
+        None => {
+            if !config.addr.ip().is_loopback() {
+                eprintln!(
+                    "warning: serving plain HTTP on {}: keys and personal data cross the network readable; give --tls-cert and --tls-key, or put a TLS proxy in front",
+                    config.addr
+                );
+            }
+            None
+        }
+        Some(t) => match transport::tls_acceptor(&transport::TlsFiles {
+            cert: &t.cert,
+            key: &t.key,
+            client_ca: t.client_ca.as_deref(),
+        }) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(Stopped::Refused);
+            }
+        },
+    };
     let catalog = match load_catalog(&config.rulebooks) {
         Ok(c) => c,
         Err(report) => {
@@ -1344,6 +1460,7 @@ pub fn run(config: Config) -> Result<(), Stopped> {
         catalog: RwLock::new(Arc::new(catalog)),
         log,
         metrics: Metrics::default(),
+        in_flight: tokio::sync::Semaphore::new(config.max_in_flight.max(1)),
         config,
         reloading: std::sync::Mutex::new(()),
     });
@@ -1357,7 +1474,8 @@ pub fn run(config: Config) -> Result<(), Stopped> {
         };
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!(%addr, versions = state.catalog().entries.len(), log = ?state.log.as_ref().map(|l| l.path.display().to_string()), "listening");
-        println!("listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("listening on {scheme}://{addr}");
         // Reload on SIGHUP and when a rulebook file changes.
         #[cfg(unix)]
         {
@@ -1390,10 +1508,7 @@ pub fn run(config: Config) -> Result<(), Stopped> {
             });
         }
         let app = router(state.clone());
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "the server stopped");
-        }
+        transport::serve(listener, app, tls, state.config.limits.clone(), shutdown_signal()).await;
         Ok(())
     });
     if let Some(l) = &state.log {

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 mod cli;
+mod hostile;
 mod serve;
 
 /// The repository's root, which holds `rulebooks/` and `docs/`.

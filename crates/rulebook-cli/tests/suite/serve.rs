@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -21,7 +21,7 @@ impl Drop for Server {
     }
 }
 
-fn start(rulebooks: &Path, db: Option<&Path>, extra: &[&str]) -> Server {
+pub(crate) fn start(rulebooks: &Path, db: Option<&Path>, extra: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rulebook"));
     cmd.arg("serve")
         .arg("--addr")
@@ -45,7 +45,7 @@ fn start(rulebooks: &Path, db: Option<&Path>, extra: &[&str]) -> Server {
     Server { child, base }
 }
 
-fn rulebooks() -> PathBuf {
+pub(crate) fn rulebooks() -> PathBuf {
     crate::repo().join("rulebooks")
 }
 
@@ -73,7 +73,7 @@ fn call(a: &ureq::Agent, method: &str, url: &str, body: Option<&str>) -> (u16, J
     send(a, method, url, None, body)
 }
 
-fn case_2021(income: &str) -> String {
+pub(crate) fn case_2021(income: &str) -> String {
     json!({
         "decision_date": "2021-03-01",
         "inputs": {
