@@ -53,6 +53,26 @@ enum KeysAction {
     },
 }
 
+#[derive(Subcommand)]
+enum LogAction {
+    /// Delete the decisions served more than DAYS days ago.
+    Purge {
+        #[arg(long, default_value = "decisions.sqlite")]
+        db: PathBuf,
+        /// Keep the decisions of the last DAYS days.
+        #[arg(long)]
+        older_than_days: u32,
+    },
+    /// Delete every decision about one person (GDPR art. 17), found by the
+    /// `subject` the client sent with the request.
+    Erase {
+        #[arg(long, default_value = "decisions.sqlite")]
+        db: PathBuf,
+        #[arg(long)]
+        subject: String,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum OutputFormat {
     Text,
@@ -238,6 +258,16 @@ enum Command {
         /// 503 overloaded at once.
         #[arg(long, default_value_t = 64)]
         max_in_flight: usize,
+        /// Delete logged decisions older than this many days (at start and
+        /// hourly). Without it decisions are kept until `rulebook log purge`.
+        #[arg(long)]
+        retention_days: Option<u32>,
+    },
+    /// Delete decisions from the decision log: past a retention period, or
+    /// every decision about one person.
+    Log {
+        #[command(subcommand)]
+        action: LogAction,
     },
     /// Make an API key for the decision service.
     Keys {
@@ -355,6 +385,7 @@ fn main() -> ExitCode {
             header_timeout,
             request_timeout,
             max_in_flight,
+            retention_days,
         } => {
             init_tracing(log_json);
             let keys = match keys.map(|k| serve::access::Keys::load(&k)).transpose() {
@@ -382,6 +413,8 @@ fn main() -> ExitCode {
                 },
                 request_timeout: std::time::Duration::from_secs(request_timeout.max(1)),
                 max_in_flight,
+                retention: retention_days
+                    .map(|d| std::time::Duration::from_secs(u64::from(d) * 86_400)),
                 tls: tls_cert.zip(tls_key).map(|(cert, key)| serve::Tls {
                     cert,
                     key,
@@ -394,6 +427,7 @@ fn main() -> ExitCode {
                 Err(serve::Stopped::Refused) => EXIT_USAGE,
             }
         }
+        Command::Log { action } => cmd_log(action),
         Command::Keys {
             action: KeysAction::New { role, name },
         } => {
@@ -1014,6 +1048,40 @@ fn init_tracing(json: bool) {
     }
 }
 
+fn cmd_log(action: LogAction) -> u8 {
+    let (db, deleted, what) = match &action {
+        LogAction::Purge {
+            db,
+            older_than_days,
+        } => {
+            let age = std::time::Duration::from_secs(u64::from(*older_than_days) * 86_400);
+            let cutoff = decision_log::cutoff(age);
+            (
+                db,
+                decision_log::open_for_deleting(db)
+                    .and_then(|c| decision_log::purge_before(&c, &cutoff)),
+                format!("served before {cutoff}"),
+            )
+        }
+        LogAction::Erase { db, subject } => (
+            db,
+            decision_log::open_for_deleting(db)
+                .and_then(|c| decision_log::erase_subject(&c, subject)),
+            format!("about subject `{subject}`"),
+        ),
+    };
+    match deleted {
+        Ok(n) => {
+            println!("deleted {n} decision(s) {what} from {}", db.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_IO
+        }
+    }
+}
+
 fn cmd_replay(
     id: &str,
     db: &Path,
@@ -1039,6 +1107,12 @@ fn cmd_replay(
             return EXIT_IO;
         }
     };
+    if record.masked {
+        eprintln!(
+            "error: the log keeps only part of the inputs of `{id}` (masked by privacy.yaml when it was served), so it cannot be replayed exactly"
+        );
+        return EXIT_FAILED;
+    }
     let catalog = match serve::load_catalog(rulebooks) {
         Ok(c) => c,
         Err(report) => {

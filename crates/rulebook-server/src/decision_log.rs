@@ -30,6 +30,18 @@ pub struct Record {
     /// The decision as served.
     #[schema(value_type = Object)]
     pub decision: serde_json::Value,
+    /// The client's reference for the person decided about (a pseudonym,
+    /// not an identity code), by which `rulebook log erase` finds them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Whether `inputs` were masked by the release's `privacy.yaml`; such
+    /// a decision cannot be replayed exactly.
+    #[serde(default)]
+    pub masked: bool,
+    /// The release that decided: its bundle id, or the SHA-256 of its
+    /// files when it was loaded from a folder.
+    #[serde(default)]
+    pub release: String,
 }
 
 type Ack = oneshot::Sender<Result<(), String>>;
@@ -39,6 +51,8 @@ enum Msg {
 }
 
 const MAX_BATCH: usize = 2048;
+/// How often decisions past the retention period are deleted.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 pub struct DecisionLog {
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
@@ -70,6 +84,9 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Deleted decisions (purged or erased) are overwritten, not left in
+    // free pages of the file.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS decisions (
@@ -83,15 +100,77 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
             decision TEXT NOT NULL
         ) STRICT;",
     )?;
+    // Logs written before these columns existed gain them.
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('decisions')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for (name, ddl) in [
+        ("subject", "ALTER TABLE decisions ADD COLUMN subject TEXT"),
+        (
+            "masked",
+            "ALTER TABLE decisions ADD COLUMN masked INTEGER NOT NULL DEFAULT 0",
+        ),
+        (
+            "release",
+            "ALTER TABLE decisions ADD COLUMN release TEXT NOT NULL DEFAULT ''",
+        ),
+    ] {
+        if !columns.iter().any(|c| c == name) {
+            conn.execute_batch(ddl)?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS decisions_subject ON decisions (subject) WHERE subject IS NOT NULL;
+         CREATE INDEX IF NOT EXISTS decisions_served_at ON decisions (served_at);",
+    )?;
     Ok(conn)
+}
+
+/// Deletes the decisions served before `cutoff` (RFC 3339, UTC, as
+/// `served_at` is written); returns how many.
+pub fn purge_before(conn: &Connection, cutoff: &str) -> Result<usize, String> {
+    conn.execute(
+        "DELETE FROM decisions WHERE served_at < ?1",
+        params![cutoff],
+    )
+    .map_err(|e| format!("purging the decision log failed: {e}"))
+}
+
+/// Deletes every decision about one subject (GDPR art. 17); returns how
+/// many.
+pub fn erase_subject(conn: &Connection, subject: &str) -> Result<usize, String> {
+    conn.execute("DELETE FROM decisions WHERE subject = ?1", params![subject])
+        .map_err(|e| format!("erasing from the decision log failed: {e}"))
+}
+
+/// Opens a decision log for purging or erasing (the service may be
+/// running: SQLite serialises the writers).
+pub fn open_for_deleting(path: &Path) -> Result<Connection, String> {
+    if !path.exists() {
+        return Err(format!("{}: no such decision log", path.display()));
+    }
+    open(path).map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))
+}
+
+/// `served_at` of the moment `age` ago, for purging.
+pub fn cutoff(age: std::time::Duration) -> String {
+    let now = std::time::SystemTime::now()
+        .checked_sub(age)
+        .unwrap_or(std::time::UNIX_EPOCH)
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp(now.as_secs() as i64, now.subsec_nanos())
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        .unwrap_or_default()
 }
 
 fn write_batch(conn: &mut Connection, batch: &[(Box<Record>, Ack)]) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     {
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO decisions (id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO decisions (id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision, subject, masked, release)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for (r, _) in batch {
             stmt.execute(params![
@@ -102,7 +181,10 @@ fn write_batch(conn: &mut Connection, batch: &[(Box<Record>, Ack)]) -> rusqlite:
                 r.rulebook_hash,
                 r.decision_date,
                 r.inputs.to_string(),
-                r.decision.to_string()
+                r.decision.to_string(),
+                r.subject,
+                r.masked,
+                r.release
             ])?;
         }
     }
@@ -110,7 +192,12 @@ fn write_batch(conn: &mut Connection, batch: &[(Box<Record>, Ack)]) -> rusqlite:
 }
 
 impl DecisionLog {
-    pub fn open(path: &Path) -> Result<DecisionLog, String> {
+    /// Opens (or creates) the log. With `retention`, decisions older than
+    /// that are deleted at start and every hour after.
+    pub fn open(
+        path: &Path,
+        retention: Option<std::time::Duration>,
+    ) -> Result<DecisionLog, String> {
         let mut conn = open(path)
             .map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))?;
         let reader = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -132,7 +219,22 @@ impl DecisionLog {
         let writer = std::thread::Builder::new()
             .name("decision-log".into())
             .spawn(move || {
-                while let Ok(first) = rx.recv() {
+                let mut purged_at: Option<std::time::Instant> = None;
+                loop {
+                    if let Some(age) = retention {
+                        if purged_at.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+                            match purge_before(&conn, &cutoff(age)) {
+                                Ok(n) => tracing::info!(deleted = n, "decisions past the retention period deleted"),
+                                Err(e) => tracing::error!(error = %e, "purging the decision log failed"),
+                            }
+                            purged_at = Some(std::time::Instant::now());
+                        }
+                    }
+                    let first = match rx.recv_timeout(PURGE_EVERY) {
+                        Ok(m) => m,
+                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    };
                     let mut batch: Vec<(Box<Record>, Ack)> = Vec::new();
                     let Msg::Write(r, ack) = first;
                     batch.push((r, ack));
@@ -207,7 +309,7 @@ impl DecisionLog {
 
 pub fn read_record(conn: &Connection, id: &str) -> Result<Option<Record>, String> {
     conn.query_row(
-        "SELECT id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision FROM decisions WHERE id = ?1",
+        "SELECT id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision, subject, masked, release FROM decisions WHERE id = ?1",
         params![id],
         |row| {
             let inputs: String = row.get(6)?;
@@ -221,6 +323,9 @@ pub fn read_record(conn: &Connection, id: &str) -> Result<Option<Record>, String
                 decision_date: row.get(5)?,
                 inputs: serde_json::from_str(&inputs).unwrap_or(serde_json::Value::Null),
                 decision: serde_json::from_str(&decision).unwrap_or(serde_json::Value::Null),
+                subject: row.get(8)?,
+                masked: row.get(9)?,
+                release: row.get(10)?,
             })
         },
     )

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod decision_log;
+pub mod privacy;
 pub mod transport;
 
 use crate::decision_log::{DecisionLog, Record};
@@ -45,6 +46,11 @@ pub struct Entry {
 /// Every checked version, swapped in whole on reload.
 pub struct Catalog {
     pub entries: Vec<Entry>,
+    /// What the decision log keeps of each programme's inputs.
+    pub privacy: privacy::Privacy,
+    /// The release's id, in every logged decision: the SHA-256 of its
+    /// files (rulebooks and `privacy.yaml`, by path), or a bundle's id.
+    pub release: String,
     fingerprint: Vec<(PathBuf, SystemTime, u64)>,
 }
 
@@ -55,8 +61,9 @@ impl Catalog {
 }
 
 fn fingerprint(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
-    rulebooks_below(&Files, dir)
-        .unwrap_or_default()
+    let mut files = rulebooks_below(&Files, dir).unwrap_or_default();
+    files.push(dir.join(privacy::FILE));
+    files
         .into_iter()
         .filter_map(|p| {
             let m = std::fs::metadata(&p).ok()?;
@@ -139,8 +146,23 @@ fn load_release(dir: &Path) -> Result<Catalog, String> {
     if !report.is_empty() {
         return Err(report);
     }
+    let programs: Vec<&Program> = entries.iter().map(|e| e.program.program()).collect();
+    let privacy = privacy::Privacy::load(dir, &programs)?;
+    let mut release = Sha256::new();
+    let mut named: Vec<(&String, &String)> = texts.iter().map(|(n, t)| (n, t)).collect();
+    named.sort();
+    for (name, text) in named {
+        release.update(format!("{name}\n{}\n", text.len()));
+        release.update(text.as_bytes());
+    }
+    if let Ok(p) = std::fs::read(dir.join(privacy::FILE)) {
+        release.update(format!("{}\n{}\n", privacy::FILE, p.len()));
+        release.update(&p);
+    }
     Ok(Catalog {
         entries,
+        privacy,
+        release: format!("sha256:{:x}", release.finalize()),
         fingerprint: fp,
     })
 }
@@ -277,6 +299,9 @@ pub struct Config {
     /// `503 overloaded` at once, so health probes and the requests already
     /// taken stay fast.
     pub max_in_flight: usize,
+    /// Decisions older than this are deleted from the log (at start and
+    /// hourly); `None`: kept until purged or erased.
+    pub retention: Option<Duration>,
     /// Serve HTTPS with this certificate and key (PEM); with `client_ca`,
     /// clients must show a certificate that authority signed (mutual TLS).
     pub tls: Option<Tls>,
@@ -481,6 +506,12 @@ pub struct DecisionRequest {
     /// and the log keeps that.
     #[serde(default)]
     pub off_period: bool,
+    /// Your reference for the person this decision is about: a pseudonym
+    /// from your own system, never an identity code (at most 200
+    /// characters). The log keeps it so that `rulebook log erase` can
+    /// delete that person's decisions.
+    #[serde(default)]
+    pub subject: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -646,6 +677,24 @@ fn decide(
     id: &str,
     req: &DecisionRequest,
 ) -> Result<(DecisionDoc, Option<Record>), Fail> {
+    if req
+        .subject
+        .as_ref()
+        .is_some_and(|x| x.chars().count() > 200 || x.trim().is_empty())
+    {
+        return Err(Fail::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+            "the subject is empty or longer than 200 characters",
+        )
+        .with(
+            "subject",
+            "not a usable reference",
+            Some(
+                "send your own short pseudonymous reference for the person, or leave it out".into(),
+            ),
+        ));
+    }
     let date = rulebook::cases::input::parse_date(req.decision_date.trim()).ok_or_else(|| {
         Fail::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -782,15 +831,24 @@ fn decide(
         off_period: outside.as_ref().map(|w| w.to_string()),
         line: None,
     };
-    let record = logged.then(|| Record {
-        decision_id: id_,
-        served_at: chrono_now(),
-        programme: p.id.clone(),
-        version: p.version.clone(),
-        rulebook_hash: entry.hash.clone(),
-        decision_date: case.decision_date.to_string(),
-        inputs: req.inputs.clone(),
-        decision: j,
+    let record = logged.then(|| {
+        let (inputs, masked) = match c.privacy.policy(&p.id) {
+            Some(policy) => policy.apply(&req.inputs),
+            None => (req.inputs.clone(), false),
+        };
+        Record {
+            decision_id: id_,
+            served_at: chrono_now(),
+            programme: p.id.clone(),
+            version: p.version.clone(),
+            rulebook_hash: entry.hash.clone(),
+            decision_date: case.decision_date.to_string(),
+            inputs,
+            decision: j,
+            subject: req.subject.clone(),
+            masked,
+            release: c.release.clone(),
+        }
     });
     s.metrics.decided(&p.id, &p.version);
     Ok((doc, record))
@@ -1438,7 +1496,7 @@ pub fn run(config: Config) -> Result<(), Stopped> {
     };
     let log = match &config.db {
         None => None,
-        Some(path) => match DecisionLog::open(path) {
+        Some(path) => match DecisionLog::open(path, config.retention) {
             Ok(l) => Some(l),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -5,6 +5,7 @@ use std::path::Path;
 
 mod cli;
 mod hostile;
+mod privacy;
 mod serve;
 
 /// The repository's root, which holds `rulebooks/` and `docs/`.

@@ -49,7 +49,7 @@ pub(crate) fn rulebooks() -> PathBuf {
     crate::repo().join("rulebooks")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let p = e.unwrap().path();
@@ -62,14 +62,14 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(10))
         .build()
 }
 
 /// Status and JSON body, for success and error answers alike.
-fn call(a: &ureq::Agent, method: &str, url: &str, body: Option<&str>) -> (u16, J) {
+pub(crate) fn call(a: &ureq::Agent, method: &str, url: &str, body: Option<&str>) -> (u16, J) {
     send(a, method, url, None, body)
 }
 
@@ -84,7 +84,7 @@ pub(crate) fn case_2021(income: &str) -> String {
     .to_string()
 }
 
-const HOME: &str = "/v1/programmes/helsinki.home_care";
+pub(crate) const HOME: &str = "/v1/programmes/helsinki.home_care";
 
 #[test]
 fn every_endpoint_and_error_class() {
