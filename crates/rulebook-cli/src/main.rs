@@ -54,6 +54,42 @@ enum KeysAction {
 }
 
 #[derive(Subcommand)]
+enum BundleAction {
+    /// Make a signing key: the secret goes to --secret (created readable by
+    /// you only), the line for the services' trust file to standard output.
+    Keygen {
+        /// Whose key it is, as decisions and logs name the signer.
+        name: String,
+        #[arg(long)]
+        secret: PathBuf,
+    },
+    /// Pack every rulebook below a folder, and its privacy.yaml, into one
+    /// signed bundle; the folder must pass check, examples and verify.
+    Build {
+        /// The release folder.
+        folder: PathBuf,
+        /// The signing key's secret file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The signer's name (as in the trust file).
+        #[arg(long)]
+        signer: String,
+        /// The release's id, in every decision it makes (for example 2026-12-02.1).
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a bundle's signature and files, and check, test and verify
+    /// its rulebooks as the service would before serving it.
+    Verify {
+        bundle: PathBuf,
+        #[arg(long)]
+        trust: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum LogAction {
     /// Delete the decisions served more than DAYS days ago.
     Purge {
@@ -99,6 +135,8 @@ enum DiffFormat {
     Html,
 }
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Check rulebooks for errors and warnings.
@@ -262,6 +300,18 @@ enum Command {
         /// hourly). Without it decisions are kept until `rulebook log purge`.
         #[arg(long)]
         retention_days: Option<u32>,
+        /// Serve the release in this signed bundle (`rulebook bundle build`)
+        /// instead of a folder; needs --trust.
+        #[arg(long, requires = "trust")]
+        bundle: Option<PathBuf>,
+        /// The trusted signing keys for --bundle: lines `NAME ed25519:HEX`.
+        #[arg(long, requires = "bundle")]
+        trust: Option<PathBuf>,
+    },
+    /// Signed release bundles: make a signing key, pack a folder, verify.
+    Bundle {
+        #[command(subcommand)]
+        action: BundleAction,
     },
     /// Delete decisions from the decision log: past a retention period, or
     /// every decision about one person.
@@ -386,6 +436,8 @@ fn main() -> ExitCode {
             request_timeout,
             max_in_flight,
             retention_days,
+            bundle,
+            trust,
         } => {
             init_tracing(log_json);
             let keys = match keys.map(|k| serve::access::Keys::load(&k)).transpose() {
@@ -395,8 +447,21 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_USAGE);
                 }
             };
+            let source = match bundle.zip(trust) {
+                None => serve::ReleaseSource::Folder(rulebooks),
+                Some((path, trust)) => match serve::bundle::TrustedKeys::load(&trust) {
+                    Ok(keys) => serve::ReleaseSource::Bundle {
+                        path,
+                        trusted: std::sync::Arc::new(keys),
+                    },
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(EXIT_USAGE);
+                    }
+                },
+            };
             match serve::run(serve::Config {
-                rulebooks,
+                source,
                 addr,
                 db: (!no_log).then_some(db),
                 max_body,
@@ -428,6 +493,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Log { action } => cmd_log(action),
+        Command::Bundle { action } => cmd_bundle(action),
         Command::Keys {
             action: KeysAction::New { role, name },
         } => {
@@ -1045,6 +1111,139 @@ fn init_tracing(json: bool) {
         builder.json().init();
     } else {
         builder.init();
+    }
+}
+
+fn cmd_bundle(action: BundleAction) -> u8 {
+    match action {
+        BundleAction::Keygen { name, secret } => {
+            let (secret_text, trust_line) = match serve::bundle::keygen(&name) {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return EXIT_IO;
+                }
+            };
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let written = options.open(&secret).and_then(|mut f| {
+                std::io::Write::write_all(&mut f, format!("{secret_text}\n").as_bytes())
+            });
+            if let Err(e) = written {
+                eprintln!(
+                    "error: cannot write {} (an existing key is never overwritten): {e}",
+                    secret.display()
+                );
+                return EXIT_IO;
+            }
+            println!("{trust_line}");
+            eprintln!(
+                "the secret is in {}; add the line above to the services' trust file",
+                secret.display()
+            );
+            0
+        }
+        BundleAction::Build {
+            folder,
+            key,
+            signer,
+            id,
+            out,
+        } => {
+            // A bundle is only made of a release the service would take.
+            if let Err(report) = serve::load_catalog(&folder) {
+                eprint!("{report}");
+                eprintln!(
+                    "error: {} is not a release the service would take; no bundle made",
+                    folder.display()
+                );
+                return EXIT_FAILED;
+            }
+            let mut files = std::collections::BTreeMap::new();
+            let mut paths =
+                rulebook::versions::workspace::rulebooks_below(&rulebook_files::Files, &folder)
+                    .unwrap_or_default();
+            paths.push(folder.join(serve::privacy::FILE));
+            for p in paths {
+                if !p.exists() {
+                    continue;
+                }
+                let text = match rulebook_files::read_limited(&p) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return EXIT_IO;
+                    }
+                };
+                let inside = p.strip_prefix(&folder).unwrap_or(&p);
+                let name = inside
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                files.insert(name, text);
+            }
+            let secret = match rulebook_files::read_limited(&key) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return EXIT_IO;
+                }
+            };
+            let n = files.len();
+            let created = decision_log::cutoff(std::time::Duration::ZERO);
+            let text = match serve::bundle::build(files, &id, &created, &secret, &signer) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", key.display());
+                    return EXIT_USAGE;
+                }
+            };
+            // Written beside and renamed: a service watching `out` never
+            // sees it half-written (and would refuse it if it did).
+            let partial = out.with_extension("partial");
+            if let Err(e) =
+                std::fs::write(&partial, text).and_then(|()| std::fs::rename(&partial, &out))
+            {
+                eprintln!("error: cannot write {}: {e}", out.display());
+                return EXIT_IO;
+            }
+            println!(
+                "bundle {id}: {n} file(s), signed by {signer}, written to {}",
+                out.display()
+            );
+            0
+        }
+        BundleAction::Verify { bundle, trust } => {
+            let trusted = match serve::bundle::TrustedKeys::load(&trust) {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return EXIT_USAGE;
+                }
+            };
+            match serve::load_source(&serve::ReleaseSource::Bundle {
+                path: bundle.clone(),
+                trusted: std::sync::Arc::new(trusted),
+            }) {
+                Ok(c) => {
+                    println!(
+                        "{}: {}, {} version(s); signature, files, checks, examples and properties verified",
+                        bundle.display(),
+                        c.release,
+                        c.entries.len()
+                    );
+                    0
+                }
+                Err(report) => {
+                    eprintln!("{report}");
+                    eprintln!("error: {} is refused", bundle.display());
+                    EXIT_FAILED
+                }
+            }
+        }
     }
 }
 

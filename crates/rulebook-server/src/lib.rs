@@ -2,6 +2,7 @@
 //! tokio) over the core. See docs/http-api.md and docs/openapi.json.
 
 pub mod access;
+pub mod bundle;
 pub mod decision_log;
 pub mod privacy;
 pub mod transport;
@@ -60,9 +61,36 @@ impl Catalog {
     }
 }
 
-fn fingerprint(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
-    let mut files = rulebooks_below(&Files, dir).unwrap_or_default();
-    files.push(dir.join(privacy::FILE));
+/// Where a release comes from.
+pub enum ReleaseSource {
+    /// Every rulebook below a folder, and its `privacy.yaml`.
+    Folder(PathBuf),
+    /// A signed bundle file, trusted if one of these keys signed it.
+    Bundle {
+        path: PathBuf,
+        trusted: Arc<bundle::TrustedKeys>,
+    },
+}
+
+impl std::fmt::Display for ReleaseSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReleaseSource::Folder(dir) => write!(f, "the rulebooks in {}", dir.display()),
+            ReleaseSource::Bundle { path, .. } => write!(f, "the bundle {}", path.display()),
+        }
+    }
+}
+
+/// The files of a release as last seen: path, time of change and size.
+fn fingerprint(source: &ReleaseSource) -> Vec<(PathBuf, SystemTime, u64)> {
+    let files = match source {
+        ReleaseSource::Folder(dir) => {
+            let mut files = rulebooks_below(&Files, dir).unwrap_or_default();
+            files.push(dir.join(privacy::FILE));
+            files
+        }
+        ReleaseSource::Bundle { path, .. } => vec![path.clone()],
+    };
     files
         .into_iter()
         .filter_map(|p| {
@@ -72,29 +100,78 @@ fn fingerprint(dir: &Path) -> Vec<(PathBuf, SystemTime, u64)> {
         .collect()
 }
 
-/// Loads every rulebook below `dir` as one release: it is accepted only if
-/// every version checks, every example passes and `verify` finds no
-/// counterexample to any property (the search `rulebook verify` makes);
-/// otherwise the whole set is refused, with the reasons. A fault inside
-/// the checker refuses the set too, rather than taking the service down.
+/// Loads every rulebook below `dir` as one release (see [`load_source`]).
 pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
-    match std::panic::catch_unwind(|| load_release(dir)) {
+    load_source(&ReleaseSource::Folder(dir.to_path_buf()))
+}
+
+/// Loads a release: it is accepted only if every version checks, every
+/// example passes and `verify` finds no counterexample to any property
+/// (the search `rulebook verify` makes), and, for a bundle, its signature
+/// and files verify; otherwise the whole set is refused, with the reasons.
+/// A fault inside the checker refuses the set too, rather than taking the
+/// service down.
+pub fn load_source(source: &ReleaseSource) -> Result<Catalog, String> {
+    match std::panic::catch_unwind(|| load_unguarded(source)) {
         Ok(result) => result,
         Err(_) => Err(format!(
-            "checking the rulebooks in {} failed inside rulebook itself; the set is refused (please report this with the files)",
-            dir.display()
+            "checking {source} failed inside rulebook itself; the set is refused (please report this with the files)"
         )),
     }
 }
 
-fn load_release(dir: &Path) -> Result<Catalog, String> {
-    // Taken before reading, so that a file changed while the set loads
-    // differs from this at the next poll and is loaded again; this is why
-    // the folder is walked twice.
-    let fp = fingerprint(dir);
-    let loaded = Workspace::load(&Files, &[dir.to_path_buf()]).map_err(|e| e.to_string())?;
+fn load_unguarded(source: &ReleaseSource) -> Result<Catalog, String> {
+    // Taken before reading and compared after: a set whose files changed
+    // while it was read (a file rewritten in place) is refused, and loaded
+    // once the files stay unchanged.
+    let fp = fingerprint(source);
+    let mut catalog = match source {
+        ReleaseSource::Folder(dir) => {
+            let privacy_path = dir.join(privacy::FILE);
+            let privacy = if privacy_path.exists() {
+                Some(rulebook_files::read_limited(&privacy_path).map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            let mut c = load_release(&Files, dir, privacy.as_deref())?;
+            c.release = format!("sha256:{}", c.release);
+            c
+        }
+        ReleaseSource::Bundle { path, trusted } => {
+            let text = rulebook_files::read_limited(path).map_err(|e| e.to_string())?;
+            let release =
+                bundle::open(&text, trusted).map_err(|e| format!("{}: {e}", path.display()))?;
+            let root = PathBuf::from("/bundle");
+            let world = bundle::BundleWorld {
+                root: root.clone(),
+                files: &release.files,
+            };
+            let privacy = release.files.get(privacy::FILE).map(String::as_str);
+            let mut c = load_release(&world, &root, privacy)?;
+            tracing::info!(bundle = %release.id, signer = %release.signer, "bundle verified");
+            c.release = format!("bundle:{}", release.id);
+            c
+        }
+    };
+    if fingerprint(source) != fp {
+        return Err(format!(
+            "{source} changed while they were read; they are loaded again once they stay unchanged"
+        ));
+    }
+    catalog.fingerprint = fp;
+    Ok(catalog)
+}
+
+/// Checks, tests and verifies the rulebooks below `root` in `world`; the
+/// catalog's `release` is the SHA-256 of its files.
+fn load_release(
+    world: &dyn rulebook::versions::workspace::World,
+    root: &Path,
+    privacy_text: Option<&str>,
+) -> Result<Catalog, String> {
+    let loaded = Workspace::load(world, &[root.to_path_buf()]).map_err(|e| e.to_string())?;
     if loaded.sources.is_empty() {
-        return Err(format!("no .rulebook files below {}", dir.display()));
+        return Err(format!("no .rulebook files below {}", root.display()));
     }
     let mut report = String::new();
     let mut entries = Vec::new();
@@ -147,7 +224,11 @@ fn load_release(dir: &Path) -> Result<Catalog, String> {
         return Err(report);
     }
     let programs: Vec<&Program> = entries.iter().map(|e| e.program.program()).collect();
-    let privacy = privacy::Privacy::load(dir, &programs)?;
+    let privacy = match privacy_text {
+        Some(text) => privacy::Privacy::parse(text, &programs)
+            .map_err(|e| format!("{}: {e}", root.join(privacy::FILE).display()))?,
+        None => privacy::Privacy::default(),
+    };
     let mut release = Sha256::new();
     let mut named: Vec<(&String, &String)> = texts.iter().map(|(n, t)| (n, t)).collect();
     named.sort();
@@ -155,15 +236,15 @@ fn load_release(dir: &Path) -> Result<Catalog, String> {
         release.update(format!("{name}\n{}\n", text.len()));
         release.update(text.as_bytes());
     }
-    if let Ok(p) = std::fs::read(dir.join(privacy::FILE)) {
+    if let Some(p) = privacy_text {
         release.update(format!("{}\n{}\n", privacy::FILE, p.len()));
-        release.update(&p);
+        release.update(p.as_bytes());
     }
     Ok(Catalog {
         entries,
         privacy,
-        release: format!("sha256:{:x}", release.finalize()),
-        fingerprint: fp,
+        release: format!("{:x}", release.finalize()),
+        fingerprint: Vec::new(),
     })
 }
 
@@ -273,7 +354,8 @@ impl Metrics {
 // ---- state --------------------------------------------------------------------
 
 pub struct Config {
-    pub rulebooks: PathBuf,
+    /// The release served: a folder of rulebooks or a signed bundle.
+    pub source: ReleaseSource,
     pub addr: SocketAddr,
     pub db: Option<PathBuf>,
     pub max_body: usize,
@@ -347,7 +429,7 @@ impl AppState {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        match load_catalog(&self.config.rulebooks) {
+        match load_source(&self.config.source) {
             Ok(c) => {
                 let versions = c.entries.len();
                 match self.catalog.write() {
@@ -626,7 +708,8 @@ async fn ready(State(s): State<Shared>) -> Response {
         )
             .into_response();
     }
-    axum::Json(json!({ "status": "ready", "versions": c.entries.len() })).into_response()
+    axum::Json(json!({ "status": "ready", "versions": c.entries.len(), "release": c.release }))
+        .into_response()
 }
 
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
@@ -1483,13 +1566,13 @@ pub fn run(config: Config) -> Result<(), Stopped> {
             }
         },
     };
-    let catalog = match load_catalog(&config.rulebooks) {
+    let catalog = match load_source(&config.source) {
         Ok(c) => c,
         Err(report) => {
             eprint!("{report}");
             eprintln!(
-                "error: the rulebooks in {} are refused (a version does not check, an example fails or a property has a counterexample); the service does not start",
-                config.rulebooks.display()
+                "error: {} are refused (a version does not check, an example fails, a property has a counterexample, or a bundle does not verify); the service does not start",
+                config.source
             );
             return Err(Stopped::RulebooksRejected);
         }
@@ -1553,11 +1636,17 @@ pub fn run(config: Config) -> Result<(), Stopped> {
                 // The files as last seen: a refused set is not retried until
                 // they change again.
                 let mut last = s.catalog().fingerprint.clone();
+                // The files as seen at the previous tick: a set is loaded
+                // only once it has stayed the same for a whole interval, so
+                // a file being rewritten in place is not read half-written.
+                let mut previous = last.clone();
                 loop {
                     tick.tick().await;
-                    let dir = s.config.rulebooks.clone();
-                    let now = tokio::task::spawn_blocking(move || fingerprint(&dir)).await.unwrap_or_default();
-                    if now != last {
+                    let s3 = s.clone();
+                    let now = tokio::task::spawn_blocking(move || fingerprint(&s3.config.source)).await.unwrap_or_default();
+                    let settled = now == previous;
+                    previous = now.clone();
+                    if settled && now != last {
                         last = now;
                         let s2 = s.clone();
                         let _ = tokio::task::spawn_blocking(move || s2.reload("a rulebook file changed")).await;

@@ -6,6 +6,7 @@ use std::path::Path;
 mod cli;
 mod hostile;
 mod privacy;
+mod releases;
 mod serve;
 
 /// The repository's root, which holds `rulebooks/` and `docs/`.
