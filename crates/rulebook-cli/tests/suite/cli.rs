@@ -1003,3 +1003,23 @@ fn repeated_overrides_are_reported_once_each() {
     let found = text(&out.stdout).matches("duplicate-override-rank").count();
     assert_eq!(found, 399, "{:.400}", text(&out.stdout));
 }
+
+/// Two symbolic links to the folder itself made the walk explode (876 MB
+/// in 60 s); now it stops at the nesting limit at once, naming the place.
+#[cfg(unix)]
+#[test]
+fn links_to_a_folder_above_stop_the_walk_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join(HOME_CARE), dir.path().join("2021.rulebook")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("a")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("b")).unwrap();
+    let started = std::time::Instant::now();
+    let out = rulebook(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        text(&out.stderr).contains("folders nest more than 32 deep here; is there a symbolic link"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

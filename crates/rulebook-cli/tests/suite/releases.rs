@@ -294,3 +294,123 @@ fn signed_bundles_are_served_whole_or_not_at_all() {
     assert!(seen.iter().any(|v| v == "35.00"));
     let _: J = ready;
 }
+
+/// kill -9 while a signed bundle is being replaced slowly in place and
+/// clients decide: after a restart every acknowledged decision is in the
+/// log, whole, and names the release that made it.
+#[test]
+fn kill_9_during_a_bundle_release_loses_no_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let out = rulebook(&["bundle", "keygen", "ops", "--secret", &p("signing.key")]);
+    std::fs::write(p("trust"), &out.stdout).unwrap();
+    let books = dir.path().join("rulebooks");
+    copy_dir(&rulebooks(), &books);
+    let build = |id: &str| {
+        let out = rulebook(&[
+            "bundle",
+            "build",
+            books.to_str().unwrap(),
+            "--key",
+            &p("signing.key"),
+            "--signer",
+            "ops",
+            "--id",
+            id,
+            "--out",
+            &p(&format!("{id}.bundle")),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    build("r1");
+    let file = books.join("helsinki-home-care/2021.rulebook");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, changed_home_care(&original)).unwrap();
+    build("r2");
+    std::fs::copy(p("r1.bundle"), p("live.bundle")).unwrap();
+    let db = dir.path().join("log.sqlite");
+    let args = [
+        "--bundle",
+        &p("live.bundle"),
+        "--trust",
+        &p("trust"),
+        "--reload-interval-ms",
+        "100",
+    ];
+    let s = start(&books, Some(&db), &args);
+    let url = format!("{}{HOME}/decisions", s.base);
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, stop) = (url.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let a = agent();
+                let mut acknowledged = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let r = a
+                        .post(&url)
+                        .set("Content-Type", "application/json")
+                        .send_string(&case_2021("100.00"));
+                    // The server dies mid-way: only answered requests count.
+                    let Ok(r) = r else { break };
+                    let d: J = r.into_json().unwrap();
+                    acknowledged.push((
+                        d["decision_id"].as_str().unwrap().to_string(),
+                        d["outputs"]["hourly_value"].as_str().unwrap().to_string(),
+                    ));
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    let r2 = std::fs::read_to_string(p("r2.bundle")).unwrap();
+    write_slowly(Path::new(&p("live.bundle")), &r2);
+    let a = agent();
+    wait_for("r2 was not activated", Duration::from_secs(30), || {
+        call(&a, "GET", &format!("{}/v1/ready", s.base), None).1["release"] == "bundle:r2"
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-9", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let acknowledged: Vec<(String, String)> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    drop(s);
+    assert!(acknowledged.len() > 50, "{}", acknowledged.len());
+    assert!(
+        acknowledged.iter().any(|(_, v)| v == "35.00"),
+        "r2 was never served"
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    for (id, value) in &acknowledged {
+        let (release, decision): (String, String) = conn
+            .query_row(
+                "SELECT release, decision FROM decisions WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap_or_else(|e| panic!("decision {id} was lost: {e}"));
+        let want = if value == "34.00" {
+            "bundle:r1"
+        } else {
+            "bundle:r2"
+        };
+        assert_eq!(release, want, "{id}");
+        assert!(
+            decision.contains(&format!("\"hourly_value\":\"{value}\"")),
+            "{decision}"
+        );
+    }
+}
