@@ -122,7 +122,7 @@ impl Privacy {
                 }
                 let types: Vec<Type> = versions
                     .iter()
-                    .filter_map(|p| field_type(p, &field))
+                    .filter_map(|p| p.input_type_at(&field, true))
                     .collect();
                 let Some(ty) = types.first() else {
                     return Err(format!(
@@ -162,32 +162,6 @@ fn parse_mask(s: &str) -> Option<Mask> {
             (w > Decimal::ZERO).then_some(Mask::Band(w))
         }
     }
-}
-
-/// The type of an input field named by a dotted path, through records and
-/// lists.
-fn field_type(p: &Program, path: &str) -> Option<Type> {
-    let mut parts = path.split('.');
-    let first = parts.next()?;
-    let mut ty = p.inputs.iter().find(|i| i.name == first)?.ty.clone();
-    for part in parts {
-        while let Type::List(inner) = ty {
-            ty = *inner;
-        }
-        let Type::Record(r) = ty else { return None };
-        ty = p
-            .records
-            .get(r as usize)?
-            .fields
-            .iter()
-            .find(|f| f.name == part)?
-            .ty
-            .clone();
-    }
-    while let Type::List(inner) = ty {
-        ty = *inner;
-    }
-    Some(ty)
 }
 
 impl Policy {

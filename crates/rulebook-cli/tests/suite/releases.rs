@@ -18,6 +18,29 @@ fn rulebook(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `rulebook bundle build` of a folder, signed with the key in `key`.
+fn build_bundle(
+    books: &Path,
+    key: &str,
+    signer: &str,
+    id: &str,
+    out: &str,
+) -> std::process::Output {
+    rulebook(&[
+        "bundle",
+        "build",
+        books.to_str().unwrap(),
+        "--key",
+        key,
+        "--signer",
+        signer,
+        "--id",
+        id,
+        "--out",
+        out,
+    ])
+}
+
 /// Four clients deciding until stopped; each answer's hourly value, or
 /// `partial` for an answer without all three outputs.
 struct Clients {
@@ -182,21 +205,8 @@ fn signed_bundles_are_served_whole_or_not_at_all() {
     }
     let books = dir.path().join("rulebooks");
     copy_dir(&rulebooks(), &books);
-    let build = |id: &str, out: &str| {
-        rulebook(&[
-            "bundle",
-            "build",
-            books.to_str().unwrap(),
-            "--key",
-            &p("signing.key"),
-            "--signer",
-            "release-team",
-            "--id",
-            id,
-            "--out",
-            out,
-        ])
-    };
+    let build =
+        |id: &str, out: &str| build_bundle(&books, &p("signing.key"), "release-team", id, out);
     let made = build("r1", &p("r1.bundle"));
     assert!(
         made.status.success(),
@@ -307,19 +317,13 @@ fn kill_9_during_a_bundle_release_loses_no_decision() {
     let books = dir.path().join("rulebooks");
     copy_dir(&rulebooks(), &books);
     let build = |id: &str| {
-        let out = rulebook(&[
-            "bundle",
-            "build",
-            books.to_str().unwrap(),
-            "--key",
+        let out = build_bundle(
+            &books,
             &p("signing.key"),
-            "--signer",
             "ops",
-            "--id",
             id,
-            "--out",
             &p(&format!("{id}.bundle")),
-        ]);
+        );
         assert!(
             out.status.success(),
             "{}",

@@ -425,21 +425,7 @@ fn cell(v: &J) -> String {
 
 /// The declared type at a dotted input path such as `household.size`.
 pub fn type_at(p: &Program, path: &str) -> Option<Type> {
-    let mut parts = path.split('.');
-    let first = parts.next()?;
-    let mut ty = p.inputs.iter().find(|i| i.name == first)?.ty.clone();
-    for part in parts {
-        let Type::Record(r) = ty else { return None };
-        ty = p
-            .records
-            .get(r as usize)?
-            .fields
-            .iter()
-            .find(|f| f.name == part)?
-            .ty
-            .clone();
-    }
-    Some(ty)
+    p.input_type_at(path, false)
 }
 
 /// A CSV row as a case record: columns are dotted input paths (plus

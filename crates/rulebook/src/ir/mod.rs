@@ -497,6 +497,34 @@ impl Program {
 }
 
 impl Program {
+    /// The declared type at a dotted input path such as `household.size`.
+    /// With `through_lists`, lists are looked into: `members.birth_date`
+    /// is the type of each member's field, and a list of dates is a date.
+    pub fn input_type_at(&self, path: &str, through_lists: bool) -> Option<Type> {
+        let unwrap = |mut ty: Type| {
+            while let (true, Type::List(inner)) = (through_lists, &ty) {
+                ty = (**inner).clone();
+            }
+            ty
+        };
+        let mut parts = path.split('.');
+        let first = parts.next()?;
+        let mut ty = unwrap(self.inputs.iter().find(|i| i.name == first)?.ty.clone());
+        for part in parts {
+            let Type::Record(r) = ty else { return None };
+            let field = self
+                .records
+                .get(r as usize)?
+                .fields
+                .iter()
+                .find(|f| f.name == part)?;
+            ty = unwrap(field.ty.clone());
+        }
+        Some(ty)
+    }
+}
+
+impl Program {
     /// Every expression the program decides with: rules and their
     /// overrides, function bodies, table row results and criteria.
     pub fn rule_exprs(&self) -> Vec<&Expr> {
