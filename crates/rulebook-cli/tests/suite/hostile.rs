@@ -372,3 +372,62 @@ mod tls {
         assert!(err.contains("cert.pem: no certificate in it"), "{err}");
     }
 }
+
+/// A decision log that cannot be written (here: the file-size limit of the
+/// process is reached, as on a full disk) makes decisions fail with 503
+/// `decision-log-unavailable` and readiness say 503, while health stays up.
+#[cfg(unix)]
+#[test]
+fn a_log_that_cannot_be_written_makes_the_service_unready() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.sqlite");
+    // SIGXFSZ ignored, so that writing past the limit fails with EFBIG
+    // instead of killing the process; 256 KiB (bash counts 1 KiB blocks).
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 256; exec '{}' serve --addr 127.0.0.1:0 --rulebooks '{}' --db '{}'",
+        env!("CARGO_BIN_EXE_rulebook"),
+        rulebooks().display(),
+        db.display()
+    );
+    let mut child = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().trim_start_matches("listening on ").to_string();
+    let a = crate::serve::agent();
+    let url = format!("{base}{}/decisions", crate::serve::HOME);
+    let mut refused = None;
+    for i in 0..20_000 {
+        // Large inputs fill the log quickly.
+        let body = serde_json::json!({
+            "decision_date": "2021-03-01",
+            "subject": format!("{i}-{}", "x".repeat(150)),
+            "inputs": {
+                "household": { "gross_monthly_income": "900.00", "size": 1 },
+                "service": { "hourly_price": "40.00", "hours_per_month": 20 }
+            }
+        })
+        .to_string();
+        let (status, answer) = crate::serve::call(&a, "POST", &url, Some(&body));
+        if status != 200 {
+            refused = Some((status, answer));
+            break;
+        }
+    }
+    let (status, answer) = refused.expect("the log never filled");
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"]["code"], "decision-log-unavailable");
+    let (status, ready) = crate::serve::call(&a, "GET", &format!("{base}/v1/ready"), None);
+    assert_eq!(status, 503, "{ready}");
+    let (status, _) = crate::serve::call(&a, "GET", &format!("{base}/v1/health"), None);
+    assert_eq!(status, 200);
+    let _ = child.kill();
+    let _ = child.wait();
+}
