@@ -355,7 +355,27 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD, such as 2021-03-01"))
 }
 
+/// Output piped into a reader that stops early (`rulebook eval ... | head`)
+/// makes `println!` panic with "Broken pipe"; that is no fault of the
+/// program: it ends quietly with exit code 5 (could not write).
+fn end_quietly_on_a_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(i32::from(EXIT_IO));
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    end_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check {

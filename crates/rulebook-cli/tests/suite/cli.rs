@@ -1023,3 +1023,38 @@ fn links_to_a_folder_above_stop_the_walk_with_a_clear_error() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+/// A reader that stops early (`| head`) ends the command quietly with exit
+/// code 5, not with a panic and its backtrace.
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    use std::io::BufRead;
+    // 5 000 examples print far more than a pipe holds (64 KiB), so the
+    // writer is still writing when the reader goes.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rb = String::from(
+        "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\ninput h { a: integer }\noutput o: integer = h.a\n",
+    );
+    for i in 0..5000 {
+        rb.push_str(&format!(
+            "\nexample \"case {i}\"\n  on 2021-06-01\n  given h {{ a: {i} }}\n  expect o = {i}\n"
+        ));
+    }
+    let path = write(dir.path(), "many.rulebook", &rb);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["test", &path])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("ok"), "{first}");
+    // The reader is dropped: the pipe is closed.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(text(&out.stderr), "");
+}
