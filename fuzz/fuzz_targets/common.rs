@@ -53,6 +53,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../rulebooks/keusote-primary-care/2020.rulebook"),
     ),
     (
+        "rulebooks/keusote-savings-bonus/2019.rulebook",
+        include_str!("../../rulebooks/keusote-savings-bonus/2019.rulebook"),
+    ),
+    (
         "rulebooks/personal-budget/2018-19.rulebook",
         include_str!("../../rulebooks/personal-budget/2018-19.rulebook"),
     ),
