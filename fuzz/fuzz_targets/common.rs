@@ -57,6 +57,18 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../rulebooks/keusote-savings-bonus/2019.rulebook"),
     ),
     (
+        "rulebooks/payment-ceiling/2020-21.rulebook",
+        include_str!("../../rulebooks/payment-ceiling/2020-21.rulebook"),
+    ),
+    (
+        "rulebooks/payment-ceiling/2022-23.rulebook",
+        include_str!("../../rulebooks/payment-ceiling/2022-23.rulebook"),
+    ),
+    (
+        "rulebooks/payment-ceiling/2024-25.rulebook",
+        include_str!("../../rulebooks/payment-ceiling/2024-25.rulebook"),
+    ),
+    (
         "rulebooks/personal-budget/2018-19.rulebook",
         include_str!("../../rulebooks/personal-budget/2018-19.rulebook"),
     ),
