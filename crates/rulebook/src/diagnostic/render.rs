@@ -126,8 +126,26 @@ impl miette::Diagnostic for Report<'_> {
     }
 }
 
+/// The text with each character that reorders its display (U+202A–U+202E,
+/// U+2066–U+2069, U+200E, U+200F, U+061C) replaced by a visible one of the
+/// same length in bytes, so that the quoted source cannot be shown in
+/// another order than it is read, and the spans still fit.
+fn without_direction_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => {
+                '\u{FFFD}'
+            }
+            '\u{061C}' => '\u{00A4}',
+            c => c,
+        })
+        .collect()
+}
+
 /// Renders diagnostics of one file. `color` adds terminal colours.
 pub fn render_diagnostics(path: &str, text: &str, diags: &[Diagnostic], color: bool) -> String {
+    let shown = without_direction_controls(text);
+    let text = shown.as_str();
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
