@@ -13,6 +13,17 @@ fn rulebook(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `rulebook log ACTION --db DB FLAG VALUE`: what it printed.
+fn log_command(action: &str, db: &std::path::Path, flag: &str, value: &str) -> String {
+    let out = rulebook(&["log", action, "--db", db.to_str().unwrap(), flag, value]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn request(income: &str, subject: &str) -> String {
     json!({
         "decision_date": "2021-03-01",
@@ -91,20 +102,7 @@ fn the_log_keeps_only_what_privacy_yaml_allows_and_forgets_on_request() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be replayed exactly"));
 
     // Erasure removes that person's decisions and no one else's.
-    let out = rulebook(&[
-        "log",
-        "erase",
-        "--db",
-        db.to_str().unwrap(),
-        "--subject",
-        "client-17",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("deleted 1 decision(s)"));
+    assert!(log_command("erase", &db, "--subject", "client-17").contains("deleted 1 decision(s)"));
     let conn = rusqlite::Connection::open(&db).unwrap();
     let left: Vec<String> = conn
         .prepare("SELECT id FROM decisions")
@@ -119,24 +117,8 @@ fn the_log_keeps_only_what_privacy_yaml_allows_and_forgets_on_request() {
     );
     drop(conn);
     // Purging keeps the recent ones and deletes the rest.
-    let out = rulebook(&[
-        "log",
-        "purge",
-        "--db",
-        db.to_str().unwrap(),
-        "--older-than-days",
-        "1",
-    ]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("deleted 0 decision(s)"));
-    let out = rulebook(&[
-        "log",
-        "purge",
-        "--db",
-        db.to_str().unwrap(),
-        "--older-than-days",
-        "0",
-    ]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("deleted 1 decision(s)"));
+    assert!(log_command("purge", &db, "--older-than-days", "1").contains("deleted 0 decision(s)"));
+    assert!(log_command("purge", &db, "--older-than-days", "0").contains("deleted 1 decision(s)"));
 }
 
 #[test]

@@ -18,6 +18,21 @@ fn rulebook(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The service on `DIR/live.bundle`, trusting `DIR/trust`, looking for a
+/// new bundle every 100 ms.
+fn serve_bundle(books: &Path, db: &Path, dir: &Path) -> crate::serve::Server {
+    let p = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let args = [
+        "--bundle",
+        &p("live.bundle"),
+        "--trust",
+        &p("trust"),
+        "--reload-interval-ms",
+        "100",
+    ];
+    start(books, Some(db), &args)
+}
+
 /// `rulebook bundle build` of a folder, signed with the key in `key`.
 fn build_bundle(
     books: &Path,
@@ -250,18 +265,7 @@ fn signed_bundles_are_served_whole_or_not_at_all() {
     // Serving r1, logging its id with every decision.
     std::fs::copy(p("r1.bundle"), p("live.bundle")).unwrap();
     let db = dir.path().join("log.sqlite");
-    let s = start(
-        &books,
-        Some(&db),
-        &[
-            "--bundle",
-            &p("live.bundle"),
-            "--trust",
-            &p("trust"),
-            "--reload-interval-ms",
-            "100",
-        ],
-    );
+    let s = serve_bundle(&books, &db, dir.path());
     let a = agent();
     let url = format!("{}{HOME}/decisions", s.base);
     let (_, ready) = call(&a, "GET", &format!("{}/v1/ready", s.base), None);
@@ -337,15 +341,7 @@ fn kill_9_during_a_bundle_release_loses_no_decision() {
     build("r2");
     std::fs::copy(p("r1.bundle"), p("live.bundle")).unwrap();
     let db = dir.path().join("log.sqlite");
-    let args = [
-        "--bundle",
-        &p("live.bundle"),
-        "--trust",
-        &p("trust"),
-        "--reload-interval-ms",
-        "100",
-    ];
-    let s = start(&books, Some(&db), &args);
+    let s = serve_bundle(&books, &db, dir.path());
     let url = format!("{}{HOME}/decisions", s.base);
     let stop = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = (0..4)
