@@ -1753,7 +1753,12 @@ impl<'a> Builder<'a> {
                             span,
                         ),
                         Rule::expect_error => {
-                            let msg = e.into_inner().next().map(|s| self.string(s));
+                            // The `error` keyword is a token of its own:
+                            // the message is the string after it, if any.
+                            let msg = e
+                                .into_inner()
+                                .find(|r| r.as_rule() == Rule::string)
+                                .map(|s| self.string(s));
                             Expectation::Error(msg, span)
                         }
                         Rule::expect_property => {

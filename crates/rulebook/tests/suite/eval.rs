@@ -934,3 +934,36 @@ fn a_large_first_hit_table_takes_the_first_matching_row() {
         assert_eq!(got, want, "{income} € size {size}");
     }
 }
+
+/// `expect error "TEXT"` compares the error with TEXT. It used to compare
+/// with "rro" (the keyword `error` with its ends cut off, read as if it were
+/// the quoted text), so it passed only for messages containing "rro".
+#[test]
+fn expect_error_compares_the_message_it_names() {
+    let rb = |expected: &str| {
+        format!(
+            "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\ninput h {{ a: integer }}\noutput o: decimal = 1 / h.a\n\nexample \"none\"\n  on 2021-06-01\n  given h {{ a: 0 }}\n  expect error {expected}\n"
+        )
+    };
+    let run = |text: &str| {
+        let checked = check(text);
+        let p = Executable::new(checked.program.expect("it checks"));
+        rulebook::ops::examples::run_examples(&p)
+    };
+    // The division-by-zero message names the division; it has no "rro".
+    let passed = run(&rb("\"division by zero\""));
+    assert!(passed[0].passed(), "{:?}", passed[0].failures);
+    let failed = run(&rb("\"no row matched\""));
+    assert!(!failed[0].passed());
+    assert!(
+        failed[0]
+            .failures
+            .iter()
+            .any(|f| f.contains("no row matched")),
+        "{:?}",
+        failed[0].failures
+    );
+    // Without a text, any error is expected.
+    let any = run(&rb(""));
+    assert!(any[0].passed(), "{:?}", any[0].failures);
+}
