@@ -66,7 +66,14 @@ impl<'a> Checker<'a> {
                     .with_help("add a line such as `in force 2021-01-01 to 2021-12-31`, or `in force from 2021-01-01` when it has no end"),
             ),
             Some(f) => {
-                if let Some(to) = f.to {
+                // A date that does not exist is reported where it is
+                // written; comparing its placeholder would add a false
+                // finding.
+                let dates_exist = !self
+                    .parse_errors
+                    .iter()
+                    .any(|e| e.start >= f.span.start && e.end <= f.span.end);
+                if let (Some(to), true) = (f.to, dates_exist) {
                     if to < f.from {
                         self.err(
                             Diagnostic::error(

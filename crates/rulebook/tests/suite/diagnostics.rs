@@ -190,3 +190,14 @@ fn every_code_is_documented_in_its_table_and_nothing_else_is() {
         );
     }
 }
+
+/// A validity period with a day that does not exist gives that one error,
+/// not also "the validity period ends (1970-01-01) before it starts" from
+/// the placeholder the parser leaves for it.
+#[test]
+fn an_impossible_end_date_is_one_error() {
+    let text = "rulebook t.x \"X\"\n  version 1\n  in force 2025-01-01 to 2025-02-29\n\ninput h { a: integer }\noutput o: integer = h.a\n";
+    let found = check(text).diagnostics;
+    let codes: Vec<&str> = found.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, vec!["invalid-date"], "{found:?}");
+}
