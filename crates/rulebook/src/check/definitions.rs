@@ -101,6 +101,7 @@ impl<'a> Checker<'a> {
                         .get(o.condition.span.start..o.condition.span.end)
                         .unwrap_or("")
                         .to_string(),
+                    citation: (&o.citation).into(),
                 });
             }
             self.check_override_ranks(d);

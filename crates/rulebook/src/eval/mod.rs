@@ -1081,13 +1081,29 @@ impl<'p> Evaluator<'p> {
         let mut steps = Vec::new();
         let mut seen = vec![false; p.defs.len()];
         self.explain_def(o, &mut steps, &mut seen);
+        let citation = self.citation_in_effect(d);
         Ok(OutputExplanation {
             output: d.name.clone(),
-            section: d.citation.section.clone(),
-            source: d.citation.source.clone(),
+            section: citation.section.clone(),
+            source: citation.source.clone(),
             value,
             steps,
         })
+    }
+
+    /// The citation of what decided a definition: the exception that
+    /// applied, if it has a citation of its own, or the definition's.
+    fn citation_in_effect<'d>(&mut self, d: &'d DefInfo) -> &'d Citation {
+        if let DefBody::Rule { overrides, .. } = &d.body {
+            if !overrides.is_empty() {
+                if let Ok(Some(o)) = self.winning_override(overrides) {
+                    if o.citation.section.is_some() || o.citation.source.is_some() {
+                        return &o.citation;
+                    }
+                }
+            }
+        }
+        &d.citation
     }
 
     fn explain_def(&mut self, i: u32, steps: &mut Vec<String>, seen: &mut [bool]) {
@@ -1100,7 +1116,7 @@ impl<'p> Evaluator<'p> {
             return;
         };
         let Ok(v) = self.def(i) else { return };
-        let cite = cite(&d.citation);
+        let cite = cite(self.citation_in_effect(d));
         let shown = p.render(&v, &d.ty);
         match &d.body {
             DefBody::Dated(values) => {

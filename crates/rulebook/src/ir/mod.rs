@@ -158,6 +158,8 @@ pub struct OverrideInfo {
     pub span: Span,
     /// The condition as written, to name the override in errors.
     pub text: String,
+    /// The exception's own `§` or source, if it has one.
+    pub citation: Citation,
 }
 
 #[derive(Debug, Clone)]

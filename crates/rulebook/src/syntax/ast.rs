@@ -156,6 +156,9 @@ pub struct Override {
     pub value: Expr,
     pub rank: u32,
     pub span: Span,
+    /// A `§` or `source` written after the exception: laws put an exception
+    /// in another section than the rule it makes an exception to.
+    pub citation: Citation,
 }
 
 #[derive(Debug, Clone, PartialEq)]

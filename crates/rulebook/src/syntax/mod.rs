@@ -707,7 +707,11 @@ impl<'a> Builder<'a> {
                         Rule::type_expr => ty = self.type_expr(q),
                         Rule::expr => body = Some(self.expr(q)?),
                         Rule::override_clause => overrides.push(self.override_clause(q)?),
-                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        // After an exception, a citation is the exception's own.
+                        Rule::section | Rule::source_clause => match overrides.last_mut() {
+                            Some(o) => self.citation(&mut o.citation, q),
+                            None => self.citation(&mut citation, q),
+                        },
                         _ => {}
                     }
                 }
@@ -937,6 +941,7 @@ impl<'a> Builder<'a> {
             value,
             rank,
             span,
+            citation: Citation::default(),
         })
     }
 

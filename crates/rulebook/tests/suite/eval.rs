@@ -967,3 +967,23 @@ fn expect_error_compares_the_message_it_names() {
     let any = run(&rb(""));
     assert!(any[0].passed(), "{:?}", any[0].failures);
 }
+
+/// A citation written after an exception is the exception's: it no longer
+/// replaces the definition's own `§`.
+#[test]
+fn an_exception_cites_its_own_section() {
+    let text = "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\ninput h { flag: bool }\n\noutput rate: percent = 20 % § 2\n  unless h.flag then 15 % § 3\n";
+    let p = Executable::new(check(text).program.expect("it checks"));
+    let explained = |flag: bool| {
+        let case = rulebook::eval::Case {
+            decision_date: chrono::NaiveDate::from_ymd_opt(2021, 6, 1).unwrap(),
+            inputs: vec![rulebook::ir::value::Value::Record(std::sync::Arc::from(
+                vec![rulebook::ir::value::Value::Bool(flag)],
+            ))],
+        };
+        let d = evaluate(&p, &case, &Options { explain: true }).unwrap();
+        decision_json(&p, &case, &d)["explanation"][0].clone()
+    };
+    assert_eq!(explained(false)["section"], "2");
+    assert_eq!(explained(true)["section"], "3");
+}
