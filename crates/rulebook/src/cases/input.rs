@@ -87,13 +87,8 @@ pub fn decode_case(p: &Program, doc: &J, date: Option<NaiveDate>) -> Result<Case
         return Err(vec![InputError {
             path: String::new(),
             message: format!("expected a record of inputs, found {}", describe(doc)),
-            help: Some(format!(
-                "write one entry per input: {}",
-                p.inputs
-                    .iter()
-                    .map(|i| i.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            help: Some(crate::check::inputs_help(
+                p.inputs.iter().map(|i| i.name.as_str()),
             )),
         }]);
     };
@@ -112,7 +107,7 @@ pub fn decode_case(p: &Program, doc: &J, date: Option<NaiveDate>) -> Result<Case
                 message: format!("the rulebook has no input `{key}`"),
                 help: Some(match suggest(key, names.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("the inputs are {}", names.join(", ")),
+                    None => crate::check::inputs_help(names.iter().copied()),
                 }),
             });
         }

@@ -54,7 +54,9 @@ impl<'a> Checker<'a> {
                 let names: Vec<String> = self.inputs.iter().map(|i| i.name.clone()).collect();
                 d = match suggest(&name.name, names.iter().map(|s| s.as_str())) {
                     Some(s) => d.did_you_mean(name.span, s),
-                    None => d.with_help(format!("the inputs are {}", names.join(", "))),
+                    None => d.with_help(super::suggest::inputs_help(
+                        names.iter().map(String::as_str),
+                    )),
                 };
                 self.err(d);
                 ok = false;

@@ -28,7 +28,7 @@ pub mod tables;
 pub use constants::literal_value;
 use constants::{cell_to_data, expr_to_data};
 use expressions::example_of;
-pub use suggest::suggest;
+pub use suggest::{inputs_help, suggest};
 
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::ir::value::{Type, Value};

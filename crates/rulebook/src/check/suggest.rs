@@ -35,3 +35,15 @@ pub fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Opt
         .min_by_key(|(key, _)| *key)
         .map(|(_, c)| c)
 }
+
+/// The help that lists the inputs a rulebook has, or says it has none
+/// (rather than "the inputs are" followed by nothing).
+pub fn inputs_help<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    if names.is_empty() {
+        "this rulebook has no inputs; declare one with `input NAME { ... }`, or remove this entry"
+            .to_string()
+    } else {
+        format!("the inputs are {}", names.join(", "))
+    }
+}

@@ -987,3 +987,15 @@ fn an_exception_cites_its_own_section() {
     assert_eq!(explained(false)["section"], "2");
     assert_eq!(explained(true)["section"], "3");
 }
+
+/// A case for a rulebook without inputs names what to do, not "the inputs
+/// are" followed by nothing.
+#[test]
+fn the_help_for_a_rulebook_without_inputs_says_so() {
+    let text = "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\noutput o: integer = 1\n";
+    let p = check(text).program.expect("it checks");
+    let doc = serde_json::json!({ "decision_date": "2021-06-01", "x": 1 });
+    let errors = rulebook::cases::input::decode_case(&p, &doc, None).unwrap_err();
+    let help = errors[0].help.clone().unwrap_or_default();
+    assert!(help.contains("has no inputs"), "{help}");
+}
