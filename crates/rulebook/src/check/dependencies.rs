@@ -211,6 +211,11 @@ impl<'a> Checker<'a> {
                 warnings.push((s.span, format!("the scale `{}` is never used", s.name)));
             }
         }
+        // With a syntax error, the item that did not parse may be the one
+        // that uses these: fix it first, then see what is really unused.
+        if !self.parse_errors.is_empty() {
+            return;
+        }
         for (span, msg) in warnings {
             self.err(
                 Diagnostic::warning(Code::UnusedDefinition, span, msg)

@@ -121,6 +121,9 @@ impl<'a> Checker<'a> {
                     for n in names {
                         if self.criteria.iter().any(|c| c.name == n.name) {
                             self.uses.push((n.span, SymKey::Criterion(n.name.clone())));
+                        } else if self.file.unparsed.iter().any(|u| u == "eligibility") {
+                            // The criteria did not parse; that error is
+                            // the one to fix first.
                         } else {
                             let mut d = Diagnostic::error(
                                 Code::InvalidExample,

@@ -72,6 +72,11 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn unknown_name(&mut self, name: &str, span: Span) -> Expr {
+        // An item that did not parse has its syntax error already: its
+        // uses are not reported again as unknown names.
+        if self.file.unparsed.iter().any(|n| n == name) {
+            return error_expr(span);
+        }
         let names = self.all_names();
         let mut d = Diagnostic::error(Code::UnknownName, span, format!("`{name}` is not defined"))
             .with_label("unknown name");

@@ -22,6 +22,9 @@ pub struct Citation {
 pub struct File {
     pub header: Option<Header>,
     pub items: Vec<Item>,
+    /// The names of items that did not parse (`table t(...` gives `t`):
+    /// their syntax error is the one finding, not also every use of them.
+    pub unparsed: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

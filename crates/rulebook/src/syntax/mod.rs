@@ -113,6 +113,7 @@ pub(crate) fn parse_here(text: &str) -> (File, Vec<Diagnostic>) {
     let mut file = File {
         header: None,
         items: Vec::new(),
+        unparsed: Vec::new(),
     };
     let (blocks, stray) = split_blocks(text);
     if let Some(span) = stray {
@@ -163,11 +164,44 @@ pub(crate) fn parse_here(text: &str) -> (File, Vec<Diagnostic>) {
                     });
                 }
             }
-            Err(e) => b.diags.push(syntax_error(&e, block.item_start, src)),
+            Err(e) => {
+                b.diags.push(syntax_error(&e, block.item_start, src));
+                file.unparsed.extend(declared_name(src));
+            }
         }
     }
     b.diags.extend(direction_controls(text));
     (file, b.diags)
+}
+
+/// The name an item declares, read from its first words (`table t(a: ...`
+/// declares `t`), for an item that does not parse.
+fn declared_name(src: &str) -> Option<String> {
+    let mut words = src.split_whitespace();
+    let keyword = words.next()?;
+    if keyword == "eligibility" {
+        return Some(keyword.to_string());
+    }
+    if !matches!(
+        keyword,
+        "input"
+            | "let"
+            | "output"
+            | "table"
+            | "scale"
+            | "function"
+            | "parameter"
+            | "record"
+            | "enum"
+    ) {
+        return None;
+    }
+    let name: String = words
+        .next()?
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
 }
 
 /// Characters that reorder how text is displayed: with them, what an editor
@@ -304,6 +338,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         params => "parameters in parentheses such as `(income: money)`",
         param => "a parameter such as `income: money`",
         override_clause => "`unless ... then ...`",
+        hit_kind | hit_unique | hit_first | collect => {
+            "a hit policy: `unique`, `first`, `collect sum`, `collect min`, `collect max` or `collect count`"
+        }
+        collect_kind => "`sum`, `min`, `max` or `count` after `collect`",
         dated_value => "`= VALUE from DATE`",
         hit_policy => "`hit unique`, `hit first` or `hit collect sum`",
         table_row => "a table row such as `| 1 | 0.60 |`",

@@ -201,3 +201,41 @@ fn an_impossible_end_date_is_one_error() {
     let codes: Vec<&str> = found.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, vec!["invalid-date"], "{found:?}");
 }
+
+/// One root cause gives one finding: an item that does not parse is not
+/// also reported through its uses (unknown names, unknown criteria in
+/// examples, definitions that only it used shown as unused).
+#[test]
+fn a_syntax_error_is_one_finding_not_a_cascade() {
+    let head = "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\ninput h { a: integer }\n";
+    for (what, body) in [
+        (
+            "a table with an unknown hit policy",
+            "table t(a: integer) -> integer, hit priority\n  | a | v |\n  | 1 | 1 |\n\noutput o: integer = t(h.a)\n",
+        ),
+        (
+            "a criterion without its reason",
+            "let limit = 18\n\neligibility\n  adult: h.a >= limit\n\noutput o: integer = h.a\n\nexample \"e\"\n  on 2021-06-01\n  given h { a: 20 }\n  expect not eligible because adult\n",
+        ),
+        (
+            "a let that does not parse",
+            "let rate: percent = = 5 %\n\noutput o: percent = rate\n",
+        ),
+    ] {
+        let found = check(&format!("{head}{body}")).diagnostics;
+        let codes: Vec<&str> = found.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, vec!["syntax"], "{what}: {found:#?}");
+    }
+    // The hit policy's error lists the policies there are.
+    let found = check(&format!(
+        "{head}table t(a: integer) -> integer, hit priority\n  | a | v |\n  | 1 | 1 |\n\noutput o: integer = t(h.a)\n"
+    ))
+    .diagnostics;
+    assert!(
+        found[0]
+            .message
+            .contains("`unique`, `first`, `collect sum`"),
+        "{}",
+        found[0].message
+    );
+}
