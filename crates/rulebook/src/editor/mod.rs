@@ -163,11 +163,11 @@ pub const KEYWORDS: &[&str] = &[
 const SNIPPETS: &[(&str, &str, &str)] = &[
     ("rulebook", "rulebook ${1:programme.id} \"${2:Title}\"\n  version ${3:2025}\n  in force ${4:2025-01-01} to ${5:2025-12-31}\n  source \"${6:Source}\"\n", "a rulebook header"),
     ("input", "input ${1:client} {\n  ${2:birth_date}: ${3:date}\n}\n", "an input record"),
-    ("parameter", "parameter ${1:name} = ${2:0.00 €}  § ${3:1}\n", "a parameter"),
+    ("parameter", "parameter ${1:name} = ${2:0.00 €} § ${3:1}\n", "a parameter"),
     ("parameter (dated)", "parameter ${1:name}: ${2:money}\n  = ${3:0.00 €} from ${4:2025-01-01}\n  = ${5:0.00 €} from ${6:2025-07-01}\n", "a parameter whose value changes on a date"),
     ("output", "output ${1:name}: ${2:money} = ${3:expression} rounded to cents\n", "an output"),
     ("table", "table ${1:name}(${2:level}: ${3:integer 1 to 5}) -> ${4:decimal}, hit unique\n  | ${2:level} | ${5:result} |\n  | ${6:1} | ${7:0.60} |\n", "a decision table"),
-    ("scale", "scale ${1:name}(${2:income}: money) -> money, marginal\n  | over | rate |\n  | 0 € | 0 % |\n", "a scale of brackets"),
+    ("scale", "scale ${1:name}(${2:income}: money) -> money, marginal\n  | over | rate |\n  | 0 €  | 0 %  |\n", "a scale of brackets"),
     ("eligibility", "eligibility\n  ${1:adult} § ${2:3.1}: ${3:age >= 18} else \"${4:reason}\"\n", "eligibility criteria"),
     ("example", "example \"${1:description}\"\n  on ${2:2025-03-01}\n  given ${3:client} { ${4} }\n  expect eligible\n", "an example (a test)"),
     ("unless", "unless ${1:condition} then ${2:value}", "an override"),
@@ -921,4 +921,41 @@ pub fn hover_text(sym: &Symbol) -> String {
         md.push_str(doc);
     }
     md
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    use super::SNIPPETS;
+
+    /// A snippet with its placeholders' defaults, as an editor inserts it.
+    fn expanded(body: &str) -> String {
+        let mut out = String::new();
+        let mut rest = body;
+        while let Some(at) = rest.find("${") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            let end = after.find('}').unwrap_or(after.len());
+            let inner = &after[..end];
+            out.push_str(inner.split_once(':').map_or("", |(_, d)| d));
+            rest = after.get(end + 1..).unwrap_or("");
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// What a snippet inserts is already formatted: `fmt` does not rewrite
+    /// it (it used to remove the two spaces the parameter snippet put
+    /// before `§`).
+    #[test]
+    fn snippets_insert_formatted_text() {
+        for (label, body, _) in SNIPPETS {
+            let text = expanded(body);
+            // Fragments, not whole items; a table's columns are aligned to
+            // whatever the cells hold once they are filled in.
+            if matches!(*label, "unless" | "example" | "table") {
+                continue;
+            }
+            assert_eq!(crate::ops::format::format(&text), text, "snippet {label}");
+        }
+    }
 }
