@@ -940,14 +940,13 @@ fn cmd_test(paths: &[PathBuf]) -> u8 {
             broken += 1;
             continue;
         };
-        // Example spans point into the written-out text of an amendment.
-        let index = rulebook::diagnostic::LineIndex::new(&version.text);
+        // Example spans point into the written-out text of an amendment:
+        // its own examples are placed back in the file's own text.
+        let index = rulebook::diagnostic::LineIndex::new(&src.text);
         for r in rulebook::ops::examples::run_examples(p) {
-            let (line, _) = index.position(&version.text, r.span.start);
-            let place = if version.origin.is_empty() {
-                format!("{name}:{}", line + 1)
-            } else {
-                name.clone()
+            let place = match version.own_span(r.span) {
+                Some(s) => format!("{name}:{}", index.position(&src.text, s.start).0 + 1),
+                None => name.clone(),
             };
             if r.passed() {
                 passed += 1;

@@ -1058,3 +1058,25 @@ fn a_closed_output_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(text(&out.stderr), "");
 }
+
+/// An amending version's examples are printed with their lines in the
+/// amending file, like any other version's.
+#[test]
+fn test_prints_the_lines_of_an_amending_files_examples() {
+    let out = rulebook(&["test", "rulebooks/keusote-dental/2019.rulebook"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let file =
+        std::fs::read_to_string(root().join("rulebooks/keusote-dental/2019.rulebook")).unwrap();
+    let line = file
+        .lines()
+        .position(|l| l.starts_with("example \"an adult at usage level 3 in Hyvinkää\""))
+        .unwrap()
+        + 1;
+    assert!(
+        stdout.contains(&format!(
+            "2019.rulebook:{line} an adult at usage level 3 in Hyvinkää"
+        )),
+        "{stdout}"
+    );
+}

@@ -53,6 +53,23 @@ impl Version {
     pub fn program(&self) -> Option<&Executable> {
         self.executable.as_ref()
     }
+    /// Where a span of the checked text is in the file's own text: itself
+    /// for a version that amends nothing; for an amendment, only spans in
+    /// its own items have a place (inherited ones are in the base's file).
+    pub fn own_span(&self, s: Span) -> Option<Span> {
+        if self.origin.is_empty() {
+            return Some(s);
+        }
+        self.origin.iter().find_map(|(seg, origin)| match origin {
+            Origin::Own { offset } if s.start >= seg.start && s.start <= seg.end => {
+                Some(Span::new(
+                    s.start - seg.start + offset,
+                    s.end.min(seg.end) - seg.start + offset,
+                ))
+            }
+            _ => None,
+        })
+    }
     /// Diagnostics with spans in the file's own text. A finding inside an
     /// inherited item is reported at the `amends` clause, naming the base.
     pub fn own_diagnostics(&self, own_text: &str) -> Vec<Diagnostic> {
@@ -63,17 +80,7 @@ impl Version {
             .find("amends")
             .map(|i| Span::new(i, i + 6))
             .unwrap_or_default();
-        let place = |s: Span| -> Option<Span> {
-            self.origin.iter().find_map(|(seg, origin)| match origin {
-                Origin::Own { offset } if s.start >= seg.start && s.start <= seg.end => {
-                    Some(Span::new(
-                        s.start - seg.start + offset,
-                        s.end.min(seg.end) - seg.start + offset,
-                    ))
-                }
-                _ => None,
-            })
-        };
+        let place = |s: Span| self.own_span(s);
         self.checked
             .diagnostics
             .iter()
