@@ -176,10 +176,17 @@ impl<'a> Checker<'a> {
                 format!("no row of `{}` matches {}", t.name, show(&w)),
             )
             .with_label("incomplete table")
-            .with_help(format!(
-                "add a row for {}, widen a range, or use `hit first` with a last row of `-` cells",
-                show(&w)
-            ))
+            .with_help(if t.hit == crate::syntax::ast::HitPolicy::First {
+                format!(
+                    "add a row for {}, widen a range, or end the table with a row of `-` cells for everything else",
+                    show(&w)
+                )
+            } else {
+                format!(
+                    "add a row for {}, widen a range, or use `hit first` with a last row of `-` cells",
+                    show(&w)
+                )
+            })
             .with_fix(
                 format!("add a row for {}", show(&w)),
                 Span::new(row_span(t.rows.len().saturating_sub(1)).end, row_span(t.rows.len().saturating_sub(1)).end),

@@ -239,3 +239,18 @@ fn a_syntax_error_is_one_finding_not_a_cascade() {
         found[0].message
     );
 }
+
+/// The gap help of a table that is already `hit first` does not suggest
+/// `hit first`.
+#[test]
+fn a_first_hit_tables_gap_help_does_not_suggest_first_hit() {
+    let text = "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\ninput h { a: integer 0 to 9 }\n\ntable t(a: integer 0 to 9) -> integer, hit first\n  | a      | v |\n  | 0 to 4 | 1 |\n\noutput o: integer = t(h.a)\n";
+    let found = check(text).diagnostics;
+    let gap = found
+        .iter()
+        .find(|d| d.code.as_str() == "table-gap")
+        .expect("a gap");
+    let help = gap.help.clone().unwrap_or_default();
+    assert!(!help.contains("use `hit first`"), "{help}");
+    assert!(help.contains("row of `-` cells"), "{help}");
+}
