@@ -1080,3 +1080,26 @@ fn test_prints_the_lines_of_an_amending_files_examples() {
         "{stdout}"
     );
 }
+
+/// An amending version checked without its base gives the one finding that
+/// the base is missing, not one for every inherited name it uses (15
+/// before).
+#[test]
+fn an_amendment_without_its_base_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("rulebooks/keusote-dental/2019.rulebook"),
+        dir.path().join("2019.rulebook"),
+    )
+    .unwrap();
+    let out = rulebook(&[
+        "check",
+        "--format",
+        "json",
+        dir.path().join("2019.rulebook").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.matches("\"code\":").count(), 1, "{stdout}");
+    assert!(stdout.contains("invalid-amendment"), "{stdout}");
+}

@@ -279,6 +279,8 @@ pub fn merge(
 pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
     let heads: Vec<Option<Head>> = sources.iter().map(|s| head(&s.text)).collect();
     let mut texts: Vec<Option<WrittenOut>> = vec![None; sources.len()];
+    // Amendments whose base could not be applied: checked on their own text.
+    let mut unamended = vec![false; sources.len()];
     let mut findings: Vec<(usize, Diagnostic)> = Vec::new();
     // Write out amendments; a chain (2020 amends 2019 amends 2018) is
     // resolved by repeating until nothing changes.
@@ -305,6 +307,7 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                             .with_help("check the version name, and check this file together with the folder that holds the amended version"),
                     ));
                     texts[i] = Some((sources[i].text.clone(), Vec::new()));
+                    unamended[i] = true;
                     progress = true;
                 }
                 Some(b) if b == i => {
@@ -318,6 +321,7 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                         .with_help("name the previous version"),
                     ));
                     texts[i] = Some((sources[i].text.clone(), Vec::new()));
+                    unamended[i] = true;
                     progress = true;
                 }
                 Some(b) => {
@@ -329,6 +333,7 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                         Err(errs) => {
                             findings.extend(errs.into_iter().map(|e| (i, e)));
                             texts[i] = Some((sources[i].text.clone(), Vec::new()));
+                            unamended[i] = true;
                         }
                     }
                     progress = true;
@@ -357,6 +362,23 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                 (s.text.clone(), Vec::new())
             });
             let mut checked = check(&text);
+            if unamended.get(i).copied().unwrap_or(false) {
+                // Without its base, an amendment's own items name inputs,
+                // types and outputs that are not there: only what is wrong
+                // in its own text is reported, beside the one finding that
+                // the base is missing.
+                checked.diagnostics.retain(|d| {
+                    matches!(
+                        d.code,
+                        Code::Syntax
+                            | Code::InvalidDate
+                            | Code::InvalidNumber
+                            | Code::BidiControl
+                            | Code::TooDeep
+                    )
+                });
+                checked.program = None;
+            }
             let executable = checked.program.take().map(Executable::new);
             Version {
                 name: s.name.clone(),
