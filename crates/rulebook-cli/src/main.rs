@@ -874,6 +874,16 @@ fn cmd_eval(
                 .unwrap_or_default();
             println!("  - {}{sec}: {}", c.criterion, c.reason);
         }
+        // With --explain: the facts each failed criterion was decided on.
+        if let Some(why) = &decision.criteria_explanation {
+            println!("why:");
+            for c in why {
+                for (k, step) in c.steps.iter().enumerate() {
+                    let indent = if k == 0 { "  " } else { "    " };
+                    println!("{indent}{step}");
+                }
+            }
+        }
     }
     if !decision.outputs.is_empty() {
         let width = decision

@@ -618,6 +618,12 @@ pub struct DecisionDoc {
     #[schema(value_type = Option<Vec<Object>>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<J>,
+    /// With `explain` and a case that is not eligible: for each failed
+    /// criterion, its condition with the case's values, the facts of the
+    /// case it read and how each value it used was reached.
+    #[schema(value_type = Option<Vec<Object>>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criteria_explanation: Option<J>,
     /// Present when the version was applied outside its validity period on
     /// request (`off_period: true`): why the date is outside it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -911,6 +917,7 @@ fn decide(
         failed_criteria: part("failed_criteria").unwrap_or(J::Null),
         outputs: part("outputs").unwrap_or(J::Null),
         explanation: part("explanation"),
+        criteria_explanation: part("criteria_explanation"),
         off_period: outside.as_ref().map(|w| w.to_string()),
         line: None,
     };

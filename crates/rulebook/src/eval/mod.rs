@@ -19,7 +19,7 @@ use crate::semantics::arithmetic::{
     decimal_arith, in_force, integer_arith, ordering_holds, pick, round,
 };
 pub use crate::semantics::decision::{
-    Case, Decision, EvalError, FailedCriterion, OutputExplanation,
+    Case, CriterionExplanation, Decision, EvalError, FailedCriterion, OutputExplanation,
 };
 use crate::semantics::rows::find_rows;
 use crate::semantics::scales::{bracket_of, marginal_total};
@@ -302,11 +302,19 @@ fn evaluate_in(ev: &mut Evaluator<'_>, options: &Options) -> R<Decision> {
     } else {
         None
     };
+    let criteria_explanation = (options.explain && !eligible).then(|| {
+        p.criteria
+            .iter()
+            .filter(|c| failed.iter().any(|f| f.criterion == c.name))
+            .map(|c| ev.explain_criterion(c))
+            .collect()
+    });
     Ok(Decision {
         eligible,
         failed_criteria: failed,
         outputs,
         explanation,
+        criteria_explanation,
     })
 }
 
@@ -1091,6 +1099,42 @@ impl<'p> Evaluator<'p> {
         })
     }
 
+    /// Why a criterion failed: its condition with the case's values
+    /// substituted, then how each value it used was reached.
+    fn explain_criterion(&mut self, c: &crate::ir::CriterionInfo) -> CriterionExplanation {
+        let mut steps = vec![format!(
+            "{}: {} is false",
+            c.name,
+            self.substitute_condition(&c.condition)
+        )];
+        // The facts of the case the condition reads directly, each once.
+        let mut facts: Vec<String> = Vec::new();
+        let mut pending = vec![&c.condition];
+        while let Some(e) = pending.pop() {
+            if let Some(path) = self.p.input_path(e) {
+                if let Ok(v) = self.eval(e) {
+                    let fact = format!("{path} = {}", self.p.render(&v, &e.ty));
+                    if !facts.contains(&fact) {
+                        facts.push(fact);
+                    }
+                }
+                continue;
+            }
+            crate::ir::each_child(e, &mut |x| pending.push(x));
+        }
+        facts.sort();
+        steps.extend(facts.into_iter().map(|f| format!("{f} (from the case)")));
+        let mut seen = vec![false; self.p.defs.len()];
+        self.explain_uses(&c.condition, &mut steps, &mut seen);
+        CriterionExplanation {
+            criterion: c.name.clone(),
+            section: c.citation.section.clone(),
+            source: c.citation.source.clone(),
+            reason: c.reason.clone(),
+            steps,
+        }
+    }
+
     /// The citation of what decided a definition: the exception that
     /// applied, if it has a citation of its own, or the definition's.
     fn citation_in_effect<'d>(&mut self, d: &'d DefInfo) -> &'d Citation {
@@ -1151,30 +1195,37 @@ impl<'p> Evaluator<'p> {
                     format!(" = {substituted}")
                 };
                 steps.push(format!("{}{formula}{middle} = {shown}{note}{cite}", d.name));
-                let mut refs = Vec::new();
-                collect_refs(expr, &mut refs);
-                for r in refs {
-                    match r {
-                        Ref::Def(j) => with_stack(|| self.explain_def(j, steps, seen)),
-                        Ref::Table(t, args) => self.explain_table(t, args, steps),
-                        Ref::Scale(s, arg) => {
-                            if let (Some(sc), Ok(x)) = (p.scales.get(s as usize), self.eval(arg)) {
-                                let r = scale_value(sc, &x, arg.span)
-                                    .map(|v| p.render(&v, &sc.ret))
-                                    .unwrap_or_default();
-                                steps.push(format!(
-                                    "{}({}) = {r} ({} scale{})",
-                                    sc.name,
-                                    p.render(&x, &sc.param.1),
-                                    if sc.kind == ScaleKind::Marginal {
-                                        "marginal"
-                                    } else {
-                                        "single-amount"
-                                    },
-                                    cite_inline(&sc.citation)
-                                ));
-                            }
-                        }
+                self.explain_uses(expr, steps, seen);
+            }
+        }
+    }
+
+    /// Explains what an expression uses: each definition once, each table
+    /// row and scale bracket it read.
+    fn explain_uses(&mut self, expr: &Expr, steps: &mut Vec<String>, seen: &mut [bool]) {
+        let p = self.p;
+        let mut refs = Vec::new();
+        collect_refs(expr, &mut refs);
+        for r in refs {
+            match r {
+                Ref::Def(j) => with_stack(|| self.explain_def(j, steps, seen)),
+                Ref::Table(t, args) => self.explain_table(t, args, steps),
+                Ref::Scale(s, arg) => {
+                    if let (Some(sc), Ok(x)) = (p.scales.get(s as usize), self.eval(arg)) {
+                        let r = scale_value(sc, &x, arg.span)
+                            .map(|v| p.render(&v, &sc.ret))
+                            .unwrap_or_default();
+                        steps.push(format!(
+                            "{}({}) = {r} ({} scale{})",
+                            sc.name,
+                            p.render(&x, &sc.param.1),
+                            if sc.kind == ScaleKind::Marginal {
+                                "marginal"
+                            } else {
+                                "single-amount"
+                            },
+                            cite_inline(&sc.citation)
+                        ));
                     }
                 }
             }
@@ -1208,6 +1259,45 @@ impl<'p> Evaluator<'p> {
                 rows.join(", "),
                 cite_inline(&table.citation)
             ));
+        }
+    }
+
+    /// A condition with the values it compares: `17 >= 18`, not `false`;
+    /// `and`, `or` and `not` show each part.
+    fn substitute_condition(&mut self, e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Cmp(op, a, b) => {
+                let sym = match op {
+                    CmpOp::Eq => "=",
+                    CmpOp::Ne => "≠",
+                    CmpOp::Lt => "<",
+                    CmpOp::Le => "≤",
+                    CmpOp::Gt => ">",
+                    CmpOp::Ge => "≥",
+                };
+                format!("{} {sym} {}", self.substitute(a, 0), self.substitute(b, 0))
+            }
+            ExprKind::And(a, b) => format!(
+                "({}) and ({})",
+                self.substitute_condition(a),
+                self.substitute_condition(b)
+            ),
+            ExprKind::Or(a, b) => format!(
+                "({}) or ({})",
+                self.substitute_condition(a),
+                self.substitute_condition(b)
+            ),
+            ExprKind::Not(x) => format!("not ({})", self.substitute_condition(x)),
+            ExprKind::In(v, options, negated) => {
+                let shown: Vec<String> = options.iter().map(|o| self.substitute(o, 0)).collect();
+                format!(
+                    "{} {}in [{}]",
+                    self.substitute(v, 0),
+                    if *negated { "not " } else { "" },
+                    shown.join(", ")
+                )
+            }
+            _ => self.substitute(e, 0),
         }
     }
 
@@ -1446,6 +1536,9 @@ pub fn decision_json(p: &Program, case: &Case, d: &Decision) -> serde_json::Valu
     });
     if let (Some(e), Some(map)) = (&d.explanation, out.as_object_mut()) {
         map.insert("explanation".into(), serde_json::json!(e));
+    }
+    if let (Some(e), Some(map)) = (&d.criteria_explanation, out.as_object_mut()) {
+        map.insert("criteria_explanation".into(), serde_json::json!(e));
     }
     out
 }

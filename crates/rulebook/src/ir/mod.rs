@@ -617,6 +617,22 @@ impl TypeNames for Program {
     }
 }
 
+impl Program {
+    /// The input field an expression reads, as a path such as
+    /// `client.birth_date`; `None` for anything else.
+    pub fn input_path(&self, e: &Expr) -> Option<String> {
+        match &e.kind {
+            ExprKind::Input(i) => self.inputs.get(*i as usize).map(|x| x.name.clone()),
+            ExprKind::Field(x, idx) => {
+                let Type::Record(r) = &x.ty else { return None };
+                let field = self.records.get(*r as usize)?.fields.get(*idx as usize)?;
+                Some(format!("{}.{}", self.input_path(x)?, field.name))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The expressions directly inside `e`.
 pub fn each_child<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
     match &e.kind {

@@ -446,6 +446,7 @@ impl Plan {
             failed_criteria: failed,
             outputs,
             explanation: None,
+            criteria_explanation: None,
         })
     }
 }

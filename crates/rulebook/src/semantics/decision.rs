@@ -29,6 +29,22 @@ pub struct Decision {
     /// case is not eligible: outputs are computed for eligible cases only.
     pub outputs: Vec<(u32, Value)>,
     pub explanation: Option<Vec<OutputExplanation>>,
+    /// With an explanation asked for and the case not eligible: why each
+    /// failed criterion failed, with the facts it was decided on.
+    pub criteria_explanation: Option<Vec<CriterionExplanation>>,
+}
+
+/// Why a criterion failed: its condition with the case's values in it, and
+/// how each value it used was reached.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CriterionExplanation {
+    pub criterion: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub reason: String,
+    pub steps: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

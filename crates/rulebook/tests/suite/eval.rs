@@ -999,3 +999,41 @@ fn the_help_for_a_rulebook_without_inputs_says_so() {
     let help = errors[0].help.clone().unwrap_or_default();
     assert!(help.contains("has no inputs"), "{help}");
 }
+
+/// A case that is not eligible is explained when an explanation is asked
+/// for: each failed criterion with the values it compared, the facts of the
+/// case it read, and how each value it used was reached.
+#[test]
+fn a_failed_criterion_is_explained_with_its_facts() {
+    let text = "rulebook t.x \"X\"\n  version 1\n  in force 2021-01-01\n\ninput client { birth_date: date, resident: bool }\n\nlet age = years between client.birth_date and decision date\n\neligibility\n  adult: age >= 18 else \"under 18\"\n  lives_here: client.resident else \"not a resident\"\n\noutput o: integer = 1\n";
+    let p = Executable::new(check(text).program.expect("it checks"));
+    let case = rulebook::eval::Case {
+        decision_date: chrono::NaiveDate::from_ymd_opt(2021, 6, 1).unwrap(),
+        inputs: vec![rulebook::ir::value::Value::Record(std::sync::Arc::from(
+            vec![
+                rulebook::ir::value::Value::Date(
+                    chrono::NaiveDate::from_ymd_opt(2005, 1, 1).unwrap(),
+                ),
+                rulebook::ir::value::Value::Bool(false),
+            ],
+        ))],
+    };
+    let d = evaluate(&p, &case, &Options { explain: true }).unwrap();
+    let why = decision_json(&p, &case, &d)["criteria_explanation"].clone();
+    assert_eq!(why[0]["criterion"], "adult");
+    assert_eq!(why[0]["steps"][0], "adult: 16 ≥ 18 is false");
+    assert!(why[0]["steps"][1]
+        .as_str()
+        .unwrap()
+        .starts_with("age = years between"));
+    assert_eq!(why[1]["steps"][0], "lives_here: false is false");
+    assert_eq!(
+        why[1]["steps"][1],
+        "client.resident = false (from the case)"
+    );
+    // Without an explanation asked for, none is given.
+    let plain = evaluate(&p, &case, &Options { explain: false }).unwrap();
+    assert!(decision_json(&p, &case, &plain)
+        .get("criteria_explanation")
+        .is_none());
+}
