@@ -1344,6 +1344,12 @@ impl<'p> Evaluator<'p> {
                     s
                 }
             }
+            // The smallest or largest of several values shows them all.
+            ExprKind::Builtin(b @ (Builtin::Min | Builtin::Max), args) => {
+                let name = if *b == Builtin::Min { "min" } else { "max" };
+                let shown: Vec<String> = args.iter().map(|a| self.substitute(a, 0)).collect();
+                format!("{name}({})", shown.join(", "))
+            }
             _ => match self.eval(e) {
                 Ok(v) => p.render(&v, &e.ty),
                 Err(_) => "?".into(),
