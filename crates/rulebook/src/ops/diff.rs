@@ -22,6 +22,7 @@ pub enum Group {
     Outputs,
     Definitions,
     Functions,
+    Properties,
     Inputs,
 }
 
@@ -36,6 +37,7 @@ impl Group {
             Group::Outputs => "Outputs",
             Group::Definitions => "Intermediate definitions",
             Group::Functions => "Functions",
+            Group::Properties => "Properties",
             Group::Inputs => "Inputs and types",
         }
     }
@@ -190,6 +192,7 @@ fn group_of(k: &ItemKind) -> Group {
         ItemKind::Table(_) => Group::Tables,
         ItemKind::Scale(_) => Group::Scales,
         ItemKind::Function(_) => Group::Functions,
+        ItemKind::Property(_) => Group::Properties,
         ItemKind::Definition(d) if d.is_output => Group::Outputs,
         _ => Group::Definitions,
     }
