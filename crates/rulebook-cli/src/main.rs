@@ -1222,7 +1222,7 @@ fn cmd_bundle(action: BundleAction) -> u8 {
                 }
             };
             let n = files.len();
-            let created = decision_log::cutoff(std::time::Duration::ZERO);
+            let created = decision_log::utc_timestamp(std::time::SystemTime::now());
             let text = match serve::bundle::build(files, &id, &created, &secret, &signer) {
                 Ok(t) => t,
                 Err(e) => {

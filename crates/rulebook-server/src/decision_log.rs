@@ -153,16 +153,22 @@ pub fn open_for_deleting(path: &Path) -> Result<Connection, String> {
     open(path).map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))
 }
 
-/// `served_at` of the moment `age` ago, for purging.
-pub fn cutoff(age: std::time::Duration) -> String {
-    let now = std::time::SystemTime::now()
-        .checked_sub(age)
-        .unwrap_or(std::time::UNIX_EPOCH)
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    chrono::DateTime::from_timestamp(now.as_secs() as i64, now.subsec_nanos())
+/// A moment as `served_at` is written (UTC, RFC 3339, microseconds), so
+/// that such texts sort as the moments do.
+pub fn utc_timestamp(t: std::time::SystemTime) -> String {
+    let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    chrono::DateTime::from_timestamp(since.as_secs() as i64, since.subsec_nanos())
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
         .unwrap_or_default()
+}
+
+/// `served_at` of the moment `age` ago, for purging.
+pub fn cutoff(age: std::time::Duration) -> String {
+    utc_timestamp(
+        std::time::SystemTime::now()
+            .checked_sub(age)
+            .unwrap_or(std::time::UNIX_EPOCH),
+    )
 }
 
 fn write_batch(conn: &mut Connection, batch: &[(Box<Record>, Ack)]) -> rusqlite::Result<()> {

@@ -928,7 +928,7 @@ fn decide(
         };
         Record {
             decision_id: id_,
-            served_at: chrono_now(),
+            served_at: decision_log::utc_timestamp(SystemTime::now()),
             programme: p.id.clone(),
             version: p.version.clone(),
             rulebook_hash: entry.hash.clone(),
@@ -942,15 +942,6 @@ fn decide(
     });
     s.metrics.decided(&p.id, &p.version);
     Ok((doc, record))
-}
-
-fn chrono_now() -> String {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    chrono::DateTime::from_timestamp(now.as_secs() as i64, now.subsec_nanos())
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-        .unwrap_or_default()
 }
 
 async fn log(s: &AppState, record: Option<Record>) -> Result<(), Fail> {

@@ -25,7 +25,6 @@ use rulebook::syntax::number::parse_exact;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value as J};
 use std::collections::HashMap;
-use std::path::Path;
 
 /// The name of the file, at the top of the rulebooks folder.
 pub const FILE: &str = "privacy.yaml";
@@ -57,18 +56,6 @@ pub struct Privacy {
 impl Privacy {
     pub fn policy(&self, programme: &str) -> Option<&Policy> {
         self.by_programme.get(programme)
-    }
-
-    /// Reads `privacy.yaml` from `dir`, checked against the programs of the
-    /// release; no file: every input is kept as sent.
-    pub fn load(dir: &Path, programs: &[&Program]) -> Result<Privacy, String> {
-        let path = dir.join(FILE);
-        if !path.exists() {
-            return Ok(Privacy::default());
-        }
-        let text = rulebook_files::read_limited(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Privacy::parse(&text, programs).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     pub fn parse(text: &str, programs: &[&Program]) -> Result<Privacy, String> {

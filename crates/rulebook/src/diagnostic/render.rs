@@ -133,13 +133,19 @@ impl miette::Diagnostic for Report<'_> {
 fn without_direction_controls(text: &str) -> String {
     text.chars()
         .map(|c| match c {
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => {
-                '\u{FFFD}'
-            }
+            // The one of two bytes gets a visible mark of two bytes.
             '\u{061C}' => '\u{00A4}',
+            c if is_direction_control(c) => '\u{FFFD}',
             c => c,
         })
         .collect()
+}
+
+/// Characters that reorder how text is displayed: with them, what an editor
+/// or a review shows can differ from what is checked and evaluated (a rule
+/// can look commented out while it applies).
+pub fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Renders diagnostics of one file. `color` adds terminal colours.

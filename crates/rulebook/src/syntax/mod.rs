@@ -204,14 +204,8 @@ fn declared_name(src: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// Characters that reorder how text is displayed: with them, what an editor
-/// or a review shows can differ from what is checked and evaluated (a rule
-/// can look commented out while it applies).
-fn is_direction_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
-}
-
 fn direction_controls(text: &str) -> Vec<Diagnostic> {
+    use crate::diagnostic::render::is_direction_control;
     let mut found = Vec::new();
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
