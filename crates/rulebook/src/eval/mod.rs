@@ -1138,16 +1138,17 @@ impl<'p> Evaluator<'p> {
     /// The citation of what decided a definition: the exception that
     /// applied, if it has a citation of its own, or the definition's.
     fn citation_in_effect<'d>(&mut self, d: &'d DefInfo) -> &'d Citation {
-        if let DefBody::Rule { overrides, .. } = &d.body {
-            if !overrides.is_empty() {
-                if let Ok(Some(o)) = self.winning_override(overrides) {
-                    if o.citation.section.is_some() || o.citation.source.is_some() {
-                        return &o.citation;
-                    }
-                }
+        cited(d, self.applied_override(d))
+    }
+
+    /// The exception that decided a definition, if one did.
+    fn applied_override<'d>(&mut self, d: &'d DefInfo) -> Option<&'d OverrideInfo> {
+        match &d.body {
+            DefBody::Rule { overrides, .. } if !overrides.is_empty() => {
+                self.winning_override(overrides).ok().flatten()
             }
+            _ => None,
         }
-        &d.citation
     }
 
     fn explain_def(&mut self, i: u32, steps: &mut Vec<String>, seen: &mut [bool]) {
@@ -1160,7 +1161,9 @@ impl<'p> Evaluator<'p> {
             return;
         };
         let Ok(v) = self.def(i) else { return };
-        let cite = cite(self.citation_in_effect(d));
+        // Decided once: the citation and the steps follow the same exception.
+        let applied = self.applied_override(d);
+        let cite = cite(cited(d, applied));
         let shown = p.render(&v, &d.ty);
         match &d.body {
             DefBody::Dated(values) => {
@@ -1173,12 +1176,7 @@ impl<'p> Evaluator<'p> {
                     .unwrap_or_default();
                 steps.push(format!("{} = {shown}{cite}{since}", d.name));
             }
-            DefBody::Rule { base, overrides } => {
-                let applied = if overrides.is_empty() {
-                    None
-                } else {
-                    self.winning_override(overrides).ok().flatten()
-                };
+            DefBody::Rule { base, .. } => {
                 let (expr, note) = match applied {
                     Some(o) => (&o.value, format!(" (override applies: unless {})", o.text)),
                     None => (base, String::new()),
@@ -1371,6 +1369,15 @@ fn collect_refs<'e>(e: &'e Expr, out: &mut Vec<Ref<'e>>) {
         ExprKind::Table(t, args) => out.push(Ref::Table(*t, args)),
         ExprKind::Scale(s, arg) => out.push(Ref::Scale(*s, arg)),
         _ => {}
+    }
+}
+
+/// The citation of a definition as decided: the exception's own, when the
+/// exception that applied has one, else the definition's.
+fn cited<'d>(d: &'d DefInfo, applied: Option<&'d OverrideInfo>) -> &'d Citation {
+    match applied {
+        Some(o) if o.citation.section.is_some() || o.citation.source.is_some() => &o.citation,
+        _ => &d.citation,
     }
 }
 
