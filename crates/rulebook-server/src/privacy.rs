@@ -216,14 +216,7 @@ fn mask_value(mask: &Mask, v: &J, changed: &mut bool) -> Option<J> {
                 J::String(s) => s.clone(),
                 _ => return Some(J::String("(masked)".into())),
             };
-            let figure = text
-                .trim()
-                .trim_end_matches('€')
-                .trim_end_matches("EUR")
-                .trim_end_matches('%')
-                .trim()
-                .replace([' ', '\u{a0}', '_'], "");
-            let band = parse_exact(&figure).and_then(|d| {
+            let band = rulebook::cases::input::parse_figure(&text).and_then(|d| {
                 let from = d.checked_div(*width)?.floor().checked_mul(*width)?;
                 let to = from.checked_add(*width)?;
                 Some(format!("{}–{}", from.normalize(), to.normalize()))

@@ -155,6 +155,21 @@ fn parse_decimal(s: &str) -> Option<Decimal> {
     parse_exact(&s.replace([' ', '\u{a0}', '_'], ""))
 }
 
+/// An amount as written, without its euro sign (`1 250,00 €` is not an
+/// amount; `1250.00 €`, `1250 EUR` and `1 250.00` are).
+fn amount_digits(s: &str) -> &str {
+    s.trim()
+        .trim_end_matches('€')
+        .trim_end_matches("EUR")
+        .trim()
+}
+
+/// A figure as written in a case, amount or percentage, without its unit:
+/// `1 250.50 €` is 1250.50 and `35 %` is 35. Read exactly, or not at all.
+pub fn parse_figure(text: &str) -> Option<Decimal> {
+    parse_decimal(amount_digits(text).trim_end_matches('%'))
+}
+
 /// `35 %` is held as 0.35; refused when the division would round.
 fn fraction_of_percent(d: Decimal) -> Option<Decimal> {
     let q = d.checked_div(Decimal::ONE_HUNDRED)?;
@@ -275,12 +290,7 @@ fn decode_at(
         Type::Decimal | Type::Money => {
             let text = match v {
                 J::Number(n) => Some(n.as_str()),
-                J::String(s) if *ty == Type::Money => Some(
-                    s.trim()
-                        .trim_end_matches('€')
-                        .trim_end_matches("EUR")
-                        .trim(),
-                ),
+                J::String(s) if *ty == Type::Money => Some(amount_digits(s)),
                 J::String(s) => Some(s.as_str()),
                 _ => None,
             };
@@ -647,12 +657,7 @@ impl TypeSeed<'_> {
     /// `decode` reads it.
     fn amount(&self, text: &str, is_number: bool) -> Option<Value> {
         let d = match self.ty {
-            Type::Money if !is_number => parse_decimal(
-                text.trim()
-                    .trim_end_matches('€')
-                    .trim_end_matches("EUR")
-                    .trim(),
-            )?,
+            Type::Money if !is_number => parse_decimal(amount_digits(text))?,
             Type::Decimal | Type::Money => parse_decimal(text)?,
             Type::Percent if !is_number => {
                 fraction_of_percent(parse_decimal(text.trim().trim_end_matches('%').trim())?)?
