@@ -302,17 +302,15 @@ mod tls {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
         let path = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+        let (cert_path, key_path, ca_path) = (path("cert.pem"), path("key.pem"), path("ca.pem"));
+        let https = [
+            "--tls-cert",
+            cert_path.as_str(),
+            "--tls-key",
+            key_path.as_str(),
+        ];
 
-        let s = start(
-            &rulebooks(),
-            None,
-            &[
-                "--tls-cert",
-                &path("cert.pem"),
-                "--tls-key",
-                &path("key.pem"),
-            ],
-        );
+        let s = start(&rulebooks(), None, &https);
         assert!(s.base.starts_with("https://"), "{}", s.base);
         let answer = get_health(&s.base, &ca_pem, None).expect("the TLS handshake succeeds");
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -326,18 +324,8 @@ mod tls {
         assert_eq!(status, 0);
         drop(s);
 
-        let s = start(
-            &rulebooks(),
-            None,
-            &[
-                "--tls-cert",
-                &path("cert.pem"),
-                "--tls-key",
-                &path("key.pem"),
-                "--tls-client-ca",
-                &path("ca.pem"),
-            ],
-        );
+        let mutual = [&https[..], &["--tls-client-ca", ca_path.as_str()]].concat();
+        let s = start(&rulebooks(), None, &mutual);
         assert!(
             get_health(&s.base, &ca_pem, None).is_none(),
             "a client without a certificate was served"
