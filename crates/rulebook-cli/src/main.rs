@@ -1181,15 +1181,6 @@ fn cmd_bundle(action: BundleAction) -> u8 {
             id,
             out,
         } => {
-            // A bundle is only made of a release the service would take.
-            if let Err(report) = serve::load_catalog(&folder) {
-                eprint!("{report}");
-                eprintln!(
-                    "error: {} is not a release the service would take; no bundle made",
-                    folder.display()
-                );
-                return EXIT_FAILED;
-            }
             let mut files = std::collections::BTreeMap::new();
             let mut paths =
                 rulebook::versions::workspace::rulebooks_below(&rulebook_files::Files, &folder)
@@ -1213,6 +1204,16 @@ fn cmd_bundle(action: BundleAction) -> u8 {
                     .collect::<Vec<_>>()
                     .join("/");
                 files.insert(name, text);
+            }
+            // A bundle is only made of a release the service would take:
+            // the very texts packed are the ones tested.
+            if let Err(report) = serve::load_files(&folder, &files) {
+                eprint!("{report}");
+                eprintln!(
+                    "error: {} is not a release the service would take; no bundle made",
+                    folder.display()
+                );
+                return EXIT_FAILED;
             }
             let secret = match rulebook_files::read_limited(&key) {
                 Ok(t) => t,

@@ -141,13 +141,7 @@ fn load_unguarded(source: &ReleaseSource) -> Result<Catalog, String> {
             let text = rulebook_files::read_limited(path).map_err(|e| e.to_string())?;
             let release =
                 bundle::open(&text, trusted).map_err(|e| format!("{}: {e}", path.display()))?;
-            let root = PathBuf::from("/bundle");
-            let world = bundle::BundleWorld {
-                root: root.clone(),
-                files: &release.files,
-            };
-            let privacy = release.files.get(privacy::FILE).map(String::as_str);
-            let mut c = load_release(&world, &root, privacy)?;
+            let mut c = load_files(Path::new("/bundle"), &release.files)?;
             tracing::info!(bundle = %release.id, signer = %release.signer, "bundle verified");
             c.release = format!("bundle:{}", release.id);
             c
@@ -160,6 +154,21 @@ fn load_unguarded(source: &ReleaseSource) -> Result<Catalog, String> {
     }
     catalog.fingerprint = fp;
     Ok(catalog)
+}
+
+/// Checks, tests and verifies a release held as texts by path (a bundle's
+/// files, or a folder's as `rulebook bundle build` packs them), as the
+/// service would before serving it; findings name the files below `root`.
+pub fn load_files(
+    root: &Path,
+    files: &std::collections::BTreeMap<String, String>,
+) -> Result<Catalog, String> {
+    let world = bundle::BundleWorld {
+        root: root.to_path_buf(),
+        files,
+    };
+    let privacy = files.get(privacy::FILE).map(String::as_str);
+    load_release(&world, root, privacy)
 }
 
 /// Checks, tests and verifies the rulebooks below `root` in `world`; the
