@@ -193,3 +193,31 @@ fn decisions_past_the_retention_period_are_deleted_at_start() {
     }
     drop(s);
 }
+
+/// A subject that is empty or longer than 200 characters is refused with
+/// the field named, and nothing is logged for it.
+#[test]
+fn an_unusable_subject_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.sqlite");
+    let s = start(&rulebooks(), Some(&db), &[]);
+    let a = agent();
+    let url = format!("{}{HOME}/decisions", s.base);
+    for subject in [" ".to_string(), "x".repeat(201)] {
+        let (status, answer) = call(&a, "POST", &url, Some(&request("900", &subject)));
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["error"]["code"], "invalid-request");
+        assert_eq!(
+            answer["error"]["problems"][0]["path"], "subject",
+            "{answer}"
+        );
+    }
+    let (status, _) = call(&a, "POST", &url, Some(&request("900", &"x".repeat(200))));
+    assert_eq!(status, 200);
+    drop(s);
+    let n: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM decisions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}
