@@ -227,6 +227,30 @@ enum Command {
         /// How many of the largest changes to show.
         #[arg(long, default_value_t = 10)]
         top: usize,
+        /// Break the impact down by an input (an enum, integer or yes/no),
+        /// or by bands of a number or amount (`PATH:WIDTH`); repeatable.
+        #[arg(long = "by", value_name = "FIELD[:WIDTH]")]
+        by: Vec<String>,
+        /// The output whose change the breakdowns count and sum (default:
+        /// the first money output).
+        #[arg(long)]
+        measure: Option<String>,
+        /// Write every changed case (id, inputs, both outcomes, what changed
+        /// it) to this file: CSV when it ends in .csv, else JSON Lines.
+        #[arg(long, value_name = "FILE")]
+        changes: Option<PathBuf>,
+        /// Run only shard I of N of the cases (every N-th case from the I-th).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Write the run's summary (to merge with other shards' summaries).
+        #[arg(long, value_name = "FILE")]
+        save_summary: Option<PathBuf>,
+        /// Report on shard summaries merged, instead of running cases.
+        #[arg(long, value_name = "SUMMARY", num_args = 1.., conflicts_with = "cases")]
+        merge: Vec<PathBuf>,
+        /// Compare versions of two different programmes.
+        #[arg(long)]
+        allow_programme_change: bool,
     },
     /// Serve decisions over HTTP (see docs/http-api.md).
     Serve {
@@ -551,7 +575,28 @@ fn main() -> ExitCode {
             cases,
             date,
             top,
-        } => cmd_diff(&old, &new, format, cases.as_deref(), date, top),
+            by,
+            measure,
+            changes,
+            shard,
+            save_summary,
+            merge,
+            allow_programme_change,
+        } => cmd_diff(DiffRequest {
+            old: &old,
+            new: &new,
+            format,
+            cases: cases.as_deref(),
+            date,
+            top,
+            by: &by,
+            measure,
+            changes: changes.as_deref(),
+            shard: shard.as_deref(),
+            save_summary: save_summary.as_deref(),
+            merge: &merge,
+            allow_programme_change,
+        }),
     };
     ExitCode::from(code)
 }
@@ -1041,20 +1086,52 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-fn cmd_diff(
-    old: &Path,
-    new: &Path,
+struct DiffRequest<'a> {
+    old: &'a Path,
+    new: &'a Path,
     format: DiffFormat,
-    cases: Option<&Path>,
+    cases: Option<&'a Path>,
     date: Option<NaiveDate>,
     top: usize,
-) -> u8 {
+    by: &'a [String],
+    measure: Option<String>,
+    changes: Option<&'a Path>,
+    shard: Option<&'a str>,
+    save_summary: Option<&'a Path>,
+    merge: &'a [PathBuf],
+    allow_programme_change: bool,
+}
+
+fn cmd_diff(r: DiffRequest<'_>) -> u8 {
+    let (old, new) = (r.old, r.new);
     for p in [old, new] {
         if !p.is_file() {
             eprintln!("error: {}: no such rulebook file", p.display());
             return EXIT_IO;
         }
     }
+    let wants_cases = !r.by.is_empty()
+        || r.measure.is_some()
+        || r.changes.is_some()
+        || r.shard.is_some()
+        || r.save_summary.is_some();
+    if wants_cases && r.cases.is_none() && r.merge.is_empty() {
+        eprintln!(
+            "error: --by, --measure, --changes, --shard and --save-summary need --cases FILE"
+        );
+        return EXIT_USAGE;
+    }
+    if !r.merge.is_empty() && (r.changes.is_some() || r.shard.is_some()) {
+        eprintln!("error: --merge reports on summaries already made; --changes and --shard belong to the runs that made them");
+        return EXIT_USAGE;
+    }
+    let shard = match r.shard.map(impact::Shard::parse).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: --shard {e}");
+            return EXIT_USAGE;
+        }
+    };
     let loaded = match load(&[old.to_path_buf(), new.to_path_buf()]) {
         Ok(l) => l,
         Err(e) => {
@@ -1082,18 +1159,80 @@ fn cmd_diff(
     let (Some(a), Some(b)) = (sides.first(), sides.get(1)) else {
         return EXIT_FAILED;
     };
+    if a.program.id != b.program.id && !r.allow_programme_change {
+        eprintln!(
+            "error: {} is programme `{}` and {} is programme `{}`: a diff compares two versions of one programme\n  help: pass --allow-programme-change to compare them anyway",
+            old.display(),
+            a.program.id,
+            new.display(),
+            b.program.id
+        );
+        return EXIT_USAGE;
+    }
+    let mut by = Vec::new();
+    for spec in r.by {
+        match rulebook::ops::impact::ByField::parse(spec, a.program, b.program) {
+            Ok(f) => by.push(f),
+            Err(e) => {
+                eprintln!("error: --by {spec}: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let settings = rulebook::ops::impact::Settings {
+        top: r.top,
+        by,
+        measure: r.measure.clone(),
+    };
     let d = rulebook::ops::diff::diff(a, b);
-    let impact = match cases {
-        None => None,
-        Some(path) => match impact::run(a.program, b.program, path, date, top) {
-            Ok(i) => Some(i),
+    let summary = if !r.merge.is_empty() {
+        match impact::merge(r.merge) {
+            Ok(s) if s.old_version != a.program.version || s.new_version != b.program.version => {
+                eprintln!(
+                    "error: the summaries are of versions {} → {}, not {} → {}",
+                    s.old_version, s.new_version, a.program.version, b.program.version
+                );
+                return EXIT_INPUT;
+            }
+            Ok(s) => Some(s),
             Err((code, msg)) => {
                 eprintln!("error: {msg}");
                 return code;
             }
-        },
+        }
+    } else {
+        match r.cases {
+            None => None,
+            Some(path) => {
+                let request = impact::Request {
+                    cases: path,
+                    date: r.date,
+                    settings,
+                    shard,
+                    changes: r.changes,
+                    diff: &d,
+                };
+                match impact::run(a.program, b.program, request) {
+                    Ok(s) => Some(s),
+                    Err((code, msg)) => {
+                        eprintln!("error: {msg}");
+                        return code;
+                    }
+                }
+            }
+        }
     };
-    let out = match format {
+    if let (Some(s), Some(path)) = (&summary, r.save_summary) {
+        let text = serde_json::to_string(s).unwrap_or_default() + "\n";
+        if let Err(e) = write_atomically(path, &text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_IO;
+        }
+    }
+    let impact = summary
+        .as_ref()
+        .map(|s| rulebook::ops::impact::finish(s, a.program, b.program, r.date));
+    let out = match r.format {
         DiffFormat::Text => {
             let mut s = rulebook::ops::diff::to_text(&d);
             if let Some(i) = &impact {
@@ -1126,7 +1265,11 @@ fn cmd_diff(
         ),
     };
     print!("{out}");
-    0
+    match &summary {
+        Some(s) if s.undecidable > 0 => EXIT_EVAL,
+        Some(s) if s.invalid > 0 => EXIT_INPUT,
+        _ => 0,
+    }
 }
 
 fn init_tracing(json: bool) {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 mod cli;
 mod hostile;
+mod impact;
 mod privacy;
 mod releases;
 mod serve;

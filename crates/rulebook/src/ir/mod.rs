@@ -618,6 +618,58 @@ impl TypeNames for Program {
 }
 
 impl Program {
+    /// The definitions a definition uses directly (through the functions
+    /// and tables it calls too).
+    pub fn def_uses(&self, i: u32) -> Vec<u32> {
+        match self.defs.get(i as usize).map(|d| &d.body) {
+            Some(DefBody::Rule { base, overrides }) => {
+                let mut uses = self.def_refs(base);
+                for o in overrides {
+                    uses.extend(self.def_refs(&o.condition));
+                    uses.extend(self.def_refs(&o.value));
+                }
+                uses
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The definitions an expression names, looking inside the functions
+    /// and tables it calls.
+    pub fn def_refs(&self, e: &Expr) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut functions = vec![false; self.functions.len()];
+        let mut tables = vec![false; self.tables.len()];
+        let mut todo = vec![e];
+        while let Some(e) = todo.pop() {
+            match &e.kind {
+                ExprKind::Def(i) => out.push(*i),
+                ExprKind::Call(f, _) => {
+                    if let (Some(seen), Some(func)) = (
+                        functions.get_mut(*f as usize),
+                        self.functions.get(*f as usize),
+                    ) {
+                        if !std::mem::replace(seen, true) {
+                            todo.push(&func.body);
+                        }
+                    }
+                }
+                ExprKind::Table(t, _) => {
+                    if let (Some(seen), Some(table)) =
+                        (tables.get_mut(*t as usize), self.tables.get(*t as usize))
+                    {
+                        if !std::mem::replace(seen, true) {
+                            todo.extend(table.rows.iter().map(|r| &r.result));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            each_child(e, &mut |c| todo.push(c));
+        }
+        out
+    }
+
     /// The input field an expression reads, as a path such as
     /// `client.birth_date`; `None` for anything else.
     pub fn input_path(&self, e: &Expr) -> Option<String> {

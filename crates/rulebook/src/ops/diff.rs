@@ -849,8 +849,10 @@ h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid 
 table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #eee;vertical-align:top;text-align:left}\
 tr.added td.kind{color:#0a6b1f}tr.removed td.kind{color:#a4161a}tr.changed td.kind{color:#8a5a00}\
 td.kind{font-weight:600;width:5rem}td.name{font-family:monospace;width:14rem}td.section{width:5rem;color:#555}\
-code{font-size:.85rem;white-space:pre-wrap}.none{color:#555}.num{text-align:right;font-variant-numeric:tabular-nums}\
-svg{display:block;margin:.5rem 0 1.5rem}";
+code{font-size:.85rem;white-space:pre-wrap}.none{color:#555}.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+svg{display:block;margin:.5rem 0 1.5rem}tr.first td{border-top:1px solid #bbb}\
+.sides{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.sides ul{padding-left:1.2rem}\
+li.differs{background:#fff3c4}li.differs code{font-weight:600}details{margin:.4rem 0}";
 
 /// A complete, self-contained HTML report.
 pub fn to_html(d: &Diff, impact_html: Option<&str>) -> String {

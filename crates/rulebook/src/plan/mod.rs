@@ -905,20 +905,8 @@ impl Compiler<'_> {
         Some(r)
     }
 
-    /// The definitions a definition uses directly (through the functions
-    /// and tables it calls too).
     fn def_uses(&self, i: u32) -> Vec<u32> {
-        match self.p.defs.get(i as usize).map(|d| &d.body) {
-            Some(DefBody::Rule { base, overrides }) => {
-                let mut uses = self.def_refs(base);
-                for o in overrides {
-                    uses.extend(self.def_refs(&o.condition));
-                    uses.extend(self.def_refs(&o.value));
-                }
-                uses
-            }
-            _ => Vec::new(),
-        }
+        self.p.def_uses(i)
     }
 
     /// The definitions `roots` use, directly or not, themselves included.
@@ -1073,37 +1061,7 @@ impl Compiler<'_> {
     /// The definitions an expression uses, directly or through the
     /// functions and tables it calls.
     fn def_refs(&self, e: &Expr) -> Vec<u32> {
-        let mut out = Vec::new();
-        let mut functions = vec![false; self.p.functions.len()];
-        let mut tables = vec![false; self.p.tables.len()];
-        let mut todo = vec![e];
-        while let Some(e) = todo.pop() {
-            match &e.kind {
-                ExprKind::Def(i) => out.push(*i),
-                ExprKind::Call(f, _) => {
-                    if let (Some(seen), Some(func)) = (
-                        functions.get_mut(*f as usize),
-                        self.p.functions.get(*f as usize),
-                    ) {
-                        if !std::mem::replace(seen, true) {
-                            todo.push(&func.body);
-                        }
-                    }
-                }
-                ExprKind::Table(t, _) => {
-                    if let (Some(seen), Some(table)) =
-                        (tables.get_mut(*t as usize), self.p.tables.get(*t as usize))
-                    {
-                        if !std::mem::replace(seen, true) {
-                            todo.extend(table.rows.iter().map(|r| &r.result));
-                        }
-                    }
-                }
-                _ => {}
-            }
-            each_child(e, &mut |c| todo.push(c));
-        }
-        out
+        self.p.def_refs(e)
     }
 
     fn expr(&mut self, e: &Expr, env: &mut Frame) -> Option<Reg> {

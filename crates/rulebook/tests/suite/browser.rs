@@ -42,16 +42,25 @@ fn report() -> String {
     };
     let (a, b) = (side(0), side(1));
     let d = diff(&a, &b);
-    let mut acc = Accumulator::new(a.program, b.program, None, 5);
+    let settings = rulebook::ops::impact::Settings {
+        top: 5,
+        by: vec![
+            rulebook::ops::impact::ByField::parse("household.size", a.program, b.program).unwrap(),
+        ],
+        measure: None,
+    };
+    let mut acc = Accumulator::new(a.program, b.program, None, settings)
+        .unwrap()
+        .with_changed_items(&d);
     for i in 0..500u64 {
         let case = serde_json::json!({
             "decision_date": "2021-06-01",
             "household": { "gross_monthly_income": format!("{}.00", 400 + (i * 37) % 4000), "size": 1 + i % 8 },
             "service": { "hourly_price": "40.00", "hours_per_month": 10 + i % 30 },
         });
-        acc.add(i + 1, &case);
+        acc.add(i + 1, case);
     }
-    let impact = acc.finish();
+    let impact = rulebook::ops::impact::finish(&acc.into_summary(), a.program, b.program, None);
     to_html(&d, Some(&rulebook::ops::impact::to_html(&impact)))
 }
 

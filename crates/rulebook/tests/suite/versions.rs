@@ -300,6 +300,18 @@ fn population(n: usize) -> Vec<serde_json::Value> {
         .collect()
 }
 
+fn accumulator<'p>(
+    old: &'p rulebook::eval::Executable,
+    new: &'p rulebook::eval::Executable,
+    top: usize,
+) -> Accumulator<'p> {
+    let settings = rulebook::ops::impact::Settings {
+        top,
+        ..Default::default()
+    };
+    Accumulator::new(old, new, None, settings).unwrap()
+}
+
 #[test]
 fn impact_of_the_2022_limits_on_a_population() {
     let family = load(&[
@@ -312,19 +324,20 @@ fn impact_of_the_2022_limits_on_a_population() {
     );
     let cases = population(2000);
     // Two accumulators merged give the same result as one.
-    let mut whole = Accumulator::new(old, new, None, 3);
-    let mut first = Accumulator::new(old, new, None, 3);
-    let mut second = Accumulator::new(old, new, None, 3);
+    let mut whole = accumulator(old, new, 3);
+    let mut first = accumulator(old, new, 3);
+    let mut second = accumulator(old, new, 3);
     for (i, c) in cases.iter().enumerate() {
-        whole.add(i as u64 + 1, c);
+        whole.add(i as u64 + 1, c.clone());
         if i % 2 == 0 {
-            first.add(i as u64 + 1, c);
+            first.add(i as u64 + 1, c.clone());
         } else {
-            second.add(i as u64 + 1, c);
+            second.add(i as u64 + 1, c.clone());
         }
     }
     first.merge(second);
-    let (whole, merged) = (whole.finish(), first.finish());
+    let finish = |a: Accumulator| rulebook::ops::impact::finish(&a.into_summary(), old, new, None);
+    let (whole, merged) = (finish(whole), finish(first));
     assert_eq!(whole, merged);
     assert_eq!(whole.cases, 2000);
     assert_eq!(whole.failed, 0);
@@ -354,13 +367,13 @@ fn impact_reports_unreadable_cases_with_their_line() {
         family[0].1.program().unwrap(),
         family[1].1.program().unwrap(),
     );
-    let mut acc = Accumulator::new(old, new, None, 3);
+    let mut acc = accumulator(old, new, 3);
     acc.add(
         1,
-        &serde_json::json!({ "decision_date": "2021-06-01", "household": { "size": 2 } }),
+        serde_json::json!({ "decision_date": "2021-06-01", "household": { "size": 2 } }),
     );
     acc.add_unreadable(2, "not JSON".into());
-    let i = acc.finish();
+    let i = rulebook::ops::impact::finish(&acc.into_summary(), old, new, None);
     assert_eq!((i.cases, i.failed), (2, 2));
     assert_eq!(i.failures[0].line, 1);
     assert!(
