@@ -98,8 +98,18 @@ fn html_report_renders_in_chromium_without_console_errors() {
         "no title in the rendered page:\n{dom}"
     );
     assert!(
-        dom.contains("500 cases, 0 could not be evaluated"),
+        dom.contains("500 cases, 0 could not be decided"),
         "no impact summary in the rendered page"
+    );
+    // Amounts are written the Finnish way, with no-break spaces (which the
+    // browser writes back as `&nbsp;`).
+    assert!(
+        dom.contains("&nbsp;€</td>") && dom.contains(",00&nbsp;€"),
+        "amounts are not in the Finnish form"
+    );
+    assert!(
+        dom.contains("By household.size"),
+        "no breakdown in the rendered page"
     );
     assert!(
         dom.contains("<svg class=\"histogram\"") && dom.contains("<rect"),

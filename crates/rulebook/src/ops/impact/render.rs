@@ -207,6 +207,10 @@ pub fn to_markdown(i: &Impact) -> String {
 /// thousands and a decimal comma (`1 234,56 €`). The space is a no-break
 /// space so that an amount never wraps.
 pub fn finnish(text: &str) -> String {
+    // A band such as `1000 – 1500`: each end on its own.
+    if let Some((a, b)) = text.split_once(" – ") {
+        return format!("{} – {}", finnish(a), finnish(b));
+    }
     let (sign, rest) = match text.chars().next() {
         Some(c @ ('+' | '-' | '−')) => (c.to_string(), &text[c.len_utf8()..]),
         _ => (String::new(), text),
@@ -333,13 +337,42 @@ fn breakdown_html(b: &Breakdown) -> String {
     s
 }
 
-/// The two explanations side by side; a step that the other version does
-/// not have is marked.
+/// A step without its trailing citation (`... = 40 (hel.fi ... 2021)`), so
+/// that a step whose citation alone changed is not marked as differing.
+fn without_citation(step: &str) -> &str {
+    let t = step.trim_end();
+    if !t.ends_with(')') {
+        return t;
+    }
+    let mut depth = 0i32;
+    for (i, ch) in t.char_indices().rev() {
+        match ch {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    let before = &t[..i];
+                    return if before.ends_with(' ') {
+                        before.trim_end()
+                    } else {
+                        t
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    t
+}
+
+/// The two explanations side by side; a step whose formula or values the
+/// other version does not have is marked.
 fn side_by_side(c: &LargestChange) -> String {
     let column = |mine: &[String], theirs: &[String]| -> String {
+        let others: Vec<&str> = theirs.iter().map(|t| without_citation(t)).collect();
         mine.iter()
             .map(|x| {
-                let class = if theirs.contains(x) {
+                let class = if others.contains(&without_citation(x)) {
                     ""
                 } else {
                     " class=\"differs\""
@@ -452,9 +485,11 @@ pub fn to_html(i: &Impact) -> String {
     }
     if !i.largest_changes.is_empty() {
         s.push_str("<h3>Largest changes</h3>\n");
-        for c in &i.largest_changes {
+        for (k, c) in i.largest_changes.iter().enumerate() {
+            // The first is open, to show what each holds.
+            let open = if k == 0 { " open" } else { "" };
             s.push_str(&format!(
-                "<details><summary>{}: {} {} → {} ({})</summary><p>Case: <code>{}</code></p>{}</details>\n",
+                "<details{open}><summary>{}: {} {} → {} ({})</summary><p>Case: <code>{}</code></p>{}</details>\n",
                 e(&case_label(c.line, &c.id)),
                 e(&c.output),
                 e(&finnish(&c.old)),
@@ -467,4 +502,29 @@ pub fn to_html(i: &Impact) -> String {
     }
     s.push_str("</section>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{finnish, without_citation};
+
+    #[test]
+    fn amounts_are_written_the_finnish_way_and_never_wrap() {
+        assert_eq!(finnish("1234567.89 €"), "1\u{a0}234\u{a0}567,89\u{a0}€");
+        assert_eq!(finnish("-20.11 €"), "−20,11\u{a0}€");
+        assert_eq!(finnish("+168098.46 €"), "+168\u{a0}098,46\u{a0}€");
+        assert_eq!(finnish("999"), "999");
+        assert_eq!(finnish("1000 – 1500"), "1\u{a0}000 – 1\u{a0}500");
+        assert_eq!(finnish("not eligible"), "not\u{a0}eligible");
+    }
+
+    #[test]
+    fn a_step_is_compared_without_its_citation() {
+        assert_eq!(
+            without_citation("hour_cap = 40 (hel.fi palvelusetelilaskuri 2021)"),
+            "hour_cap = 40"
+        );
+        assert_eq!(without_citation("min(50, 40) = 40"), "min(50, 40) = 40");
+        assert_eq!(without_citation("f(x)"), "f(x)");
+    }
 }
