@@ -202,6 +202,66 @@ fn section_of(k: &ItemKind) -> Option<String> {
     item_citation(k).and_then(|c| c.section.clone())
 }
 
+/// A definition's text for one line of a report: at most 240 characters
+/// (JSON's `old` and `new` keep it whole).
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(240) {
+        Some((i, _)) => format!("{} …", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// A value as `eval` writes it in JSON (`83.00`, `42 %`), without the
+/// currency that text adds.
+fn json_text(p: &Program, v: &Value, ty: &Type) -> String {
+    match p.to_json(v, ty) {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// The change between two literal cells (`588 €` → `598 €`) as
+/// ` (+10 €, +1.7 %)`; empty when either is not a plain amount, number or
+/// percentage, or their units differ.
+fn literal_delta(old: &str, new: &str) -> String {
+    let split = |t: &str| -> Option<(Decimal, &'static str)> {
+        let t = t.trim();
+        let (num, unit) = if let Some(n) = t.strip_suffix('€') {
+            (n.trim(), "€")
+        } else if let Some(n) = t.strip_suffix('%') {
+            (n.trim(), "%")
+        } else {
+            (t, "")
+        };
+        Some((crate::syntax::number::parse_exact(num)?, unit))
+    };
+    let (Some((a, ua)), Some((b, ub))) = (split(old), split(new)) else {
+        return String::new();
+    };
+    if ua != ub || a == b {
+        return String::new();
+    }
+    let delta = b - a;
+    let sign = if delta > Decimal::ZERO { "+" } else { "" };
+    // The difference keeps the cells' decimals: 8.50 € − 8.40 € is 0.10 €.
+    let shown = match ua {
+        "%" => format!("{sign}{delta} percentage points"),
+        "" => format!("{sign}{delta}"),
+        u => format!("{sign}{delta} {u}"),
+    };
+    let rel = if a.is_zero() {
+        String::new()
+    } else {
+        let pct = (delta * Decimal::ONE_HUNDRED / a.abs()).round_dp(1);
+        format!(
+            ", {}{} %",
+            if pct > Decimal::ZERO { "+" } else { "" },
+            pct.normalize()
+        )
+    };
+    format!(" ({shown}{rel})")
+}
+
 /// `83.00 € → 113.00 € (+30.00 €, +36.1 %)`.
 fn value_change(p_old: &Program, p_new: &Program, old: &Value, new: &Value, ty: &Type) -> String {
     let (o, n) = (p_old.render(old, ty), p_new.render(new, ty));
@@ -215,6 +275,20 @@ fn value_change(p_old: &Program, p_new: &Program, old: &Value, new: &Value, ty: 
                 },
                 ty,
             );
+            // A change of a percentage is in percentage points, so that it
+            // cannot be read as the relative change beside it.
+            let shown = match ty {
+                Type::Percent => format!(
+                    "{} percentage point{}",
+                    shown.trim_end_matches(" %"),
+                    if (delta * Decimal::ONE_HUNDRED).abs() == Decimal::ONE {
+                        ""
+                    } else {
+                        "s"
+                    }
+                ),
+                _ => shown,
+            };
             let sign = if delta >= Decimal::ZERO { "+" } else { "" };
             let rel = if a.is_zero() {
                 String::new()
@@ -276,7 +350,16 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
             summary: "the rulebook's source changed".into(),
             old: po.source.clone(),
             new: pn.source.clone(),
-            details: Vec::new(),
+            details: vec![
+                format!(
+                    "was: {}",
+                    po.source.clone().unwrap_or_else(|| "(none)".into())
+                ),
+                format!(
+                    "now: {}",
+                    pn.source.clone().unwrap_or_else(|| "(none)".into())
+                ),
+            ],
         });
     }
     if po.title != pn.title {
@@ -465,8 +548,8 @@ fn item_change(
                     let s = value_change(old.program, new.program, x, y, &ty);
                     push(
                         s,
-                        Some(old.program.render(x, &ty)),
-                        Some(new.program.render(y, &ty)),
+                        Some(json_text(old.program, x, &ty)),
+                        Some(json_text(new.program, y, &ty)),
                         Vec::new(),
                     );
                 }
@@ -521,11 +604,14 @@ fn item_change(
                 match by_key_b.get(k.as_str()) {
                     None => details.push(format!("row removed: {}", row_text(old.text, r))),
                     Some(r2) if ast::without_spans(&r.result) != ast::without_spans(&r2.result) => {
-                        details.push(format!(
-                            "row {}: {} → {}",
-                            cond(new.text, r2),
+                        let (was, now) = (
                             slice(old.text, r.result.span),
-                            slice(new.text, r2.result.span)
+                            slice(new.text, r2.result.span),
+                        );
+                        details.push(format!(
+                            "row {}: {was} → {now}{}",
+                            cond(new.text, r2),
+                            literal_delta(&was, &now)
                         ))
                     }
                     _ => {}
@@ -667,17 +753,18 @@ fn item_change(
         }
         _ => {
             let (o, n) = (first_line(old.text, a.span), first_line(new.text, b.span));
-            let summary = if std::mem::discriminant(&a.kind) == std::mem::discriminant(&b.kind) {
-                "definition changed".to_string()
+            let same_kind = std::mem::discriminant(&a.kind) == std::mem::discriminant(&b.kind);
+            let summary = if same_kind && o == n {
+                "definition changed below its first line".to_string()
             } else {
                 format!("was `{o}`, now `{n}`")
             };
-            push(
-                summary,
-                Some(slice(old.text, a.span)),
-                Some(slice(new.text, b.span)),
-                Vec::new(),
-            );
+            let (was, now) = (slice(old.text, a.span), slice(new.text, b.span));
+            let details = vec![
+                format!("was: {}", shortened(&was)),
+                format!("now: {}", shortened(&now)),
+            ];
+            push(summary, Some(was), Some(now), details);
         }
     }
 }

@@ -448,3 +448,63 @@ fn the_fuzz_targets_list_every_bundled_rulebook() {
     listed.sort();
     assert_eq!(listed, bundled());
 }
+
+/// A percentage's change is in percentage points beside the relative change;
+/// a changed row and function show what changed; JSON values are written as
+/// `eval` writes them, without a currency.
+#[test]
+fn diff_shows_percentage_points_row_deltas_functions_and_plain_json_values() {
+    let book = |version: &str, from: &str, share: &str, fee: &str, body: &str| {
+        Source {
+        name: format!("{version}.rulebook"),
+        text: format!(
+            "rulebook t.points \"T\"\n  version {version}\n  in force {from}\n  source \"illustrative {version}\"\n\n\
+             input household {{ size: integer 1 or more, income: money }}\n\n\
+             parameter share = {share}\nparameter base = {fee}\n\n\
+             function part(x: money) -> money = {body}\n\n\
+             table limit(size: integer 1 or more) -> money, hit first\n  | size | limit |\n  | 1 | 500 € |\n  | 2 or more | {fee} |\n\n\
+             output l: money = limit(household.size)\n  source \"illustrative\"\n\
+             output s: money = part(household.income)\n  source \"illustrative\"\n"
+        ),
+    }
+    };
+    let old = book(
+        "1",
+        "2021-01-01 to 2021-12-31",
+        "42 %",
+        "30.00 €",
+        "x * share",
+    );
+    let new = book(
+        "2",
+        "from 2022-01-01",
+        "50 %",
+        "33.00 €",
+        "x * share + base",
+    );
+    let (versions, findings) = versions::load(&[old, new]);
+    assert!(findings.iter().all(|(_, d)| !d.is_error()), "{findings:#?}");
+    let d = diff(&side(&versions[0]), &side(&versions[1]));
+    let text = to_text(&d);
+    for expected in [
+        "share: 42 % → 50 % (+8 percentage points, +19 %)",
+        "row size 2 or more: 30.00 € → 33.00 € (+3.00 €, +10 %)",
+        "was: function part(x: money) -> money = x * share",
+        "now: function part(x: money) -> money = x * share + base",
+        "was: illustrative 1",
+        "now: illustrative 2",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let json = to_json(&d);
+    let base = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "base")
+        .unwrap();
+    assert_eq!(
+        (&base["old"], &base["new"]),
+        (&"30.00".into(), &"33.00".into())
+    );
+}
