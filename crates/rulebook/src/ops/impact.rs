@@ -692,7 +692,10 @@ impl<'p> Accumulator<'p> {
                     });
                 if worth {
                     let show = |d: &Decision, v: Option<&Value>, p: &Executable| match v {
-                        Some(v) if d.eligible => p.render(v, &c.ty),
+                        Some(v) if d.eligible => match p.to_json(v, &c.ty) {
+                            J::String(s) => s,
+                            other => other.to_string(),
+                        },
                         _ => "not eligible".to_string(),
                     };
                     s.largest.push(Candidate {
@@ -1034,6 +1037,8 @@ pub struct Breakdown {
     pub by: String,
     /// The output whose change the rows count and sum.
     pub measure: String,
+    #[serde(rename = "measure_type")]
+    pub measure_ty: String,
     pub rows: Vec<BreakdownRow>,
 }
 
@@ -1044,6 +1049,8 @@ pub struct LargestChange {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<J>,
     pub output: String,
+    #[serde(rename = "type")]
+    pub ty: String,
     pub old: String,
     pub new: String,
     pub change: String,
@@ -1093,7 +1100,12 @@ pub fn finish(s: &Summary, old: &Executable, new: &Executable, date: Option<Naiv
         } else {
             ty.clone()
         };
-        move |d: Decimal| new.render(&Value::Num(d), &ty)
+        // As `eval` writes values in JSON: amounts without a currency; the
+        // text, Markdown and HTML renderings add it.
+        move |d: Decimal| match new.to_json(&Value::Num(d), &ty) {
+            J::String(s) => s,
+            other => other.to_string(),
+        }
     };
     let signed = |text: String, d: Decimal| {
         if d > Decimal::ZERO {
@@ -1181,6 +1193,7 @@ pub fn finish(s: &Summary, old: &Executable, new: &Executable, date: Option<Naiv
             Breakdown {
                 by: b.by.clone(),
                 measure: measure.clone(),
+                measure_ty: new.type_name(&out_ty(&measure)),
                 rows: rows
                     .into_iter()
                     .map(|(key, r)| {
@@ -1220,6 +1233,7 @@ pub fn finish(s: &Summary, old: &Executable, new: &Executable, date: Option<Naiv
                 line: c.line,
                 id: c.id.clone(),
                 output: c.output.clone(),
+                ty: new.type_name(&out_ty(&c.output)),
                 old: c.old.clone(),
                 new: c.new.clone(),
                 change: signed(show(c.delta), c.delta),

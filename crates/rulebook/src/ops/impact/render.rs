@@ -4,6 +4,70 @@ use super::{Bin, Breakdown, GroupTotal, Impact, LargestChange};
 use crate::ops::diff::html_escape as e;
 use serde_json::Value as J;
 
+/// The amount with its currency, for people; JSON keeps amounts as `eval`
+/// writes them.
+fn unit(text: &str, ty: &str) -> String {
+    let number = text
+        .trim_start_matches(['+', '-'])
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit());
+    if ty == "money" && number {
+        format!("{text} €")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The report with the currency written beside each amount.
+fn with_units(i: &Impact) -> Impact {
+    let mut i = i.clone();
+    for o in &mut i.outputs {
+        let ty = o.ty.clone();
+        let u = |s: &mut String| *s = unit(s, &ty);
+        if let Some(t) = &mut o.totals {
+            for g in [
+                &mut t.all,
+                &mut t.eligible_in_both,
+                &mut t.newly_eligible,
+                &mut t.no_longer_eligible,
+            ] {
+                u(&mut g.old);
+                u(&mut g.new);
+                u(&mut g.change);
+            }
+        }
+        if let Some(c) = &mut o.change {
+            for v in [
+                &mut c.min,
+                &mut c.q1,
+                &mut c.median,
+                &mut c.q3,
+                &mut c.max,
+                &mut c.total,
+            ] {
+                u(v);
+            }
+        }
+        for b in &mut o.histogram {
+            u(&mut b.from);
+            u(&mut b.to);
+        }
+    }
+    for b in &mut i.breakdowns {
+        for r in &mut b.rows {
+            r.total_change = unit(&r.total_change, &b.measure_ty);
+            r.median_change = unit(&r.median_change, &b.measure_ty);
+        }
+    }
+    for c in &mut i.largest_changes {
+        c.old = unit(&c.old, &c.ty);
+        c.new = unit(&c.new, &c.ty);
+        c.change = unit(&c.change, &c.ty);
+    }
+    i
+}
+
 fn case_label(line: u64, id: &Option<J>) -> String {
     match id {
         Some(J::String(s)) => format!("id {s} (line {line})"),
@@ -20,6 +84,7 @@ fn group_line(name: &str, g: &GroupTotal) -> String {
 }
 
 pub fn to_text(i: &Impact) -> String {
+    let i = &with_units(i);
     let mut s = format!(
         "Impact on {} cases ({} could not be decided: {} invalid, {} not decidable)\n  eligibility: {} eligible in both, {} newly eligible, {} no longer eligible, {} in neither\n",
         i.cases,
@@ -110,6 +175,7 @@ pub fn to_text(i: &Impact) -> String {
 }
 
 pub fn to_markdown(i: &Impact) -> String {
+    let i = &with_units(i);
     let mut s = format!(
         "## Impact\n\n{} cases, {} could not be decided ({} invalid, {} not decidable). Eligibility: {} eligible in both, {} newly eligible, {} no longer eligible, {} in neither.\n\n",
         i.cases,
@@ -389,6 +455,7 @@ fn side_by_side(c: &LargestChange) -> String {
 }
 
 pub fn to_html(i: &Impact) -> String {
+    let i = &with_units(i);
     let mut s = format!(
         "<section id=\"impact\"><h2>Impact</h2>\n<p class=\"summary\">{} cases, {} could not be decided ({} invalid, {} not decidable). Eligibility: {} eligible in both, {} newly eligible, {} no longer eligible, {} in neither.</p>\n",
         i.cases,
