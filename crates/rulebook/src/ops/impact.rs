@@ -30,7 +30,7 @@ pub use render::{to_html, to_markdown, to_text};
 const KEPT_FAILURES: usize = 20;
 /// Distinct values a breakdown keeps rows for; the rest go to one row.
 const MAX_BREAKDOWN_ROWS: usize = 1000;
-/// The row of a breakdown for values beyond [`MAX_BREAKDOWN_ROWS`].
+/// The row of a breakdown for values beyond the first thousand.
 pub const OTHER_VALUES: &str = "(other values)";
 /// The row of a breakdown for cases without a value at the field.
 pub const NO_VALUE: &str = "(no value)";
