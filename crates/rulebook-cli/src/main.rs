@@ -919,16 +919,6 @@ fn cmd_eval(
                 .unwrap_or_default();
             println!("  - {}{sec}: {}", c.criterion, c.reason);
         }
-        // With --explain: the facts each failed criterion was decided on.
-        if let Some(why) = &decision.criteria_explanation {
-            println!("why:");
-            for c in why {
-                for (k, step) in c.steps.iter().enumerate() {
-                    let indent = if k == 0 { "  " } else { "    " };
-                    println!("{indent}{step}");
-                }
-            }
-        }
     }
     if !decision.outputs.is_empty() {
         let width = decision
@@ -944,19 +934,18 @@ fn cmd_eval(
             }
         }
     }
-    if let Some(ex) = &decision.explanation {
-        println!("explanation:");
-        for o in ex {
-            let sec = o
-                .section
-                .as_ref()
-                .map(|s| format!(" (§ {s})"))
-                .unwrap_or_default();
-            println!("  {} = {}{sec}", o.output, o.value);
-            for s in &o.steps {
-                println!("    {s}");
+    // With --explain: every value the decision used, once, top down; for a
+    // refusal, the failed criteria and the facts they were decided on.
+    if let Some(g) = &decision.graph {
+        println!(
+            "{}:",
+            if decision.eligible {
+                "explanation"
+            } else {
+                "why"
             }
-        }
+        );
+        print!("{}", rulebook::semantics::explanation::to_text(g));
     }
     0
 }

@@ -611,6 +611,64 @@ pub struct BatchRequest {
     pub cases: Vec<DecisionRequest>,
 }
 
+/// The explanation graph of a decision (the schema of what
+/// `semantics::explanation::ExplanationGraph` serializes to).
+#[allow(dead_code)] // a schema only
+#[derive(ToSchema)]
+pub struct ExplanationGraphDoc {
+    /// Node ids of the outputs, in output order (eligible decisions).
+    outputs: Vec<String>,
+    /// Node ids of the failed criteria (decisions of not eligible).
+    failed_criteria: Vec<String>,
+    /// Every value the decision used, each once.
+    nodes: Vec<ExplainNodeDoc>,
+}
+
+/// One value of an explanation.
+#[allow(dead_code)] // a schema only
+#[derive(ToSchema)]
+pub struct ExplainNodeDoc {
+    /// Unique in the graph: a definition's name, `input:PATH`,
+    /// `table:NAME(ARGS)`, `scale:NAME(ARG)`, `function:NAME(ARGS)`,
+    /// `items:...#N` or `criterion:NAME`.
+    id: String,
+    /// input, parameter, rule, output, table, scale, function, items or criterion.
+    kind: String,
+    name: String,
+    /// An input's field path.
+    path: Option<String>,
+    /// The formula or condition as written.
+    formula: Option<String>,
+    /// The formula with the values it used in place.
+    substituted: Option<String>,
+    /// The value, as in outputs (amounts with their unit).
+    value: String,
+    /// The exception (`unless ...`) that decided the value.
+    exception: Option<String>,
+    section: Option<String>,
+    source: Option<String>,
+    /// A dated parameter: the date its value is in force from.
+    in_force_from: Option<String>,
+    /// A table's rows used, from 1.
+    rows: Option<Vec<u32>>,
+    /// A failed criterion's reason.
+    reason: Option<String>,
+    /// An aggregate's items, those worked out alike folded together.
+    items: Option<Vec<ItemGroupDoc>>,
+    /// Ids of the nodes this one used.
+    uses: Option<Vec<String>>,
+}
+
+/// Items of a list worked out alike.
+#[allow(dead_code)] // a schema only
+#[derive(ToSchema)]
+pub struct ItemGroupDoc {
+    /// Positions in the list, from 1.
+    items: Vec<u32>,
+    value: String,
+    uses: Option<Vec<String>>,
+}
+
 /// A decision: eligibility, failed criteria, outputs and, if asked, the
 /// explanation; as `rulebook eval --format json`, plus its id in the log.
 #[derive(Serialize, ToSchema)]
@@ -633,6 +691,12 @@ pub struct DecisionDoc {
     #[schema(value_type = Option<Vec<Object>>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub criteria_explanation: Option<J>,
+    /// With `explain`: every value the decision used, once, with its
+    /// formula, the values substituted, its result, its citation and the
+    /// ids of what it used (docs/explanations.md).
+    #[schema(value_type = Option<ExplanationGraphDoc>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation_graph: Option<J>,
     /// Present when the version was applied outside its validity period on
     /// request (`off_period: true`): why the date is outside it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -927,6 +991,7 @@ fn decide(
         outputs: part("outputs").unwrap_or(J::Null),
         explanation: part("explanation"),
         criteria_explanation: part("criteria_explanation"),
+        explanation_graph: part("explanation_graph"),
         off_period: outside.as_ref().map(|w| w.to_string()),
         line: None,
     };
@@ -1226,6 +1291,9 @@ async fn get_decision(
         DecisionRequest,
         BatchRequest,
         DecisionDoc,
+        ExplanationGraphDoc,
+        ExplainNodeDoc,
+        ItemGroupDoc,
         BatchAnswer,
         ProgrammeDoc,
         VersionDoc,

@@ -294,6 +294,9 @@ impl<'a> Checker<'a> {
             self.criteria.push(CriterionInfo {
                 name: c.name.name.clone(),
                 condition,
+                formula: super::one_line(
+                    self.text.get(c.condition.span.start..c.condition.span.end),
+                ),
                 reason: c.reason.clone(),
                 citation,
                 span: c.name.span,

@@ -301,6 +301,7 @@ impl<'a> Checker<'a> {
                             ty: Type::Error,
                             span: f.body.span,
                         },
+                        formula: one_line(self.text.get(f.body.span.start..f.body.span.end)),
                         frame_size: f.params.len() as u32,
                         citation: (&f.citation).into(),
                         doc: item.doc.clone(),
@@ -477,4 +478,12 @@ impl crate::ir::value::TypeNames for NamesView<'_, '_> {
             .map(|r| r.fields.iter().map(|f| f.name.as_str()).collect())
             .unwrap_or_default()
     }
+}
+
+/// Source text on one line, runs of white space as one space.
+pub(crate) fn one_line(text: Option<&str>) -> String {
+    text.unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

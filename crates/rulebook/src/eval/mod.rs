@@ -8,6 +8,7 @@ use crate::ir::value::{Duration, Type, Value};
 use crate::ir::*;
 use crate::plan::{NoPlan, Plan};
 
+pub mod graph;
 pub mod property;
 use crate::semantics::dates;
 use crate::syntax::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
@@ -309,12 +310,22 @@ fn evaluate_in(ev: &mut Evaluator<'_>, options: &Options) -> R<Decision> {
             .map(|c| ev.explain_criterion(c))
             .collect()
     });
+    let graph = options.explain.then(|| {
+        let roots: &[u32] = if eligible { &p.outputs } else { &[] };
+        let failed_infos: Vec<&crate::ir::CriterionInfo> = p
+            .criteria
+            .iter()
+            .filter(|c| failed.iter().any(|f| f.criterion == c.name))
+            .collect();
+        ev.explanation_graph(roots, &failed_infos)
+    });
     Ok(Decision {
         eligible,
         failed_criteria: failed,
         outputs,
         explanation,
         criteria_explanation,
+        graph,
     })
 }
 
@@ -1552,6 +1563,9 @@ pub fn decision_json(p: &Program, case: &Case, d: &Decision) -> serde_json::Valu
     }
     if let (Some(e), Some(map)) = (&d.criteria_explanation, out.as_object_mut()) {
         map.insert("criteria_explanation".into(), serde_json::json!(e));
+    }
+    if let (Some(g), Some(map)) = (&d.graph, out.as_object_mut()) {
+        map.insert("explanation_graph".into(), serde_json::json!(g));
     }
     out
 }

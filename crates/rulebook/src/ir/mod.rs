@@ -168,6 +168,8 @@ pub struct FunctionInfo {
     pub params: Vec<(String, Type)>,
     pub ret: Type,
     pub body: Expr,
+    /// The body as written, for explanations.
+    pub formula: String,
     pub frame_size: u32,
     pub citation: Citation,
     pub doc: Option<String>,
@@ -303,6 +305,8 @@ pub struct InputPath {
 pub struct CriterionInfo {
     pub name: String,
     pub condition: Expr,
+    /// The condition as written, for explanations.
+    pub formula: String,
     pub reason: String,
     pub citation: Citation,
     pub span: Span,

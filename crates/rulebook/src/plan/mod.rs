@@ -447,6 +447,7 @@ impl Plan {
             outputs,
             explanation: None,
             criteria_explanation: None,
+            graph: None,
         })
     }
 }

@@ -32,6 +32,9 @@ pub struct Decision {
     /// With an explanation asked for and the case not eligible: why each
     /// failed criterion failed, with the facts it was decided on.
     pub criteria_explanation: Option<Vec<CriterionExplanation>>,
+    /// With an explanation asked for: every value the decision used, once
+    /// (see `semantics::explanation`).
+    pub graph: Option<crate::semantics::explanation::ExplanationGraph>,
 }
 
 /// Why a criterion failed: its condition with the case's values in it, and

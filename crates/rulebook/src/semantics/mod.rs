@@ -7,5 +7,6 @@
 pub mod arithmetic;
 pub mod dates;
 pub mod decision;
+pub mod explanation;
 pub mod rows;
 pub mod scales;

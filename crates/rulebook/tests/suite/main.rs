@@ -10,6 +10,7 @@ mod coverage;
 mod diagnostics;
 mod docs;
 mod eval;
+mod explanations;
 mod format;
 mod plan;
 mod properties;
