@@ -6,6 +6,8 @@
 //! - `single_eval/<rulebook>`: deciding one case (the first example of the
 //!   file) from decoded inputs, and `single_case_json/<rulebook>`: the same
 //!   from the case's JSON text to the decision's JSON, as a service would;
+//! - `explain/<rulebook>/plain|explained`: deciding one case without and
+//!   with its explanation (steps and graph), for the cost of explaining;
 //! - `batch_1m`: one million generated households through the country
 //!   template, JSON Lines in and out on every core (the work of `rulebook
 //!   eval --cases` without the file system), against the baseline of only
@@ -86,6 +88,29 @@ fn parse_check_and_single(c: &mut Criterion) {
                 .map(|d| d.eligible)
             })
         });
+    }
+    g.finish();
+
+    // What an explanation costs: the same case decided plainly and with
+    // its explanation (the per-output steps and the graph), side by side.
+    let mut g = c.benchmark_group("explain");
+    for (name, text) in &books {
+        let Some(p) = rulebook::check::check(text)
+            .program
+            .map(rulebook::eval::Executable::new)
+        else {
+            continue;
+        };
+        let Some(case) = first_case(&p) else { continue };
+        let mut scratch = Scratch::default();
+        for (label, explain) in [("plain", false), ("explained", true)] {
+            g.bench_function(BenchmarkId::new(name, label), |b| {
+                b.iter(|| {
+                    evaluate_with(&p, black_box(&case), &Options { explain }, &mut scratch)
+                        .map(|d| d.outputs.len())
+                })
+            });
+        }
     }
     g.finish();
 

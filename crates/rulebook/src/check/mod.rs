@@ -19,6 +19,7 @@ mod definitions;
 mod dependencies;
 mod examples;
 mod expressions;
+mod languages;
 mod properties;
 mod rounding;
 mod suggest;
@@ -137,6 +138,8 @@ struct Checker<'a> {
     file: &'a ast::File,
     text: &'a str,
     diags: Vec<Diagnostic>,
+    languages: Vec<String>,
+    texts: crate::ir::Texts,
     type_names: HashMap<String, (Type, Span)>,
     enums: Vec<EnumInfo>,
     records: Vec<RecordInfo>,
@@ -191,6 +194,8 @@ impl<'a> Checker<'a> {
             file,
             text,
             diags: Vec::new(),
+            languages: Vec::new(),
+            texts: crate::ir::Texts::new(),
             type_names: HashMap::new(),
             enums: Vec::new(),
             records: Vec::new(),
@@ -226,6 +231,7 @@ impl<'a> Checker<'a> {
 
     fn run(&mut self) {
         self.check_header();
+        (self.languages, self.texts) = self.collect_texts();
         let file = self.file;
         // Types first: enums and records may be used before they are written.
         for item in &file.items {
@@ -422,6 +428,8 @@ impl<'a> Checker<'a> {
         Program {
             id: header.map(|h| h.id.name.clone()).unwrap_or_default(),
             title: header.and_then(|h| h.title.clone()),
+            languages: self.languages,
+            texts: self.texts,
             version: header
                 .and_then(|h| h.version.as_ref())
                 .map(|v| v.name.clone())

@@ -49,6 +49,8 @@ codes! {
     InvalidDate = "invalid-date", Check, "a date that does not exist in the calendar";
     InvalidNumber = "invalid-number", Check, "a number that is too large, has more digits than are held exactly, or is malformed";
     BidiControl = "bidi-control", Check, "an invisible character that changes the order in which text is shown";
+    MissingTranslation = "missing-translation", Check, "a text without its translation into a language the rulebook declares";
+    UnknownLanguage = "unknown-language", Check, "a text in a language the rulebook does not declare, or a language declared twice";
     UnknownName = "unknown-name", Check, "a name that is not defined";
     UnknownType = "unknown-type", Check, "a type name that is not defined";
     UnknownField = "unknown-field", Check, "a record has no field of that name";

@@ -97,6 +97,7 @@ pub const KEYWORDS: &[&str] = &[
     "to",
     "source",
     "amends",
+    "languages",
     "remove",
     "enum",
     "record",

@@ -28,6 +28,10 @@ impl From<&crate::syntax::ast::Citation> for Citation {
 pub struct Program {
     pub id: String,
     pub title: Option<String>,
+    /// `languages fi, sv, en`; the first is the language of the plain texts.
+    pub languages: Vec<String>,
+    /// The texts people read, with their translations (see [`Texts`]).
+    pub texts: Texts,
     pub version: String,
     pub in_force_from: NaiveDate,
     pub in_force_to: Option<NaiveDate>,
@@ -49,6 +53,37 @@ pub struct Program {
     pub examples: Vec<ExampleInfo>,
     /// What must hold for every valid case (`property`).
     pub properties: Vec<PropertyInfo>,
+}
+
+/// A text people read and its translations, keyed by what it is: `title`,
+/// `criterion:NAME`, `output:NAME`, `input:PATH`.
+pub type Texts = std::collections::BTreeMap<String, TextEntry>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextEntry {
+    /// The text in the rulebook's first language.
+    pub first: String,
+    /// Other languages: code and text.
+    pub translations: Vec<(String, String)>,
+    pub span: Span,
+    /// What the text is, for diagnostics (`the reason of criterion `x``).
+    pub what: String,
+}
+
+impl Program {
+    /// A text in a language: the plain text for the first language (or
+    /// when no languages are declared), else its translation, if given.
+    pub fn text_in(&self, key: &str, lang: &str) -> Option<&str> {
+        let entry = self.texts.get(key)?;
+        if self.languages.first().is_none_or(|l| l == lang) {
+            return Some(&entry.first);
+        }
+        entry
+            .translations
+            .iter()
+            .find(|(l, _)| l == lang)
+            .map(|(_, t)| t.as_str())
+    }
 }
 
 #[derive(Debug, Clone)]

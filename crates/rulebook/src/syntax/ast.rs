@@ -27,10 +27,21 @@ pub struct File {
     pub unparsed: Vec<String>,
 }
 
+/// A text in another language than the rulebook's first: `sv "..."`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translation {
+    /// The two-letter language code, with its place.
+    pub lang: Ident,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
     pub id: Ident,
     pub title: Option<String>,
+    pub title_in: Vec<Translation>,
+    /// `languages fi, sv, en`: the first is the language of the plain texts.
+    pub languages: Vec<Ident>,
     pub version: Option<Ident>,
     pub in_force: Option<InForce>,
     pub source: Option<String>,
@@ -100,6 +111,7 @@ pub struct Field {
     pub name: Ident,
     pub ty: TypeExpr,
     pub description: Option<String>,
+    pub description_in: Vec<Translation>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +126,7 @@ pub struct InputDef {
     pub name: Ident,
     pub shape: InputShape,
     pub description: Option<String>,
+    pub description_in: Vec<Translation>,
     pub citation: Citation,
 }
 
@@ -148,6 +161,9 @@ pub struct Definition {
     pub is_output: bool,
     pub name: Ident,
     pub ty: Option<TypeExpr>,
+    /// An output's label for people (`output city_pays: money "Kaupunki maksaa"`).
+    pub label: Option<String>,
+    pub label_in: Vec<Translation>,
     pub body: Expr,
     pub overrides: Vec<Override>,
     pub citation: Citation,
@@ -314,6 +330,7 @@ pub struct Criterion {
     pub name: Ident,
     pub condition: Expr,
     pub reason: String,
+    pub reason_in: Vec<Translation>,
     pub citation: Citation,
     pub span: Span,
 }

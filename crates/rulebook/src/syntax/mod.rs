@@ -616,6 +616,8 @@ impl<'a> Builder<'a> {
                 span,
             },
             title: None,
+            title_in: Vec::new(),
+            languages: Vec::new(),
             version: None,
             in_force: None,
             source: None,
@@ -626,6 +628,12 @@ impl<'a> Builder<'a> {
             match q.as_rule() {
                 Rule::dotted_ident => h.id = self.ident(q),
                 Rule::string => h.title = Some(self.string(q)),
+                Rule::translation => h.title_in.extend(self.translation(q)),
+                Rule::languages_clause => {
+                    for r in q.into_inner().filter(|r| r.as_rule() == Rule::lang_code) {
+                        h.languages.push(self.ident(r));
+                    }
+                }
                 Rule::version_clause => {
                     if let Some(v) = q.into_inner().find(|r| r.as_rule() == Rule::version_ref) {
                         h.version = Some(self.ident(v));
@@ -708,6 +716,7 @@ impl<'a> Builder<'a> {
                 let mut name = None;
                 let mut shape = None;
                 let mut description = None;
+                let mut description_in = Vec::new();
                 let mut citation = Citation::default();
                 for q in p.into_inner() {
                     match q.as_rule() {
@@ -715,6 +724,7 @@ impl<'a> Builder<'a> {
                         Rule::fields => shape = Some(InputShape::Record(self.fields(q))),
                         Rule::type_expr => shape = Some(InputShape::Value(self.type_expr(q)?)),
                         Rule::string => description = Some(self.string(q)),
+                        Rule::translation => description_in.extend(self.translation(q)),
                         Rule::section | Rule::source_clause => self.citation(&mut citation, q),
                         _ => {}
                     }
@@ -723,6 +733,7 @@ impl<'a> Builder<'a> {
                     name: name?,
                     shape: shape?,
                     description,
+                    description_in,
                     citation,
                 })
             }
@@ -733,10 +744,14 @@ impl<'a> Builder<'a> {
                 let mut body = None;
                 let mut overrides = Vec::new();
                 let mut citation = Citation::default();
+                let mut label = None;
+                let mut label_in = Vec::new();
                 for q in p.into_inner() {
                     match q.as_rule() {
                         Rule::ident => name = Some(self.ident(q)),
                         Rule::type_expr => ty = self.type_expr(q),
+                        Rule::string => label = Some(self.string(q)),
+                        Rule::translation => label_in.extend(self.translation(q)),
                         Rule::expr => body = Some(self.expr(q)?),
                         Rule::override_clause => overrides.push(self.override_clause(q)?),
                         // After an exception, a citation is the exception's own.
@@ -751,6 +766,8 @@ impl<'a> Builder<'a> {
                     is_output,
                     name: name?,
                     ty,
+                    label,
+                    label_in,
                     body: body?,
                     overrides,
                     citation,
@@ -837,12 +854,14 @@ impl<'a> Builder<'a> {
                             let mut name = None;
                             let mut condition = None;
                             let mut reason = String::new();
+                            let mut reason_in = Vec::new();
                             let mut cc = Citation::default();
                             for r in q.into_inner() {
                                 match r.as_rule() {
                                     Rule::ident => name = Some(self.ident(r)),
                                     Rule::expr => condition = Some(self.expr(r)?),
                                     Rule::string => reason = self.string(r),
+                                    Rule::translation => reason_in.extend(self.translation(r)),
                                     Rule::section | Rule::source_clause => {
                                         self.citation(&mut cc, r)
                                     }
@@ -853,6 +872,7 @@ impl<'a> Builder<'a> {
                                 name: name?,
                                 condition: condition?,
                                 reason,
+                                reason_in,
                                 citation: cc,
                                 span,
                             });
@@ -869,17 +889,36 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// `sv "text"`.
+    fn translation(&mut self, p: P) -> Option<Translation> {
+        let mut lang = None;
+        let mut text = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::lang_code => lang = Some(self.ident(q)),
+                Rule::string => text = Some(self.string(q)),
+                _ => {}
+            }
+        }
+        Some(Translation {
+            lang: lang?,
+            text: text?,
+        })
+    }
+
     fn fields(&mut self, p: P) -> Vec<Field> {
         let mut out = Vec::new();
         for f in p.into_inner().filter(|q| q.as_rule() == Rule::field) {
             let mut name = None;
             let mut ty = None;
             let mut description = None;
+            let mut description_in = Vec::new();
             for q in f.into_inner() {
                 match q.as_rule() {
                     Rule::ident => name = Some(self.ident(q)),
                     Rule::type_expr => ty = self.type_expr(q),
                     Rule::string => description = Some(self.string(q)),
+                    Rule::translation => description_in.extend(self.translation(q)),
                     _ => {}
                 }
             }
@@ -888,6 +927,7 @@ impl<'a> Builder<'a> {
                     name,
                     ty,
                     description,
+                    description_in,
                 });
             }
         }
