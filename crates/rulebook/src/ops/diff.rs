@@ -700,6 +700,18 @@ fn item_change(
                     show(new.text, db)
                 ));
             }
+            if da.label != db.label
+                || ast::without_spans(&da.label_in) != ast::without_spans(&db.label_in)
+            {
+                let show = |d: &ast::Definition| {
+                    let mut s = format!("\"{}\"", d.label.clone().unwrap_or_default());
+                    for t in &d.label_in {
+                        s.push_str(&format!(" {} \"{}\"", t.lang.name, t.text));
+                    }
+                    s
+                };
+                details.push(format!("label: {} → {}", show(da), show(db)));
+            }
             let summary = details.first().cloned().unwrap_or_else(|| "changed".into());
             push(summary, Some(o), Some(n), details);
         }
