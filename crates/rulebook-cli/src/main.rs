@@ -180,6 +180,13 @@ enum Command {
         /// Show how each output was reached.
         #[arg(long)]
         explain: bool,
+        /// Write the decision as the reasons part of a decision letter in
+        /// this language (fi, sv or en; one the rulebook declares).
+        #[arg(long, value_name = "LANG", conflicts_with = "cases")]
+        letter: Option<String>,
+        /// The letter as text, Markdown or a printable HTML page.
+        #[arg(long, value_enum, default_value = "text", requires = "letter")]
+        letter_format: LetterFormat,
     },
     /// Run the examples of rulebooks.
     Test {
@@ -416,6 +423,8 @@ fn main() -> ExitCode {
             format,
             explain,
             off_period,
+            letter,
+            letter_format,
         } => match (input, cases) {
             (_, Some(cases)) => cmd_eval_cases(&rulebook, cases, output, date, format, off_period),
             (Some(input), None) => {
@@ -427,7 +436,8 @@ fn main() -> ExitCode {
                         return ExitCode::from(EXIT_USAGE);
                     }
                 };
-                cmd_eval(&rulebook, &input, date, format, explain, off_period)
+                let letter = letter.map(|l| (l, letter_format));
+                cmd_eval(&rulebook, &input, date, format, explain, off_period, letter)
             }
             (None, None) => EXIT_USAGE,
         },
@@ -790,6 +800,13 @@ fn cmd_eval_cases(
     })
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LetterFormat {
+    Text,
+    Markdown,
+    Html,
+}
+
 fn cmd_eval(
     path: &Path,
     input: &Path,
@@ -797,7 +814,15 @@ fn cmd_eval(
     format: OutputFormat,
     explain: bool,
     off_period: bool,
+    letter: Option<(String, LetterFormat)>,
 ) -> u8 {
+    if let Some((lang, _)) = &letter {
+        if !rulebook::ops::letter::LETTER_LANGUAGES.contains(&lang.as_str()) {
+            eprintln!("error: --letter {lang}: write fi, sv or en");
+            return EXIT_USAGE;
+        }
+    }
+    let explain = explain || letter.is_some();
     let loaded = match load_for_eval(path) {
         Ok(l) => l,
         Err(code) => return code,
@@ -889,6 +914,23 @@ fn cmd_eval(
             return EXIT_EVAL;
         }
     };
+    if let Some((lang, letter_format)) = &letter {
+        return match rulebook::ops::letter::letter(p, &case, &decision, lang) {
+            Ok(l) => {
+                let out = match letter_format {
+                    LetterFormat::Text => rulebook::ops::letter::to_text(&l),
+                    LetterFormat::Markdown => rulebook::ops::letter::to_markdown(&l),
+                    LetterFormat::Html => rulebook::ops::letter::to_html(&l),
+                };
+                print!("{out}");
+                0
+            }
+            Err(rulebook::ops::letter::NoLetter(why)) => {
+                eprintln!("error: --letter {lang}: {why}");
+                EXIT_USAGE
+            }
+        };
+    }
     if format == OutputFormat::Json {
         let mut json = decision_json(p, &case, &decision);
         if let (Some(why), Some(o)) = (&outside, json.as_object_mut()) {

@@ -603,6 +603,20 @@ pub struct DecisionRequest {
     /// delete that person's decisions.
     #[serde(default)]
     pub subject: Option<String>,
+    /// Also write the decision as the reasons part of a decision letter.
+    #[serde(default)]
+    pub letter: Option<LetterRequest>,
+}
+
+/// A decision letter: its language (one the rulebook declares) and format.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LetterRequest {
+    /// fi, sv or en.
+    pub language: String,
+    /// text, markdown or html (a printable page); html when left out.
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -697,6 +711,9 @@ pub struct DecisionDoc {
     #[schema(value_type = Option<ExplanationGraphDoc>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation_graph: Option<J>,
+    /// With `letter`: the decision letter's reasons part, in the format asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub letter: Option<String>,
     /// Present when the version was applied outside its validity period on
     /// request (`off_period: true`): why the date is outside it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -949,11 +966,27 @@ fn decide(
         }
         f
     })?;
+    let letter_format = match req
+        .letter
+        .as_ref()
+        .map(|l| l.format.as_deref().unwrap_or("html"))
+    {
+        None => None,
+        Some(f @ ("text" | "markdown" | "html")) => Some(f),
+        Some(other) => {
+            return Err(Fail::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                format!("letter.format: `{other}` is not a letter format"),
+            )
+            .with("letter.format", "expected text, markdown or html", None));
+        }
+    };
     let d = evaluate(
         p,
         &case,
         &Options {
-            explain: req.explain,
+            explain: req.explain || req.letter.is_some(),
         },
     )
     .map_err(|e| {
@@ -969,9 +1002,37 @@ fn decide(
         });
         f
     })?;
+    let letter = match (&req.letter, letter_format) {
+        (Some(l), Some(format)) => {
+            let written = rulebook::ops::letter::letter(p, &case, &d, &l.language).map_err(
+                |rulebook::ops::letter::NoLetter(why)| {
+                    Fail::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "letter-unavailable",
+                        why.clone(),
+                    )
+                    .with("letter.language", why, None)
+                },
+            )?;
+            Some(match format {
+                "text" => rulebook::ops::letter::to_text(&written),
+                "markdown" => rulebook::ops::letter::to_markdown(&written),
+                _ => rulebook::ops::letter::to_html(&written),
+            })
+        }
+        _ => None,
+    };
     let mut j = decision_json(p, &case, &d);
     if let (Some(why), Some(o)) = (&outside, j.as_object_mut()) {
         o.insert("off_period".into(), J::String(why.to_string()));
+    }
+    // A letter needs the explanation; the answer has it only when asked.
+    if !req.explain {
+        if let Some(o) = j.as_object_mut() {
+            for k in ["explanation", "criteria_explanation", "explanation_graph"] {
+                o.shift_remove(k);
+            }
+        }
     }
     let id_ = s.next_id();
     // Without a decision log the parts of the decision move into the
@@ -992,6 +1053,7 @@ fn decide(
         explanation: part("explanation"),
         criteria_explanation: part("criteria_explanation"),
         explanation_graph: part("explanation_graph"),
+        letter,
         off_period: outside.as_ref().map(|w| w.to_string()),
         line: None,
     };
@@ -1289,6 +1351,7 @@ async fn get_decision(
     ),
     components(schemas(
         DecisionRequest,
+        LetterRequest,
         BatchRequest,
         DecisionDoc,
         ExplanationGraphDoc,

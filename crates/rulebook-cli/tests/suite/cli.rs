@@ -1104,3 +1104,55 @@ fn an_amendment_without_its_base_is_one_error() {
     assert_eq!(stdout.matches("\"code\":").count(), 1, "{stdout}");
     assert!(stdout.contains("invalid-amendment"), "{stdout}");
 }
+
+#[test]
+fn eval_writes_a_decision_letter_in_a_declared_language() {
+    let out = rulebook(&["eval", HOME_CARE, "--input", CASE, "--letter", "fi"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let letter = text(&out.stdout);
+    assert!(
+        letter.starts_with("Kotihoidon palveluseteli, tulosidonnainen"),
+        "{letter}"
+    );
+    assert!(letter.contains("Päätöspäivä: 1.3.2021"), "{letter}");
+    assert!(
+        letter.contains("Asiakkaan omavastuuosuus: 156,40 €"),
+        "{letter}"
+    );
+    assert!(letter.contains("Sovelletut säännökset"), "{letter}");
+    let out = rulebook(&[
+        "eval",
+        HOME_CARE,
+        "--input",
+        CASE,
+        "--letter",
+        "en",
+        "--letter-format",
+        "html",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    // A language that is not a letter language, and a rulebook without
+    // languages, are refused with what to do.
+    let out = rulebook(&["eval", HOME_CARE, "--input", CASE, "--letter", "de"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("write fi, sv or en"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = rulebook(&[
+        "eval",
+        "rulebooks/dental-client-fees/2018-21.rulebook",
+        "--input",
+        "rulebooks/dental-client-fees/case.yaml",
+        "--letter",
+        "fi",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("add `languages fi, sv, en`"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -994,3 +994,54 @@ fn a_key_given_twice_in_a_request_is_refused() {
         "{answer}"
     );
 }
+
+/// The explanation graph and a decision letter over HTTP: the graph only
+/// when asked for, the letter in the language asked, refused with the field
+/// named for a rulebook that declares no languages.
+#[test]
+fn decisions_come_with_their_graph_and_letter_when_asked() {
+    let s = start(&rulebooks(), None, &[]);
+    let a = agent();
+    let url = format!("{}{HOME}/decisions", s.base);
+    let mut req: J = serde_json::from_str(&case_2021("900.00")).unwrap();
+    req["letter"] = json!({ "language": "sv", "format": "text" });
+    let (st, d) = call(&a, "POST", &url, Some(&req.to_string()));
+    assert_eq!(st, 200, "{d}");
+    let letter = d["letter"].as_str().unwrap();
+    assert!(letter.contains("Servicesedel för hemvård"), "{letter}");
+    assert!(
+        letter.contains("Kundens självriskandel: 156,40 €"),
+        "{letter}"
+    );
+    assert!(
+        d.get("explanation_graph").is_none(),
+        "the graph was not asked for"
+    );
+
+    req["explain"] = json!(true);
+    req["letter"] = json!({ "language": "fi" });
+    let (st, d) = call(&a, "POST", &url, Some(&req.to_string()));
+    assert_eq!(st, 200, "{d}");
+    assert!(d["letter"].as_str().unwrap().starts_with("<!DOCTYPE html>"));
+    let nodes = d["explanation_graph"]["nodes"].as_array().unwrap();
+    assert!(nodes
+        .iter()
+        .any(|n| n["id"] == "table:income_limit(1)" && n["rows"] == json!([1])));
+
+    let fees = "/v1/programmes/fi.dental_client_fees/decisions";
+    let body = json!({
+        "decision_date": "2021-06-01",
+        "inputs": { "client": { "birth_date": "1980-01-01" },
+                    "visit": { "professional": "Dentist", "procedures": [] } },
+        "letter": { "language": "fi" }
+    });
+    let (st, d) = call(
+        &a,
+        "POST",
+        &format!("{}{fees}", s.base),
+        Some(&body.to_string()),
+    );
+    assert_eq!(st, 422, "{d}");
+    assert_eq!(d["error"]["code"], "letter-unavailable", "{d}");
+    assert_eq!(d["error"]["problems"][0]["path"], "letter.language", "{d}");
+}

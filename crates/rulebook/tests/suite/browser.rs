@@ -148,3 +148,83 @@ fn html_report_renders_in_chromium_without_console_errors() {
         std::fs::copy(&shot, keep).unwrap();
     }
 }
+
+/// The Helsinki home-care decision letter in Swedish as a printable page:
+/// it renders, logs no console errors and prints to a PDF.
+#[test]
+#[ignore = "needs Chromium; .ci/run installs it and runs this test"]
+fn html_letter_renders_and_prints_in_chromium() {
+    let root = crate::repo();
+    let text = std::fs::read_to_string(root.join("rulebooks/helsinki-home-care/2024-25.rulebook"))
+        .unwrap();
+    let (versions, _) = versions::load(&[Source {
+        name: "2024-25.rulebook".into(),
+        text,
+    }]);
+    let p = versions[0].program().unwrap();
+    let doc = serde_json::json!({
+        "decision_date": "2024-03-02",
+        "household": { "income_declared": true, "gross_monthly_income": "2345.67", "size": 2 },
+        "service": { "hourly_price": "45.00", "hours_per_month": 20 }
+    });
+    let case = rulebook::cases::input::decode_case(p, &doc, None).unwrap();
+    let d = rulebook::eval::evaluate(p, &case, &rulebook::eval::Options { explain: true }).unwrap();
+    let letter = rulebook::ops::letter::letter(p, &case, &d, "sv").unwrap();
+    let html = rulebook::ops::letter::to_html(&letter);
+    assert!(!html.contains("<script") && !html.contains("http"));
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("letter.html");
+    std::fs::write(&page, &html).unwrap();
+    let url = format!("file://{}", page.display());
+    let profile = dir.path().join("profile");
+    let base = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+    let out = Command::new(chromium())
+        .args(base)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--virtual-time-budget=2000", "--dump-dom", &url])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {log}");
+    assert!(dom.contains("<html lang=\"sv\">"), "{dom}");
+    assert!(dom.contains("Servicesedel för hemvård"), "{dom}");
+    assert!(dom.contains("Beslutsdatum</dt><dd>2.3.2024"), "{dom}");
+    let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let pdf = dir.path().join("letter.pdf");
+    let out = Command::new(chromium())
+        .args(base)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args([
+            "--no-pdf-header-footer",
+            &format!("--print-to-pdf={}", pdf.display()),
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(
+        bytes.starts_with(b"%PDF") && bytes.len() > 5_000,
+        "a PDF of {} bytes",
+        bytes.len()
+    );
+    if let Ok(keep) = std::env::var("RULEBOOK_KEEP_LETTER") {
+        std::fs::copy(&page, keep).unwrap();
+    }
+}

@@ -4,6 +4,7 @@
 
 use rulebook::eval::{evaluate, Case, Executable, Options};
 use rulebook::ir::ExpectInfo;
+use rulebook::ops::letter;
 use rulebook::semantics::explanation::{to_text, ExplanationGraph, NodeKind};
 use std::collections::HashSet;
 
@@ -129,6 +130,22 @@ fn explanations_of_each_bundled_programme() {
             let text = format!("{name}: {}\n\n{}", e.name, to_text(&g));
             insta::assert_snapshot!(format!("explain_{label}_text"), text);
             insta::assert_json_snapshot!(format!("explain_{label}_json"), g);
+            // The letter in each language the programme declares.
+            let case = Case {
+                decision_date: e.date,
+                inputs: e.inputs.clone(),
+            };
+            let d = explained(p, e).unwrap();
+            for lang in &p.languages {
+                let l = letter::letter(p, &case, &d, lang).unwrap();
+                insta::assert_snapshot!(format!("letter_{label}_{lang}"), letter::to_text(&l));
+                if lang == "fi" {
+                    insta::assert_snapshot!(
+                        format!("letter_{label}_{lang}_markdown"),
+                        letter::to_markdown(&l)
+                    );
+                }
+            }
         }
     }
 }
@@ -180,4 +197,32 @@ fn list_items_and_calls_are_explained_inside_and_folded() {
     let text = to_text(&g);
     assert!(text.contains("items 1, 3: 100.00 €"), "{text}");
     assert!(text.contains("share = 10 %"), "{text}");
+}
+
+/// A letter is refused, with what to do, for a language the rulebook does
+/// not declare and for a rulebook that declares none.
+#[test]
+fn letters_only_in_declared_languages() {
+    let all = versions();
+    let (_, home_care) = all
+        .iter()
+        .find(|(n, _)| n.ends_with("helsinki-home-care/2021.rulebook"))
+        .unwrap();
+    let (_, fees) = all
+        .iter()
+        .find(|(n, _)| n.ends_with("dental-client-fees/2018-21.rulebook"))
+        .unwrap();
+    for (p, lang, says) in [
+        (home_care, "de", "not a letter language"),
+        (fees, "fi", "declares no languages"),
+    ] {
+        let e = &p.examples[0];
+        let d = explained(p, e).unwrap();
+        let case = Case {
+            decision_date: e.date,
+            inputs: e.inputs.clone(),
+        };
+        let err = letter::letter(p, &case, &d, lang).unwrap_err();
+        assert!(err.0.contains(says), "{}", err.0);
+    }
 }
