@@ -230,6 +230,7 @@ fn hover_definition_references_rename() {
         ("a field", "household.inc|ome - limit"),
         ("a criterion", "  res|ident § 4"),
         ("an input", "given house|hold { income: 588"),
+        ("an example's expect line", "expect value = 34|.00 €"),
     ] {
         out.push_str(&format!(
             "## hover on {what}\n{}\n\n",

@@ -555,8 +555,69 @@ impl Analysis {
             .collect())
     }
 
-    /// Markdown for the symbol at `offset`, and the span it describes.
+    /// Markdown for the symbol at `offset`, and the span it describes; on an
+    /// example's `expect` line, also how the example reached that value.
     pub fn hover(&self, offset: usize) -> Option<(Span, String)> {
+        let expect = self.expect_explanation(offset);
+        match (self.symbol_hover(offset), expect) {
+            (Some((span, text)), Some((_, ex))) => Some((span, format!("{text}\n\n---\n\n{ex}"))),
+            (Some(h), None) => Some(h),
+            (None, Some(ex)) => Some(ex),
+            (None, None) => None,
+        }
+    }
+
+    /// On an `expect` line of an example: the explanation of that output
+    /// (or, for `expect not eligible`, of the failed criteria) in that
+    /// example, as the text rendering of its explanation graph.
+    pub fn expect_explanation(&self, offset: usize) -> Option<(Span, String)> {
+        use crate::ir::ExpectInfo;
+        let p = self.checked.program.as_ref()?;
+        let (example, expect) = p.examples.iter().find_map(|e| {
+            e.expects
+                .iter()
+                .find(|x| match x {
+                    // Anywhere on the expect's line.
+                    ExpectInfo::Output(.., span) | ExpectInfo::Eligible(.., span) => {
+                        let (a, b) = (span.start.min(offset), span.start.max(offset));
+                        self.text.get(a..b).is_some_and(|t| !t.contains('\n'))
+                    }
+                    _ => false,
+                })
+                .map(|x| (e, x))
+        })?;
+        let executable = crate::eval::Executable::new(p.clone());
+        let case = crate::eval::Case {
+            decision_date: example.date,
+            inputs: example.inputs.clone(),
+        };
+        let d = crate::eval::evaluate(&executable, &case, &crate::eval::Options { explain: true }).ok()?;
+        let mut g = d.graph?;
+        let (span, title) = match expect {
+            ExpectInfo::Output(slot, _, _, span) => {
+                let name = p.defs.get(*slot as usize)?.name.clone();
+                if !d.eligible {
+                    return Some((*span, format!("In this example the case is not eligible, so `{name}` is not computed.")));
+                }
+                g.outputs = vec![name.clone()];
+                (*span, format!("How this example reaches `{name}`:"))
+            }
+            ExpectInfo::Eligible(_, _, span) => {
+                g.outputs.clear();
+                let title = if d.eligible {
+                    "In this example every criterion holds.".to_string()
+                } else {
+                    "Why this example is not eligible:".to_string()
+                };
+                (*span, title)
+            }
+            _ => return None,
+        };
+        let text = crate::semantics::explanation::to_text(&g);
+        Some((span, format!("{title}\n\n```text\n{text}```")))
+    }
+
+    fn symbol_hover(&self, offset: usize) -> Option<(Span, String)> {
         let span = self
             .checked
             .uses
