@@ -103,7 +103,30 @@ impl Checker<'_> {
                 _ => {}
             }
         }
-        for entry in texts.values() {
+        // Doc comments are written for maintainers; their translations are
+        // optional, but once one is given the declared languages are
+        // checked as for any text.
+        let mut docs: Vec<TextEntry> = Vec::new();
+        for item in &file.items {
+            if let (Some(doc), Some(name)) = (&item.doc, item.kind.name()) {
+                let entry = TextEntry {
+                    first: doc.clone(),
+                    translations: item.doc_in.clone(),
+                    span: name.span,
+                    what: format!("the doc comment of `{}`", name.name),
+                };
+                if !item.doc_in.is_empty() {
+                    docs.push(entry.clone());
+                }
+                texts.insert(format!("doc:{}", name.name), entry);
+            }
+        }
+        for entry in texts
+            .iter()
+            .filter(|(k, _)| !k.starts_with("doc:"))
+            .map(|(_, e)| e)
+            .chain(&docs)
+        {
             self.check_text(&languages, entry);
         }
         (languages, texts)

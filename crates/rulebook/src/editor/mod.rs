@@ -591,7 +591,8 @@ impl Analysis {
             decision_date: example.date,
             inputs: example.inputs.clone(),
         };
-        let d = crate::eval::evaluate(&executable, &case, &crate::eval::Options { explain: true }).ok()?;
+        let d = crate::eval::evaluate(&executable, &case, &crate::eval::Options { explain: true })
+            .ok()?;
         let mut g = d.graph?;
         let (span, title) = match expect {
             ExpectInfo::Output(slot, _, _, span) => {

@@ -61,6 +61,8 @@ pub struct Item {
     pub kind: ItemKind,
     /// The `---` doc comment lines just above the item.
     pub doc: Option<String>,
+    /// Its lines in other languages (`--- [sv] ...`): code and text.
+    pub doc_in: Vec<(String, String)>,
     pub span: Span,
 }
 

@@ -30,6 +30,16 @@ pub struct Block {
     /// Where the item keyword starts (after the doc comment).
     pub item_start: usize,
     pub doc: Option<String>,
+    /// Doc comment lines in other languages (`--- [sv] ...`), by language.
+    pub doc_in: Vec<(String, String)>,
+}
+
+/// A doc comment line in another language: `[sv] text`.
+fn doc_language(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix('[')?;
+    let (code, text) = rest.split_once(']')?;
+    (code.len() == 2 && code.chars().all(|c| c.is_ascii_lowercase()))
+        .then(|| (code, text.strip_prefix(' ').unwrap_or(text)))
 }
 
 /// Splits a file into item blocks. Text before the first item that is not
@@ -54,16 +64,32 @@ pub fn split_blocks(text: &str) -> (Vec<Block>, Option<Span>) {
             if let Some(last) = blocks.last_mut() {
                 last.end = start;
             }
-            let doc = if doc_lines.is_empty() {
+            // Lines marked `[sv]` are the doc comment in that language.
+            let mut plain: Vec<&str> = Vec::new();
+            let mut doc_in: Vec<(String, String)> = Vec::new();
+            for l in &doc_lines {
+                match doc_language(l) {
+                    Some((code, t)) => match doc_in.iter_mut().find(|(c, _)| c == code) {
+                        Some((_, text)) => {
+                            text.push('\n');
+                            text.push_str(t);
+                        }
+                        None => doc_in.push((code.to_string(), t.to_string())),
+                    },
+                    None => plain.push(l),
+                }
+            }
+            let doc = if plain.is_empty() {
                 None
             } else {
-                Some(doc_lines.join("\n"))
+                Some(plain.join("\n"))
             };
             blocks.push(Block {
                 start,
                 end: text.len(),
                 item_start: line_start,
                 doc,
+                doc_in,
             });
         } else if blocks.is_empty() {
             let trimmed = line.trim();
@@ -160,6 +186,7 @@ pub(crate) fn parse_here(text: &str) -> (File, Vec<Diagnostic>) {
                     file.items.push(Item {
                         kind,
                         doc: block.doc.clone(),
+                        doc_in: block.doc_in.clone(),
                         span,
                     });
                 }
