@@ -17,6 +17,7 @@ mod constants;
 mod declare;
 mod definitions;
 mod dependencies;
+mod domains;
 mod examples;
 mod expressions;
 mod languages;
@@ -83,6 +84,9 @@ fn check_here(text: &str) -> Checked {
     let uses = std::mem::take(&mut c.uses);
     let mut partial = c.into_program();
     diagnostics.extend(properties::settle(&mut partial));
+    if !diagnostics.iter().any(|d| d.is_error()) {
+        diagnostics.extend(domains::check(&partial));
+    }
     diagnostics.sort_by(|a, b| {
         a.span
             .start

@@ -63,6 +63,7 @@ codes! {
     ParameterDates = "parameter-dates", Check, "dated parameter values out of order or repeated";
     TableShape = "table-shape", Check, "a table whose rows or header do not match its inputs";
     TableGap = "table-gap", Check, "an input that no row of a table matches";
+    TableDomain = "table-domain", Check, "a table called with a value that its parameter's bounds do not allow";
     TableOverlap = "table-overlap", Check, "an input that two rows of a unique table match";
     UnreachableRow = "unreachable-row", Check, "a row of a first-hit table that earlier rows always shadow";
     EmptyRange = "empty-range", Check, "a range that no value can be in";
