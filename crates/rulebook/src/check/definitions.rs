@@ -78,33 +78,9 @@ impl<'a> Checker<'a> {
             };
             let mut overrides = Vec::new();
             for o in &d.overrides {
-                let condition = self.expr(&o.condition);
-                if !condition.ty.fits(&Type::Bool) {
-                    self.mismatch(
-                        o.condition.span,
-                        &Type::Bool,
-                        &condition.ty,
-                        "the condition after `unless`",
-                    );
-                }
-                let value = self.expr(&o.value);
-                if !value.ty.fits(&ty) {
-                    self.mismatch(o.value.span, &ty, &value.ty, "the value after `then`");
-                }
-                overrides.push(OverrideInfo {
-                    condition,
-                    value,
-                    rank: o.rank,
-                    span: o.span,
-                    text: self
-                        .text
-                        .get(o.condition.span.start..o.condition.span.end)
-                        .unwrap_or("")
-                        .to_string(),
-                    citation: (&o.citation).into(),
-                });
+                overrides.push(self.override_info(o, &ty));
             }
-            self.check_override_ranks(d);
+            self.check_ranks(&d.name.name, &d.overrides);
             return Some(DefInfo {
                 name: d.name.name.clone(),
                 kind: if d.is_output {
@@ -206,29 +182,29 @@ impl<'a> Checker<'a> {
         })
     }
 
-    pub(super) fn check_override_ranks(&mut self, d: &ast::Definition) {
+    pub(super) fn check_ranks(&mut self, name: &str, overrides: &[ast::Override]) {
         // Two overrides of equal rank are allowed only if they cannot both
         // apply; that is decided at run time, with an error naming both. Here
         // we flag the obvious case: the very same condition twice.
         // Each override is reported once, against the first with the same
         // condition and rank: n copies give n - 1 findings, not n² / 2.
-        let conditions: Vec<_> = d
-            .overrides
+        let conditions: Vec<_> = overrides
             .iter()
             .map(|o| ast::without_spans(&o.condition.kind))
             .collect();
-        for (j, b) in d.overrides.iter().enumerate() {
-            let first =
-                (0..j).find(|&i| d.overrides[i].rank == b.rank && conditions[i] == conditions[j]);
-            if let Some(i) = first {
-                let a = &d.overrides[i];
+        for (j, b) in overrides.iter().enumerate() {
+            let first = (0..j).find(|&i| {
+                overrides.get(i).is_some_and(|a| a.rank == b.rank)
+                    && conditions.get(i) == conditions.get(j)
+            });
+            if let Some(a) = first.and_then(|i| overrides.get(i)) {
                 self.err(
                     Diagnostic::error(
                         Code::DuplicateOverrideRank,
                         b.span,
                         format!(
                             "two overrides of `{}` have the same condition and rank {}",
-                            d.name.name, a.rank
+                            name, a.rank
                         ),
                     )
                     .with_related(a.span, "the other override")
@@ -257,11 +233,46 @@ impl<'a> Checker<'a> {
                 &format!("the result of `{}`", f.name.name),
             );
         }
+        let mut overrides = Vec::new();
+        for o in &f.overrides {
+            overrides.push(self.override_info(o, &ret));
+        }
+        self.check_ranks(&f.name.name, &f.overrides);
         if let Some(info) = self.functions.get_mut(i) {
             info.body = body;
+            info.overrides = overrides;
         }
         self.locals.clear();
         self.current = None;
+    }
+
+    /// An exception (`unless ... then ...`) typed against what it overrides.
+    fn override_info(&mut self, o: &ast::Override, ty: &Type) -> OverrideInfo {
+        let condition = self.expr(&o.condition);
+        if !condition.ty.fits(&Type::Bool) {
+            self.mismatch(
+                o.condition.span,
+                &Type::Bool,
+                &condition.ty,
+                "the condition after `unless`",
+            );
+        }
+        let value = self.expr(&o.value);
+        if !value.ty.fits(ty) {
+            self.mismatch(o.value.span, ty, &value.ty, "the value after `then`");
+        }
+        OverrideInfo {
+            condition,
+            value,
+            rank: o.rank,
+            span: o.span,
+            text: self
+                .text
+                .get(o.condition.span.start..o.condition.span.end)
+                .unwrap_or("")
+                .to_string(),
+            citation: (&o.citation).into(),
+        }
     }
 
     pub(super) fn check_eligibility(&mut self, e: &ast::EligibilityDef) {

@@ -204,7 +204,15 @@ pub(super) fn check(p: &Program) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut todo: Vec<&Expr> = p.rule_exprs();
     // Function bodies read their parameters, whose values are not known here.
-    let bodies: Vec<*const Expr> = p.functions.iter().map(|f| &f.body as *const Expr).collect();
+    let bodies: Vec<*const Expr> = p
+        .functions
+        .iter()
+        .flat_map(|f| {
+            std::iter::once(&f.body)
+                .chain(f.overrides.iter().flat_map(|o| [&o.condition, &o.value]))
+        })
+        .map(|e| e as *const Expr)
+        .collect();
     todo.retain(|e| !bodies.contains(&(*e as *const Expr)));
     let mut seen = std::collections::HashSet::new();
     while let Some(e) = todo.pop() {

@@ -311,6 +311,7 @@ impl<'a> Checker<'a> {
                             ty: Type::Error,
                             span: f.body.span,
                         },
+                        overrides: Vec::new(),
                         formula: one_line(self.text.get(f.body.span.start..f.body.span.end)),
                         frame_size: f.params.len() as u32,
                         citation: (&f.citation).into(),

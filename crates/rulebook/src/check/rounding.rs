@@ -71,10 +71,9 @@ impl<'a> Checker<'a> {
             }
             ExprKind::If(_, a, b) => self.exact(a, memo) && self.exact(b, memo),
             ExprKind::Builtin(_, xs) => xs.iter().all(|x| self.exact(x, memo)),
-            ExprKind::Call(f, _) => self
-                .functions
-                .get(*f as usize)
-                .is_some_and(|f| self.exact(&f.body, memo)),
+            ExprKind::Call(f, _) => self.functions.get(*f as usize).is_some_and(|f| {
+                self.exact(&f.body, memo) && f.overrides.iter().all(|o| self.exact(&o.value, memo))
+            }),
             ExprKind::Table(t, _) => self
                 .tables
                 .get(*t as usize)

@@ -354,22 +354,40 @@ impl<'p> Evaluator<'p> {
             return String::new();
         };
         let saved = std::mem::replace(&mut self.base, frame);
-        let value = match with_stack(|| self.eval(&func.body)) {
+        let value = match with_stack(|| self.function_body(func)) {
             Ok(v) => p.render(&v, &func.ret),
             Err(e) => format!("could not be computed: {}", e.message),
         };
+        let applied = self.winning_override(&func.overrides).ok().flatten();
         let mut n = node(id.clone(), NodeKind::Function, name, value.clone());
-        n.formula = Some(func.formula.clone());
-        let substituted = self.substitute(&func.body, 0);
+        let expr = match applied {
+            Some(o) => {
+                n.exception = Some(format!("unless {}", o.text));
+                &o.value
+            }
+            None => {
+                n.formula = Some(func.formula.clone());
+                &func.body
+            }
+        };
+        let substituted = self.substitute(expr, 0);
         if substituted != value {
             n.substituted = Some(substituted);
         }
-        n.section = func.citation.section.clone();
-        n.source = func.citation.source.clone();
+        // An exception with a citation of its own is what decided the value.
+        let citation = match applied {
+            Some(o) if o.citation.section.is_some() || o.citation.source.is_some() => &o.citation,
+            _ => &func.citation,
+        };
+        n.section = citation.section.clone();
+        n.source = citation.source.clone();
         let k = g.reserve(n);
         let mut uses = Vec::new();
         g.owners.push(func.name.clone());
-        with_stack(|| self.graph_uses(g, &func.body, &mut uses));
+        if let Some(o) = applied {
+            self.graph_uses(g, &o.condition, &mut uses);
+        }
+        with_stack(|| self.graph_uses(g, expr, &mut uses));
         g.owners.pop();
         g.set_uses(k, uses);
         self.stack.truncate(frame);

@@ -533,6 +533,18 @@ impl<'p> Evaluator<'p> {
         Ok(best)
     }
 
+    /// A function's value in the current frame: its body, or the exception
+    /// that applies.
+    fn function_body(&mut self, func: &crate::ir::FunctionInfo) -> R<Value> {
+        if func.overrides.is_empty() {
+            return self.eval(&func.body);
+        }
+        match self.winning_override(&func.overrides)? {
+            Some(o) => self.eval(&o.value),
+            None => self.eval(&func.body),
+        }
+    }
+
     fn local(&self, slot: u32, span: Span) -> R<Value> {
         self.stack
             .get(self.base + slot as usize)
@@ -740,7 +752,7 @@ impl<'p> Evaluator<'p> {
                 }
                 let frame = self.frame(args)?;
                 let saved = std::mem::replace(&mut self.base, frame);
-                let r = with_stack(|| self.eval(&func.body));
+                let r = with_stack(|| self.function_body(func));
                 self.stack.truncate(frame);
                 self.base = saved;
                 let v = r.map_err(|err| named(err, &func.name))?;

@@ -203,6 +203,8 @@ pub struct FunctionInfo {
     pub params: Vec<(String, Type)>,
     pub ret: Type,
     pub body: Expr,
+    /// Exceptions to the body, as for a rule.
+    pub overrides: Vec<OverrideInfo>,
     /// The body as written, for explanations.
     pub formula: String,
     pub frame_size: u32,
@@ -579,7 +581,13 @@ impl Program {
                 }
             }
         }
-        out.extend(self.functions.iter().map(|f| &f.body));
+        for f in &self.functions {
+            out.push(&f.body);
+            for o in &f.overrides {
+                out.push(&o.condition);
+                out.push(&o.value);
+            }
+        }
         for t in &self.tables {
             out.extend(t.rows.iter().map(|r| &r.result));
         }
@@ -619,6 +627,14 @@ impl Program {
                         if !std::mem::replace(seen, true) {
                             if let Some(func) = self.functions.get(*f as usize) {
                                 todo.push(&func.body);
+                                for o in &func.overrides {
+                                    todo.push(&o.condition);
+                                    todo.push(&o.value);
+                                }
+                                for o in &func.overrides {
+                                    todo.push(&o.condition);
+                                    todo.push(&o.value);
+                                }
                             }
                         }
                     }

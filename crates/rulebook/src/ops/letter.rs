@@ -5,7 +5,7 @@
 //! decision (only those the explanation graph used), each amount with how it
 //! was reached, and the provisions applied all come from the rulebook's
 //! texts and the decision's explanation graph. The letter's own words are a
-//! fixed set of headings and phrases per language ([`Words`]). Numbers and
+//! fixed set of headings and phrases per language. Numbers and
 //! dates are written as readers of the language write them (`1 234,56 €`
 //! and `2.3.2024` in Finnish and Swedish).
 

@@ -897,7 +897,7 @@ impl Compiler<'_> {
                 if overrides.is_empty() {
                     self.expr(base, &mut Vec::new())?
                 } else {
-                    self.overrides(base, overrides, class)?
+                    self.overrides(base, overrides, class, &mut Vec::new())?
                 }
             }
         };
@@ -1016,10 +1016,18 @@ impl Compiler<'_> {
 
     /// A rule with overrides: every condition in turn, as the interpreter
     /// asks them, then the winner's value.
-    fn overrides(&mut self, base: &Expr, overrides: &[OverrideInfo], class: Class) -> Option<Reg> {
+    /// A rule's or a function's exceptions, in the frame `env` (empty for a
+    /// rule, the arguments for a function).
+    fn overrides(
+        &mut self,
+        base: &Expr,
+        overrides: &[OverrideInfo],
+        class: Class,
+        env: &mut Frame,
+    ) -> Option<Reg> {
         let mut conds = Vec::new();
         for o in overrides {
-            let Reg::Bool(c) = self.expr(&o.condition, &mut Vec::new())? else {
+            let Reg::Bool(c) = self.expr(&o.condition, env)? else {
                 return None;
             };
             conds.push((c, o.rank));
@@ -1029,7 +1037,7 @@ impl Compiler<'_> {
         let values: Vec<&Expr> = std::iter::once(base)
             .chain(overrides.iter().map(|o| &o.value))
             .collect();
-        self.switch(sel, class, &values, |c, e| c.expr(e, &mut Vec::new()))
+        self.switch(sel, class, &values, |c, e| c.expr(e, env))
     }
 
     /// A switch on `sel` over blocks that each compute one of `blocks` into
@@ -1275,7 +1283,14 @@ impl Compiler<'_> {
                 let mut frame: Frame = regs.into_iter().map(Some).collect();
                 frame.resize(frame.len().max(func.frame_size as usize), None);
                 self.depth += 1;
-                let r = self.expr(&func.body, &mut frame);
+                let r = if func.overrides.is_empty() {
+                    self.expr(&func.body, &mut frame)
+                } else {
+                    match class_of(&func.ret) {
+                        Some(c) => self.overrides(&func.body, &func.overrides, c, &mut frame),
+                        None => None,
+                    }
+                };
                 self.depth -= 1;
                 let r = r?;
                 self.remember(k, r);

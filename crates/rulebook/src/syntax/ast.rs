@@ -210,6 +210,8 @@ pub struct FunctionDef {
     pub params: Vec<Param>,
     pub ret: TypeExpr,
     pub body: Expr,
+    /// Exceptions, as for a rule: `unless CONDITION then VALUE`.
+    pub overrides: Vec<Override>,
     pub citation: Citation,
 }
 

@@ -850,6 +850,7 @@ impl<'a> Builder<'a> {
                 let mut params = Vec::new();
                 let mut ret = None;
                 let mut body = None;
+                let mut overrides = Vec::new();
                 let mut citation = Citation::default();
                 for q in p.into_inner() {
                     match q.as_rule() {
@@ -857,7 +858,12 @@ impl<'a> Builder<'a> {
                         Rule::params => params = self.params(q)?,
                         Rule::type_expr => ret = self.type_expr(q),
                         Rule::expr => body = Some(self.expr(q)?),
-                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        Rule::override_clause => overrides.push(self.override_clause(q)?),
+                        // After an exception, a citation is the exception's own.
+                        Rule::section | Rule::source_clause => match overrides.last_mut() {
+                            Some(o) => self.citation(&mut o.citation, q),
+                            None => self.citation(&mut citation, q),
+                        },
                         _ => {}
                     }
                 }
@@ -866,6 +872,7 @@ impl<'a> Builder<'a> {
                     params,
                     ret: ret?,
                     body: body?,
+                    overrides,
                     citation,
                 })
             }

@@ -392,3 +392,70 @@ fn what_depends_on_the_date_alone_is_kept_per_plan_and_date() {
     assert_eq!(decide(&p, "2018-06-01", 100), (false, outputs("0", 3)));
     assert_eq!(decide(&p, "2020-06-01", 300), (true, outputs("60.00", 7)));
 }
+
+/// A function's exceptions (`unless` after a function's body) decide per
+/// call, in the plan as in the interpreter, with the same conflicts; the
+/// explanation names the exception and its own citation.
+#[test]
+fn a_functions_exceptions_decide_per_member() {
+    let p = program(
+        "record Member { age: integer, student: bool, veteran: bool }\n\
+         input h { members: list of Member }\n\
+         function fee(m: Member) -> money = if m.age >= 65 then 5 € else 10 € § 2\n\
+           unless m.student then 2 € § 3\n\
+           unless m.veteran then 1 €\n\
+           unless m.age < 18 then 0 € rank 2 § 4\n\
+         output total: money = sum(fee(m) for m in h.members)\n",
+    );
+    let run = |members: &str| {
+        let c = case(
+            &p,
+            &format!("decision_date: 2021-01-01\nh: {{ members: [{members}] }}"),
+        );
+        (
+            planned(&p, &c).is_some(),
+            rulebook::eval::evaluate(&p, &c, &Options { explain: false })
+                .map(|d| format!("{:?}", d.outputs))
+                .map_err(|e| e.code.as_str()),
+        )
+    };
+    let m = |age: u32, student: bool, veteran: bool| {
+        format!("{{ age: {age}, student: {student}, veteran: {veteran} }}")
+    };
+    // 10 + 5 + 2 + 0: each member by the exception that applies to them.
+    let all = [
+        m(40, false, false),
+        m(70, false, false),
+        m(30, true, false),
+        m(10, true, true),
+    ]
+    .join(", ");
+    assert_eq!(run(&all), (true, Ok("[(0, Num(17))]".into())));
+    assert_eq!(
+        run(&m(40, true, true)),
+        (false, Err("conflicting-overrides"))
+    );
+    let c = case(
+        &p,
+        &format!("decision_date: 2021-01-01\nh: {{ members: [{all}] }}"),
+    );
+    let d = rulebook::eval::evaluate(&p, &c, &Options { explain: true }).unwrap();
+    let g = d.graph.unwrap();
+    let student = g
+        .nodes
+        .iter()
+        .find(|n| n.id.starts_with("function:fee({ age: 30"))
+        .unwrap();
+    assert_eq!(student.exception.as_deref(), Some("unless m.student"));
+    assert_eq!(student.section.as_deref(), Some("3"));
+    assert_eq!(student.value, "2.00 €");
+    let adult = g
+        .nodes
+        .iter()
+        .find(|n| n.id.starts_with("function:fee({ age: 40"))
+        .unwrap();
+    assert_eq!(
+        (adult.exception.as_deref(), adult.section.as_deref()),
+        (None, Some("2"))
+    );
+}
