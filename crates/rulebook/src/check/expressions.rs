@@ -902,6 +902,7 @@ impl<'a> Checker<'a> {
             Aggregate::Max => "max",
             Aggregate::Any => "any",
             Aggregate::All => "all",
+            Aggregate::Collect => "a list of values",
         };
         let ty = match kind {
             Aggregate::Sum => {
@@ -922,6 +923,7 @@ impl<'a> Checker<'a> {
                 value_ty
             }
             Aggregate::Count => Type::Integer,
+            Aggregate::Collect => Type::List(Box::new(value_ty)),
             Aggregate::Min | Aggregate::Max => {
                 if !(value_ty.is_ordered() || value_ty == Type::Error) {
                     let t = self.type_name(&value_ty);

@@ -1024,6 +1024,7 @@ impl<'p> Evaluator<'p> {
         let at = self.base + slot as usize;
         let mut acc: Option<Value> = None;
         let mut count: i64 = 0;
+        let mut collected: Vec<Value> = Vec::new();
         for k in 0..len {
             let element = match (input_items, &owned) {
                 (Some(items), _) => items.get(k).map(Slot::Input),
@@ -1057,6 +1058,10 @@ impl<'p> Evaluator<'p> {
                     }
                 }
                 Aggregate::Count => count += 1,
+                Aggregate::Collect => collected.push(match projection {
+                    Some(p) => self.eval(p)?,
+                    None => self.local(slot, e.span)?,
+                }),
                 Aggregate::Sum | Aggregate::Min | Aggregate::Max => {
                     let v = match projection {
                         Some(p) => self.eval(p)?,
@@ -1075,6 +1080,7 @@ impl<'p> Evaluator<'p> {
             Aggregate::Any => Ok(Value::Bool(false)),
             Aggregate::All => Ok(Value::Bool(true)),
             Aggregate::Count => Ok(Value::Int(count)),
+            Aggregate::Collect => Ok(Value::List(collected.into())),
             Aggregate::Sum => Ok(acc.unwrap_or_else(|| zero_of(&e.ty))),
             Aggregate::Min | Aggregate::Max => match acc {
                 Some(v) => Ok(v),

@@ -1348,6 +1348,15 @@ impl Compiler<'_> {
                 self.emit_value(Op::Between(*unit, d, x, y));
                 dst
             }
+            ExprKind::Aggregate {
+                kind: Aggregate::Collect,
+                ..
+            } => {
+                return self.refuse(
+                    e.span,
+                    "a list of values computed item by item (`[... for ... in ...]`) is not held in a plan".into(),
+                );
+            }
             ExprKind::Aggregate { .. } => {
                 let (m, list) = member(e)?;
                 let regs = self.aggregates(list, &[m], &mut [env])?;
@@ -1617,6 +1626,8 @@ impl Compiler<'_> {
         let d = Self::int_of(dst);
         let mut skips = Vec::new();
         match m.kind {
+            // A list is not held in a plan's registers.
+            Aggregate::Collect => return None,
             Aggregate::Any | Aggregate::All => {
                 let d = d?;
                 skips.push(if m.kind == Aggregate::Any {
@@ -1708,6 +1719,9 @@ fn member(e: &Expr) -> Option<(Member<'_>, &Expr)> {
     else {
         return None;
     };
+    if *kind == Aggregate::Collect {
+        return None;
+    }
     Some((
         Member {
             kind: *kind,

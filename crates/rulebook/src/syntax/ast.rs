@@ -480,6 +480,8 @@ pub enum Aggregate {
     Max,
     Any,
     All,
+    /// `[f(x) for x in list]`: the list of each item's value.
+    Collect,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

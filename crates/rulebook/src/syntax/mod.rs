@@ -1322,6 +1322,32 @@ impl<'a> Builder<'a> {
                     span,
                 })
             }
+            Rule::list_comp => {
+                let mut parts = Vec::new();
+                let mut var = None;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::expr => parts.push(self.expr(q)?),
+                        Rule::ident => var = Some(self.ident(q)),
+                        _ => {}
+                    }
+                }
+                let mut parts = parts.into_iter();
+                let projection = parts.next().map(Box::new);
+                let list = Box::new(parts.next()?);
+                let filter = parts.next().map(Box::new);
+                Some(Expr {
+                    kind: ExprKind::Aggregate {
+                        kind: Aggregate::Collect,
+                        projection,
+                        var: var?,
+                        list,
+                        filter,
+                        if_empty: None,
+                    },
+                    span,
+                })
+            }
             Rule::aggregate => {
                 let mut kind = Aggregate::Sum;
                 let mut projection = None;

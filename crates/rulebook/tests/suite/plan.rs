@@ -459,3 +459,49 @@ fn a_functions_exceptions_decide_per_member() {
         (None, Some("2"))
     );
 }
+
+/// `[f(x) for x in list where ...]` lists each item's value: a decision can
+/// give every member's amount. Plans do not hold lists, so such a program is
+/// decided by the interpreter, and says so.
+#[test]
+fn a_list_of_per_member_results_is_an_output() {
+    let p = program(
+        "record Member { age: integer, income: money }\n\
+         input h { members: list of Member }\n\
+         function part(m: Member) -> money = m.income * 10 % rounded to cents\n\
+           unless m.age < 18 then 0 €\n\
+         output parts = [part(m) for m in h.members]\n\
+         output adult_parts = [part(m) for m in h.members where m.age >= 18]\n\
+         output total: money = sum(part(m) for m in h.members)\n",
+    );
+    let c = case(
+        &p,
+        "decision_date: 2021-01-01\nh: { members: [ { age: 40, income: 1000.00 }, { age: 12, income: 50.00 }, { age: 30, income: 2000.00 } ] }",
+    );
+    let d = rulebook::eval::evaluate(&p, &c, &Options { explain: true }).unwrap();
+    let j = rulebook::eval::decision_json(&p, &c, &d);
+    assert_eq!(
+        j["outputs"]["parts"],
+        serde_json::json!(["100.00", "0.00", "200.00"])
+    );
+    assert_eq!(
+        j["outputs"]["adult_parts"],
+        serde_json::json!(["100.00", "200.00"])
+    );
+    assert_eq!(j["outputs"]["total"], "300.00");
+    let why = p
+        .compiled_plan()
+        .err()
+        .map(|w| w.to_string())
+        .unwrap_or_default();
+    assert!(why.contains("list"), "{why}");
+    // The explanation lists each member's part.
+    let g = d.graph.unwrap();
+    let items = g
+        .nodes
+        .iter()
+        .find(|n| n.name == "collect over h.members in parts")
+        .unwrap();
+    let values: Vec<&str> = items.items.iter().map(|i| i.value.as_str()).collect();
+    assert_eq!(values, ["100.00 €", "0.00 €", "200.00 €"]);
+}
