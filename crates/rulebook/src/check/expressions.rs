@@ -645,9 +645,34 @@ impl<'a> Checker<'a> {
                 "use `days between A and B` or `years between A and B`".to_string()
             }
             (Date, Money | Integer | Decimal) | (Money | Integer | Decimal, Date) => {
-                "add a duration to a date, such as `6 months`".to_string()
+                if op == BinOp::Sub {
+                    "subtract a duration from a date, such as `birth_date - 6 months`".to_string()
+                } else {
+                    "add a duration to a date, such as `6 months`".to_string()
+                }
             }
-            _ => format!("`{}` does not combine {na} and {nb}", op.symbol()),
+            (Date, Date) => {
+                "dates are not added: `years between A and B` gives the time between two dates, and `A + 6 months` a later date".to_string()
+            }
+            (Money, Percent) | (Percent, Money) => match op {
+                BinOp::Add | BinOp::Sub => format!(
+                    "to {} a share of an amount, take the share first: `amount {} amount * 10 %`",
+                    if op == BinOp::Add { "add" } else { "subtract" },
+                    op.symbol()
+                ),
+                BinOp::Div => "divide an amount by a number, or multiply it by a percentage: `amount * 10 %`".to_string(),
+                _ => "compare an amount with an amount (`income > 900 €`) or a percentage with a percentage (`rate > 10 %`)".to_string(),
+            },
+            (Bool, _) | (_, Bool) => match op {
+                BinOp::Eq | BinOp::Ne => "compare a yes/no value with `true` or `false`".to_string(),
+                _ => "yes/no values are combined with `and`, `or` and `not`; `if C then X else Y` turns one into a number".to_string(),
+            },
+            (Text, _) | (_, Text) => "texts can only be compared for equality with other texts; write a number or an amount without quotes".to_string(),
+            _ => match op {
+                BinOp::Add | BinOp::Sub => format!("{na} and {nb} are not the same kind of quantity: convert one, or add like to like"),
+                BinOp::Mul | BinOp::Div => format!("multiply or divide {na} by a plain number instead"),
+                _ => format!("compare {na} with {na}: write the other side in the same unit"),
+            },
         };
         self.err(
             Diagnostic::error(
