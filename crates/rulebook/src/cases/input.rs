@@ -120,6 +120,8 @@ pub fn decode_case(p: &Program, doc: &J, date: Option<NaiveDate>) -> Result<Case
                     inputs.push(v);
                 }
             }
+            // An optional input may be left out.
+            None if matches!(i.ty, Type::Optional(_)) => inputs.push(Value::Absent),
             None => errors.push(InputError {
                 path: i.name.clone(),
                 message: format!("the input `{}` is missing", i.name),
@@ -263,6 +265,13 @@ fn decode_at(
         None
     };
     let value = match ty {
+        // `null` or a left-out key is absent; anything else is the value.
+        Type::Optional(inner) => {
+            return match v {
+                J::Null => Some(Value::Absent),
+                _ => decode_at(p, v, inner, bounds, path, errors),
+            }
+        }
         Type::Bool => match v {
             J::Bool(b) => Value::Bool(*b),
             _ => {
@@ -470,6 +479,7 @@ fn decode_at(
                         Some(val) => out.push(val),
                         None => ok = false,
                     },
+                    None if matches!(f.ty, Type::Optional(_)) => out.push(Value::Absent),
                     None => {
                         errors.push(InputError {
                             path: fpath.to_string(),

@@ -42,6 +42,12 @@ pub fn type_schema(
 ) -> J {
     let mut s = serde_json::Map::new();
     match ty {
+        // The value, or null; the key may also be left out.
+        Type::Optional(inner) => {
+            return json!({
+                "anyOf": [type_schema(p, inner, bounds, description), { "type": "null" }]
+            });
+        }
         Type::Bool => {
             s.insert("type".into(), json!("boolean"));
         }
@@ -104,6 +110,7 @@ pub fn type_schema(
                 json!(rec
                     .fields
                     .iter()
+                    .filter(|f| !matches!(f.ty, Type::Optional(_)))
                     .map(|f| f.name.clone())
                     .collect::<Vec<_>>()),
             );
@@ -145,7 +152,12 @@ pub fn case_schema(p: &Program) -> J {
         "title": format!("{} {} case", p.id, p.version),
         "type": "object",
         "properties": props,
-        "required": p.inputs.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
+        "required": p
+            .inputs
+            .iter()
+            .filter(|i| !matches!(i.ty, Type::Optional(_)))
+            .map(|i| i.name.clone())
+            .collect::<Vec<_>>(),
         "additionalProperties": false,
     })
 }

@@ -13,6 +13,11 @@ impl<'a> Checker<'a> {
         let span = lit_span(v);
         match (v, ty) {
             (_, Type::Error) => None,
+            // A value given for an optional field is of the type it holds.
+            (v, Type::Optional(inner)) => {
+                let inner = (**inner).clone();
+                self.const_value(v, &inner)
+            }
             (DataValue::Literal(lit, _), _) => {
                 let (value, got) = literal_value(lit);
                 let fits = match (&got, ty) {
@@ -160,7 +165,7 @@ impl<'a> Checker<'a> {
                     .fields
                     .iter()
                     .zip(&values)
-                    .filter(|(_, v)| v.is_none())
+                    .filter(|(f, v)| v.is_none() && !matches!(f.ty, Type::Optional(_)))
                     .map(|(f, _)| f.name.as_str())
                     .filter(|n| !fields.iter().any(|(f, _)| f.name == *n))
                     .collect();
@@ -186,10 +191,19 @@ impl<'a> Checker<'a> {
                 if !ok {
                     return None;
                 }
+                // A field left out is absent when it may be, and was
+                // reported above when it may not.
                 Some(Value::Record(Arc::from(
                     values
                         .into_iter()
-                        .map(|v| v.unwrap_or(Value::Bool(false)))
+                        .zip(&info.fields)
+                        .map(|(v, f)| {
+                            v.unwrap_or(if matches!(f.ty, Type::Optional(_)) {
+                                Value::Absent
+                            } else {
+                                Value::Bool(false)
+                            })
+                        })
                         .collect::<Vec<_>>(),
                 )))
             }

@@ -211,6 +211,14 @@ impl<'a> Checker<'a> {
             ast::TypeExpr::List(inner, _) => {
                 (Type::List(Box::new(self.resolve_type(inner).0)), None)
             }
+            // An optional value keeps the bounds of what it holds when given.
+            ast::TypeExpr::Optional(inner, _) => {
+                let (ty, bounds) = self.resolve_type(inner);
+                match ty {
+                    Type::Optional(_) | Type::Error => (ty, bounds),
+                    ty => (Type::Optional(Box::new(ty)), bounds),
+                }
+            }
             ast::TypeExpr::Named { name, bounds, .. } => {
                 let ty = if let Some(b) = Type::builtin(&name.name) {
                     b

@@ -87,6 +87,15 @@ impl<'a> Checker<'a> {
                 *slot = v;
             }
         }
+        // An optional input left out is absent.
+        for (i, slot) in self.inputs.iter().zip(inputs.iter_mut()) {
+            if slot.is_none()
+                && matches!(i.ty, Type::Optional(_))
+                && !e.given.iter().any(|(g, _)| g.name == i.name)
+            {
+                *slot = Some(Value::Absent);
+            }
+        }
         let missing: Vec<String> = self
             .inputs
             .iter()

@@ -20,6 +20,7 @@ impl<'a> Checker<'a> {
                 .map(|r| r.name.clone())
                 .unwrap_or_default(),
             Type::List(t) => format!("list of {}", self.type_name(t)),
+            Type::Optional(t) => format!("optional {}", self.type_name(t)),
             other => crate::ir::value::BUILTIN_TYPES
                 .iter()
                 .find(|n| Type::builtin(n).as_ref() == Some(other))
@@ -40,6 +41,10 @@ impl<'a> Checker<'a> {
         )
         .with_label(format!("this is {g}"));
         d = match (want, got) {
+            (w, Type::Optional(inner)) if !matches!(w, Type::Optional(_)) => d.with_help(format!(
+                "this value may be absent: say what an absent value means with `or else`, such as `x or else {}`, or test it first with `is present`",
+                example_of(inner).trim_matches('`')
+            )),
             (Type::Money, Type::Integer | Type::Decimal) => d.with_help(
                 "write an amount with its unit, such as `900 €`, or multiply by an amount",
             ),
@@ -295,6 +300,50 @@ impl<'a> Checker<'a> {
                 if_empty.as_deref(),
                 span,
             ),
+            A::Presence(inner, present) => {
+                let x = self.expr(inner);
+                if !matches!(x.ty, Type::Optional(_) | Type::Error) {
+                    let t = self.type_name(&x.ty);
+                    self.err(
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            inner.span,
+                            format!(
+                                "`is {}` tests a value that may be absent, but this is {t}, which a case always gives",
+                                if *present { "present" } else { "absent" }
+                            ),
+                        )
+                        .with_help("declare the input `optional ...` if a case may leave it out, or remove the test"),
+                    );
+                }
+                mk(ExprKind::Presence(Box::new(x), *present), Type::Bool)
+            }
+            A::OrElse(value, default) => {
+                let x = self.expr(value);
+                let d = self.expr(default);
+                let ty = match &x.ty {
+                    Type::Optional(inner) => {
+                        if !d.ty.fits(inner) {
+                            self.mismatch(default.span, inner, &d.ty, "the value after `or else`");
+                        }
+                        (**inner).clone()
+                    }
+                    Type::Error => Type::Error,
+                    other => {
+                        let t = self.type_name(other);
+                        self.err(
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                value.span,
+                                format!("`or else` gives a value for when this is absent, but this is {t}, which a case always gives"),
+                            )
+                            .with_help("remove `or else ...`, or declare the input `optional ...`"),
+                        );
+                        other.clone()
+                    }
+                };
+                mk(ExprKind::OrElse(Box::new(x), Box::new(d)), ty)
+            }
             A::Round(inner, target, mode) => {
                 let i = self.expr(inner);
                 let ok = matches!(
@@ -632,6 +681,10 @@ impl<'a> Checker<'a> {
         use Type::*;
         let (na, nb) = (self.type_name(a), self.type_name(b));
         let help = match (a, b) {
+            (Optional(inner), _) | (_, Optional(inner)) => format!(
+                "a value that may be absent is not used as it is: write `x or else {}` to say what an absent value means, or test `x is present`",
+                example_of(inner).trim_matches('`')
+            ),
             (Money, Integer | Decimal) | (Integer | Decimal, Money) => {
                 "write the number as an amount, such as `900 €`".to_string()
             }
@@ -1071,6 +1124,7 @@ pub(super) fn example_of(ty: &Type) -> &'static str {
         Type::Enum(_) => "one of its values",
         Type::Record(_) => "`{ field: value }`",
         Type::List(_) => "`[ ... ]`",
+        Type::Optional(_) => "a value, or nothing",
         Type::Error => "a value",
     }
 }

@@ -678,6 +678,14 @@ impl<'p> Evaluator<'p> {
                 .ok_or_else(|| fail(Code::MissingInput, e.span, "an input is missing")),
             ExprKind::Def(i) => self.def(*i),
             ExprKind::Local(s) => self.local(*s, e.span),
+            ExprKind::Presence(x, present) => {
+                let absent = matches!(self.eval(x)?, Value::Absent);
+                Ok(Value::Bool(absent != *present))
+            }
+            ExprKind::OrElse(x, d) => match self.eval(x)? {
+                Value::Absent => self.eval(d),
+                v => Ok(v),
+            },
             ExprKind::DecisionDate => Ok(Value::Date(self.date)),
             ExprKind::Field(base, i) => {
                 // A field of an input or a local is read in place, without

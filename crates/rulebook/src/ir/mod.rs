@@ -482,6 +482,10 @@ pub enum ExprKind {
         if_empty: Option<Box<Expr>>,
     },
     Round(Box<Expr>, RoundTarget, RoundMode),
+    /// `x is present` (true) or `x is absent` (false).
+    Presence(Box<Expr>, bool),
+    /// `x or else d`.
+    OrElse(Box<Expr>, Box<Expr>),
 }
 
 impl Program {
@@ -524,6 +528,7 @@ impl Program {
                 .map(|r| r.name.clone())
                 .unwrap_or_default(),
             Type::List(t) => format!("list of {}", self.type_name(t)),
+            Type::Optional(t) => format!("optional {}", self.type_name(t)),
             Type::Error => "unknown".into(),
         }
     }
@@ -749,7 +754,11 @@ pub fn each_child<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
         | ExprKind::Local(_)
         | ExprKind::DecisionDate => {}
         ExprKind::Field(x, _) | ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Scale(_, x) => f(x),
-        ExprKind::Round(x, ..) => f(x),
+        ExprKind::Round(x, ..) | ExprKind::Presence(x, _) => f(x),
+        ExprKind::OrElse(a, b) => {
+            f(a);
+            f(b);
+        }
         ExprKind::Arith(_, a, b)
         | ExprKind::Cmp(_, a, b)
         | ExprKind::And(a, b)

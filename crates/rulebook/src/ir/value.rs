@@ -22,6 +22,8 @@ pub enum Type {
     Enum(u32),
     Record(u32),
     List(Box<Type>),
+    /// A value a case may leave out (`optional date`).
+    Optional(Box<Type>),
     /// The type of something that already has an error; never reported again.
     Error,
 }
@@ -88,6 +90,8 @@ pub enum Value {
     Enum(u32),
     Record(Arc<[Value]>),
     List(Arc<[Value]>),
+    /// An optional input the case left out.
+    Absent,
 }
 
 impl Value {
@@ -290,6 +294,8 @@ pub fn render(v: &Value, ty: &Type, names: &dyn TypeNames) -> String {
 
 fn render_into(out: &mut String, v: &Value, ty: &Type, names: &dyn TypeNames) {
     match (v, ty) {
+        (Value::Absent, _) => out.push_str("absent"),
+        (v, Type::Optional(t)) => render_into(out, v, t, names),
         (Value::Num(d), Type::Money) => {
             let _ = write!(out, "{} €", format_money(*d));
         }
@@ -353,6 +359,8 @@ pub fn to_json(
 ) -> serde_json::Value {
     use serde_json::Value as J;
     match (v, ty) {
+        (Value::Absent, _) => J::Null,
+        (v, Type::Optional(t)) => to_json(v, t, names, field_types),
         (Value::Num(d), Type::Money) => J::String(format_money(*d)),
         (Value::Int(i), Type::Money) => J::String(format_money(Decimal::from(*i))),
         (Value::Num(d), Type::Percent) => J::String(format_percent(*d)),

@@ -365,6 +365,12 @@ impl<'p> Search<'p> {
     }
 
     fn pool(&self, ty: &Type, bounds: Option<&Bounds>) -> Vec<Value> {
+        // A value that may be absent is tried absent and as each value.
+        if let Type::Optional(inner) = ty {
+            let mut values = vec![Value::Absent];
+            values.extend(self.pool(inner, bounds));
+            return values;
+        }
         let values: Vec<Value> = match ty {
             Type::Money => self.pools.money.iter().map(|d| Value::Num(*d)).collect(),
             Type::Decimal => self.pools.decimal.iter().map(|d| Value::Num(*d)).collect(),

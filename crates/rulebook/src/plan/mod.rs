@@ -69,7 +69,7 @@ fn class_of(ty: &Type) -> Option<Class> {
         Type::Enum(_) => Class::Enum,
         Type::Date => Class::Date,
         Type::Record(_) | Type::List(_) => Class::Place,
-        Type::Text | Type::Duration | Type::Error => return None,
+        Type::Text | Type::Duration | Type::Optional(_) | Type::Error => return None,
     })
 }
 
@@ -1361,6 +1361,12 @@ impl Compiler<'_> {
                 let (m, list) = member(e)?;
                 let regs = self.aggregates(list, &[m], &mut [env])?;
                 *regs.first()?
+            }
+            ExprKind::Presence(..) | ExprKind::OrElse(..) => {
+                return self.refuse(
+                    e.span,
+                    "values that may be absent (`optional`) are not held in a plan".into(),
+                );
             }
             ExprKind::Round(x, target, mode) => {
                 let x = self.expr(x, env)?;

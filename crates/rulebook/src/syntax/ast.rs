@@ -146,12 +146,16 @@ pub enum TypeExpr {
         span: Span,
     },
     List(Box<TypeExpr>, Span),
+    /// `optional T`: a value a case may leave out.
+    Optional(Box<TypeExpr>, Span),
 }
 
 impl TypeExpr {
     pub fn span(&self) -> Span {
         match self {
-            TypeExpr::Named { span, .. } | TypeExpr::List(_, span) => *span,
+            TypeExpr::Named { span, .. }
+            | TypeExpr::List(_, span)
+            | TypeExpr::Optional(_, span) => *span,
         }
     }
 }
@@ -532,6 +536,10 @@ pub enum ExprKind {
         if_empty: Option<Box<Expr>>,
     },
     Round(Box<Expr>, RoundTarget, RoundMode),
+    /// `x is present` (true) or `x is absent` (false).
+    Presence(Box<Expr>, bool),
+    /// `x or else d`: `x` when present, else `d`.
+    OrElse(Box<Expr>, Box<Expr>),
 }
 
 impl Expr {
@@ -542,8 +550,11 @@ impl Expr {
             ExprKind::Field(e, _)
             | ExprKind::Neg(e)
             | ExprKind::Not(e)
-            | ExprKind::Round(e, _, _) => vec![e],
-            ExprKind::Binary(_, a, b) | ExprKind::Between(_, a, b) => vec![a, b],
+            | ExprKind::Round(e, _, _)
+            | ExprKind::Presence(e, _) => vec![e],
+            ExprKind::Binary(_, a, b) | ExprKind::Between(_, a, b) | ExprKind::OrElse(a, b) => {
+                vec![a, b]
+            }
             ExprKind::In { value, options, .. } => std::iter::once(value.as_ref())
                 .chain(options.iter())
                 .collect(),

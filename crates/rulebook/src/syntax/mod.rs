@@ -993,6 +993,15 @@ impl<'a> Builder<'a> {
                     .find(|q| q.as_rule() == Rule::type_expr)?;
                 Some(TypeExpr::List(Box::new(self.type_expr(elem)?), span))
             }
+            Rule::optional_type => {
+                let inner_ty = inner
+                    .into_inner()
+                    .find(|q| q.as_rule() == Rule::type_expr)?;
+                Some(TypeExpr::Optional(
+                    Box::new(self.type_expr(inner_ty)?),
+                    span,
+                ))
+            }
             Rule::named_type => {
                 let mut it = inner.into_inner();
                 let name = self.ident(it.next()?);
@@ -1201,6 +1210,13 @@ impl<'a> Builder<'a> {
                 let Some(op) = it.next() else {
                     return Some(left);
                 };
+                if op.as_rule() == Rule::presence {
+                    let present = op.into_inner().any(|q| q.as_rule() == Rule::k_present);
+                    return Some(Expr {
+                        kind: ExprKind::Presence(Box::new(left), present),
+                        span,
+                    });
+                }
                 let right = it.next()?;
                 match op.as_rule() {
                     Rule::in_op => {
@@ -1273,6 +1289,27 @@ impl<'a> Builder<'a> {
                 let mut it = p.into_inner();
                 let mut e = self.expr(it.next()?)?;
                 for f in it {
+                    if f.as_rule() == Rule::or_else {
+                        // The value to use when `e` is absent: a primary and
+                        // its fields.
+                        let mut parts = f
+                            .into_inner()
+                            .filter(|q| !matches!(q.as_rule(), Rule::k_or | Rule::k_else));
+                        let mut d = self.expr(parts.next()?)?;
+                        for g in parts {
+                            let gspan = self.span(&g);
+                            let name = self.ident(g.into_inner().next()?);
+                            d = Expr {
+                                span: d.span.join(gspan),
+                                kind: ExprKind::Field(Box::new(d), name),
+                            };
+                        }
+                        e = Expr {
+                            kind: ExprKind::OrElse(Box::new(e), Box::new(d)),
+                            span,
+                        };
+                        continue;
+                    }
                     let fspan = self.span(&f);
                     let name = self.ident(f.into_inner().next()?);
                     e = Expr {

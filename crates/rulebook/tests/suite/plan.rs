@@ -505,3 +505,52 @@ fn a_list_of_per_member_results_is_an_output() {
     let values: Vec<&str> = items.items.iter().map(|i| i.value.as_str()).collect();
     assert_eq!(values, ["100.00 €", "0.00 €", "200.00 €"]);
 }
+
+/// An optional input: left out or `null` it is absent, which a rule must
+/// handle (`is present`, `or else`); nothing turns it into zero. Plans do
+/// not hold absent values, so such a version is the interpreter's.
+#[test]
+fn optional_inputs_are_absent_until_given() {
+    let p = program(
+        "input sale { price: money, previous_sale_date: optional date, previous_price: optional money 0 € or more }\n\
+         output resold_within_a_year: bool =\n\
+           sale.previous_sale_date is present and years between (sale.previous_sale_date or else decision date) and decision date < 1\n\
+         output gain: money = sale.price - (sale.previous_price or else sale.price)\n",
+    );
+    let decide = |yaml: &str| {
+        let c = case(&p, yaml);
+        let d = rulebook::eval::evaluate(&p, &c, &Options { explain: false }).unwrap();
+        rulebook::eval::decision_json(&p, &c, &d)["outputs"].clone()
+    };
+    let first = decide("decision_date: 2024-05-01\nsale: { price: 100000.00 }");
+    assert_eq!(
+        first,
+        serde_json::json!({ "resold_within_a_year": false, "gain": "0.00" })
+    );
+    let null = decide("decision_date: 2024-05-01\nsale: { price: 100000.00, previous_sale_date: null, previous_price: null }");
+    assert_eq!(null, first);
+    let resold = decide("decision_date: 2024-05-01\nsale: { price: 120000.00, previous_sale_date: 2023-09-01, previous_price: 100000.00 }");
+    assert_eq!(
+        resold,
+        serde_json::json!({ "resold_within_a_year": true, "gain": "20000.00" })
+    );
+    // A given value still keeps its bounds.
+    let doc = rulebook::cases::input::parse_document(
+        "decision_date: 2024-05-01\nsale: { price: 1.00, previous_price: -5.00 }",
+        rulebook::cases::input::Format::Yaml,
+    )
+    .unwrap();
+    let errors = rulebook::cases::input::decode_case(&p, &doc, None).unwrap_err();
+    assert_eq!(errors[0].path, "sale.previous_price", "{errors:?}");
+    // The input schema does not require it, and allows null.
+    let schema = rulebook::cases::schema::case_schema(&p);
+    let sale = &schema["properties"]["sale"];
+    assert_eq!(sale["required"], serde_json::json!(["price"]));
+    assert!(sale["properties"]["previous_price"]["anyOf"].is_array());
+    let why = p
+        .compiled_plan()
+        .err()
+        .map(|w| w.to_string())
+        .unwrap_or_default();
+    assert!(why.contains("absent"), "{why}");
+}
