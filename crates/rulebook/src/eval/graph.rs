@@ -181,8 +181,12 @@ impl<'p> Evaluator<'p> {
                 let k = g.reserve(n);
                 let mut uses = Vec::new();
                 g.owners.push(d.name.clone());
-                if let Some(o) = applied {
-                    self.graph_uses(g, &o.condition, &mut uses);
+                // Every exception's condition was decided, applied or not:
+                // what it read affected the value.
+                if let DefBody::Rule { overrides, .. } = &d.body {
+                    for o in overrides {
+                        self.graph_uses(g, &o.condition, &mut uses);
+                    }
                 }
                 with_stack(|| self.graph_uses(g, expr, &mut uses));
                 g.owners.pop();
@@ -384,7 +388,7 @@ impl<'p> Evaluator<'p> {
         let k = g.reserve(n);
         let mut uses = Vec::new();
         g.owners.push(func.name.clone());
-        if let Some(o) = applied {
+        for o in &func.overrides {
             self.graph_uses(g, &o.condition, &mut uses);
         }
         with_stack(|| self.graph_uses(g, expr, &mut uses));
