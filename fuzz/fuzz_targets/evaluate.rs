@@ -73,6 +73,14 @@ fn value(u: &mut Unstructured, p: &Program, ty: &Type, depth: u32) -> Result<J> 
                     .collect::<Result<Vec<_>>>()?,
             )
         }
+        // Absent (null) now and then, else a value.
+        Type::Optional(inner) => {
+            if u.ratio(1, 3)? {
+                J::Null
+            } else {
+                value(u, p, inner, depth)?
+            }
+        }
         Type::Error => J::Null,
     })
 }

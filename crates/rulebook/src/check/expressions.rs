@@ -288,18 +288,68 @@ impl<'a> Checker<'a> {
                 kind,
                 projection,
                 var,
+                position,
                 list,
                 filter,
                 if_empty,
             } => self.aggregate(
                 *kind,
                 projection.as_deref(),
-                var,
+                (var, position.as_deref()),
                 list,
                 filter.as_deref(),
                 if_empty.as_deref(),
                 span,
             ),
+            A::Sorted {
+                var,
+                list,
+                key,
+                descending,
+            } => {
+                let l = self.expr(list);
+                let elem = match &l.ty {
+                    Type::List(e) => e.as_ref().clone(),
+                    Type::Error => Type::Error,
+                    other => {
+                        let t = self.type_name(other);
+                        self.err(
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                list.span,
+                                format!("`sorted` orders a list, but this is {t}"),
+                            )
+                            .with_help("write `sorted(c in household.children by c.birth_date)`"),
+                        );
+                        Type::Error
+                    }
+                };
+                let slot = self.locals.len() as u32;
+                self.locals.push((var.name.clone(), elem));
+                let k = self.expr(key);
+                self.locals.pop();
+                if !(k.ty.is_ordered() || k.ty == Type::Error) {
+                    let t = self.type_name(&k.ty);
+                    self.err(
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            key.span,
+                            format!("items are sorted by something with an order (a number, an amount, a date, a text), but this is {t}"),
+                        )
+                        .with_help(format!("sort by one of the item's fields, such as `{}.birth_date`", var.name)),
+                    );
+                }
+                let ty = l.ty.clone();
+                mk(
+                    ExprKind::Sorted {
+                        slot,
+                        list: Box::new(l),
+                        key: Box::new(k),
+                        descending: *descending,
+                    },
+                    ty,
+                )
+            }
             A::Presence(inner, present) => {
                 let x = self.expr(inner);
                 if !matches!(x.ty, Type::Optional(_) | Type::Error) {
@@ -938,7 +988,7 @@ impl<'a> Checker<'a> {
         &mut self,
         kind: Aggregate,
         projection: Option<&ast::Expr>,
-        var: &ast::Ident,
+        (var, position): (&ast::Ident, Option<&ast::Ident>),
         list: &ast::Expr,
         filter: Option<&ast::Expr>,
         if_empty: Option<&ast::Expr>,
@@ -963,6 +1013,10 @@ impl<'a> Checker<'a> {
         };
         let slot = self.locals.len() as u32;
         self.locals.push((var.name.clone(), elem.clone()));
+        // The item's position (from 1) is the local after the item.
+        if let Some(pos) = position {
+            self.locals.push((pos.name.clone(), Type::Integer));
+        }
         let proj = projection.map(|p| self.expr(p));
         let filt = filter.map(|f| {
             let x = self.expr(f);
@@ -971,6 +1025,9 @@ impl<'a> Checker<'a> {
             }
             x
         });
+        if position.is_some() {
+            self.locals.pop();
+        }
         self.locals.pop();
         let value_ty = proj.as_ref().map(|p| p.ty.clone()).unwrap_or(elem.clone());
         let kw = match kind {
@@ -1073,6 +1130,7 @@ impl<'a> Checker<'a> {
             kind: ExprKind::Aggregate {
                 kind,
                 slot,
+                position: position.is_some(),
                 list: Box::new(l),
                 projection: proj.map(Box::new),
                 filter: filt.map(Box::new),

@@ -99,6 +99,8 @@ pub const KEYWORDS: &[&str] = &[
     "amends",
     "languages",
     "optional",
+    "sorted",
+    "descending",
     "is",
     "present",
     "absent",

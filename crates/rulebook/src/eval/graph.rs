@@ -237,6 +237,8 @@ impl<'p> Evaluator<'p> {
                 let id = self.graph_items(g, e);
                 push(out, id);
             }
+            // The key is read per item; what the list is made of counts.
+            ExprKind::Sorted { list, .. } => self.graph_uses(g, list, out),
             // Only the branch taken counts.
             ExprKind::If(c, t, f) => {
                 self.graph_uses(g, c, out);
@@ -408,13 +410,20 @@ impl<'p> Evaluator<'p> {
             list,
             projection,
             filter,
+            position,
             ..
         } = &e.kind
         else {
             return String::new();
         };
         let p = self.p;
-        let over = p.input_path(list).unwrap_or_else(|| "a list".into());
+        let over = p
+            .input_path(list)
+            .or_else(|| match &list.kind {
+                ExprKind::Def(i) => p.defs.get(*i as usize).map(|d| d.name.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "a list".into());
         let mut label = format!("{} over {over}", format!("{kind:?}").to_lowercase());
         if let Some(owner) = g.owners.last() {
             label.push_str(&format!(" in {owner}"));
@@ -451,6 +460,9 @@ impl<'p> Evaluator<'p> {
                 self.stack.push(Slot::Owned(Value::Bool(false)));
             }
             self.stack.push(Slot::Owned(item));
+            if *position {
+                self.stack.push(Slot::Owned(Value::Int(pos as i64 + 1)));
+            }
             let kept = match filter {
                 Some(f) => self.holds(f).unwrap_or(false),
                 None => true,

@@ -533,6 +533,54 @@ impl<'p> Evaluator<'p> {
         Ok(best)
     }
 
+    /// `sorted(x in list by key)`: the items in the order of their keys;
+    /// equal keys keep the list's order.
+    fn sorted(
+        &mut self,
+        slot: u32,
+        list: &Expr,
+        key: &Expr,
+        descending: bool,
+        e: &Expr,
+    ) -> R<Value> {
+        let Value::List(items) = self.eval(list)? else {
+            return Err(fail(Code::Internal, e.span, "not a list"));
+        };
+        let at = self.base + slot as usize;
+        let waiting = if self.stack.len() > at {
+            self.stack.split_off(at)
+        } else {
+            Vec::new()
+        };
+        let mut keyed: Vec<(Value, Value)> = Vec::with_capacity(items.len());
+        let mut failed = None;
+        for item in items.iter() {
+            self.stack.truncate(at);
+            self.stack.push(Slot::Owned(item.clone()));
+            match self.eval(key) {
+                Ok(k) => keyed.push((k, item.clone())),
+                Err(err) => {
+                    failed = Some(err);
+                    break;
+                }
+            }
+        }
+        self.stack.truncate(at);
+        self.stack.extend(waiting);
+        if let Some(err) = failed {
+            return Err(err);
+        }
+        keyed.sort_by(|(a, _), (b, _)| {
+            let o = a.compare(b).unwrap_or(std::cmp::Ordering::Equal);
+            if descending {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+        Ok(Value::List(keyed.into_iter().map(|(_, v)| v).collect()))
+    }
+
     /// A function's value in the current frame: its body, or the exception
     /// that applies.
     fn function_body(&mut self, func: &crate::ir::FunctionInfo) -> R<Value> {
@@ -835,6 +883,12 @@ impl<'p> Evaluator<'p> {
                     DurationUnit::Days | DurationUnit::Weeks => dates::days_between(x, y),
                 }))
             }),
+            ExprKind::Sorted {
+                slot,
+                list,
+                key,
+                descending,
+            } => self.sorted(*slot, list, key, *descending, e),
             ExprKind::Aggregate {
                 kind,
                 slot,
@@ -842,6 +896,7 @@ impl<'p> Evaluator<'p> {
                 projection,
                 filter,
                 if_empty,
+                ..
             } => self.aggregate(
                 *kind,
                 *slot,
@@ -1030,6 +1085,7 @@ impl<'p> Evaluator<'p> {
         let len =
             input_items.map_or(0, <[Value]>::len) + owned.as_deref().map_or(0, <[Value]>::len);
         let at = self.base + slot as usize;
+        let with_position = matches!(&e.kind, ExprKind::Aggregate { position: true, .. });
         let mut acc: Option<Value> = None;
         let mut count: i64 = 0;
         let mut collected: Vec<Value> = Vec::new();
@@ -1042,6 +1098,11 @@ impl<'p> Evaluator<'p> {
             let Some(element) = element else { break };
             self.stack.truncate(at);
             self.stack.push(element);
+            if with_position {
+                self.stack.push(Slot::Owned(Value::Int(
+                    i64::try_from(k).unwrap_or(i64::MAX).saturating_add(1),
+                )));
+            }
             let keep = match (kind, filter) {
                 (Aggregate::Any | Aggregate::All, _) => true,
                 (_, Some(f)) => self.holds(f)?,

@@ -476,6 +476,8 @@ pub enum ExprKind {
     Aggregate {
         kind: Aggregate,
         slot: u32,
+        /// The item's position (from 1) is held in the slot after the item.
+        position: bool,
         list: Box<Expr>,
         projection: Option<Box<Expr>>,
         filter: Option<Box<Expr>>,
@@ -486,6 +488,13 @@ pub enum ExprKind {
     Presence(Box<Expr>, bool),
     /// `x or else d`.
     OrElse(Box<Expr>, Box<Expr>),
+    /// The list in the order of `key` (evaluated with the item in `slot`).
+    Sorted {
+        slot: u32,
+        list: Box<Expr>,
+        key: Box<Expr>,
+        descending: bool,
+    },
 }
 
 impl Program {
@@ -780,6 +789,10 @@ pub fn each_child<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
         | ExprKind::Table(_, args)
         | ExprKind::Builtin(_, args)
         | ExprKind::List(args) => args.iter().for_each(f),
+        ExprKind::Sorted { list, key, .. } => {
+            f(list);
+            f(key);
+        }
         ExprKind::Aggregate {
             list,
             projection,

@@ -1357,10 +1357,22 @@ impl Compiler<'_> {
                     "a list of values computed item by item (`[... for ... in ...]`) is not held in a plan".into(),
                 );
             }
+            ExprKind::Aggregate { position: true, .. } => {
+                return self.refuse(
+                    e.span,
+                    "items' positions (`for x at k in ...`) are not held in a plan".into(),
+                );
+            }
             ExprKind::Aggregate { .. } => {
                 let (m, list) = member(e)?;
                 let regs = self.aggregates(list, &[m], &mut [env])?;
                 *regs.first()?
+            }
+            ExprKind::Sorted { .. } => {
+                return self.refuse(
+                    e.span,
+                    "sorted lists and items' positions are not held in a plan".into(),
+                );
             }
             ExprKind::Presence(..) | ExprKind::OrElse(..) => {
                 return self.refuse(
@@ -1721,11 +1733,12 @@ fn member(e: &Expr) -> Option<(Member<'_>, &Expr)> {
         projection,
         filter,
         if_empty,
+        position,
     } = &e.kind
     else {
         return None;
     };
-    if *kind == Aggregate::Collect {
+    if *kind == Aggregate::Collect || *position {
         return None;
     }
     Some((

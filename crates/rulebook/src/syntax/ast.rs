@@ -352,6 +352,8 @@ pub struct PropertyDef {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+// A rulebook has a handful of properties: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum PropertyBody {
     /// `EXPR` or `EXPR when COND` / `EXPR when eligible`.
     Bound {
@@ -531,6 +533,9 @@ pub enum ExprKind {
         kind: Aggregate,
         projection: Option<Box<Expr>>,
         var: Ident,
+        /// `at k`: a name for the item's position, from 1 (boxed: rare, and
+        /// every expression would carry its size).
+        position: Option<Box<Ident>>,
         list: Box<Expr>,
         filter: Option<Box<Expr>>,
         if_empty: Option<Box<Expr>>,
@@ -540,6 +545,13 @@ pub enum ExprKind {
     Presence(Box<Expr>, bool),
     /// `x or else d`: `x` when present, else `d`.
     OrElse(Box<Expr>, Box<Expr>),
+    /// `sorted(x in list by key)`, `descending` when true.
+    Sorted {
+        var: Ident,
+        list: Box<Expr>,
+        key: Box<Expr>,
+        descending: bool,
+    },
 }
 
 impl Expr {
@@ -575,6 +587,7 @@ impl Expr {
             .into_iter()
             .flatten()
             .collect(),
+            ExprKind::Sorted { list, key, .. } => vec![list, key],
         }
     }
 

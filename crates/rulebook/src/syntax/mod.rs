@@ -1359,13 +1359,45 @@ impl<'a> Builder<'a> {
                     span,
                 })
             }
+            Rule::sorted_expr => {
+                let mut var = None;
+                let mut parts = Vec::new();
+                let mut descending = false;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident => var = Some(self.ident(q)),
+                        Rule::expr => parts.push(self.expr(q)?),
+                        Rule::k_descending => descending = true,
+                        _ => {}
+                    }
+                }
+                let mut parts = parts.into_iter();
+                let list = Box::new(parts.next()?);
+                let key = Box::new(parts.next()?);
+                Some(Expr {
+                    kind: ExprKind::Sorted {
+                        var: var?,
+                        list,
+                        key,
+                        descending,
+                    },
+                    span,
+                })
+            }
             Rule::list_comp => {
                 let mut parts = Vec::new();
                 let mut var = None;
+                let mut position = None;
                 for q in p.into_inner() {
                     match q.as_rule() {
                         Rule::expr => parts.push(self.expr(q)?),
                         Rule::ident => var = Some(self.ident(q)),
+                        Rule::position => {
+                            position = q
+                                .into_inner()
+                                .find(|r| r.as_rule() == Rule::ident)
+                                .map(|r| Box::new(self.ident(r)))
+                        }
                         _ => {}
                     }
                 }
@@ -1378,6 +1410,7 @@ impl<'a> Builder<'a> {
                         kind: Aggregate::Collect,
                         projection,
                         var: var?,
+                        position,
                         list,
                         filter,
                         if_empty: None,
@@ -1392,6 +1425,7 @@ impl<'a> Builder<'a> {
                 let mut list = None;
                 let mut filter = None;
                 let mut if_empty = None;
+                let mut position = None;
                 let mut after = Rule::agg_kind;
                 for q in p.into_inner() {
                     match q.as_rule() {
@@ -1415,6 +1449,12 @@ impl<'a> Builder<'a> {
                             }
                         }
                         Rule::ident => var = Some(self.ident(q)),
+                        Rule::position => {
+                            position = q
+                                .into_inner()
+                                .find(|r| r.as_rule() == Rule::ident)
+                                .map(|r| Box::new(self.ident(r)))
+                        }
                         Rule::k_in | Rule::k_where | Rule::k_empty => after = q.as_rule(),
                         _ => {}
                     }
@@ -1424,6 +1464,7 @@ impl<'a> Builder<'a> {
                         kind,
                         projection,
                         var: var?,
+                        position,
                         list: list?,
                         filter,
                         if_empty,

@@ -554,3 +554,58 @@ fn optional_inputs_are_absent_until_given() {
         .unwrap_or_default();
     assert!(why.contains("absent"), "{why}");
 }
+
+/// "The third child": `sorted` orders a list by a key (equal keys keep
+/// their order, so twins need no tie-break field) and `at k` names an
+/// item's position. Plans hold neither, so the interpreter decides.
+#[test]
+fn children_by_order_of_birth() {
+    let p = program(
+        "record Child { name: text, birth_date: date }\n\
+         input family { children: list of Child }\n\
+         table benefit(order: integer 1 or more) -> money\n\
+           | order     | benefit  |\n\
+           | 1         | 100.00 € |\n\
+           | 2         | 110.00 € |\n\
+           | 3 or more | 140.00 € |\n\
+         let by_age = sorted(c in family.children by c.birth_date)\n\
+         output total: money = sum(benefit(k) for c at k in by_age)\n\
+         output each = [benefit(k) for c at k in by_age]\n\
+         output youngest_first = [c.name for c in sorted(c in family.children by c.birth_date descending)]\n",
+    );
+    // Given youngest first, with twins born the same day (kept in order).
+    let c = case(
+        &p,
+        "decision_date: 2024-01-01\nfamily: { children: [ { name: Aino, birth_date: 2020-05-01 }, { name: Eero, birth_date: 2015-03-03 }, { name: Ella, birth_date: 2015-03-03 }, { name: Onni, birth_date: 2012-01-01 } ] }",
+    );
+    let d = rulebook::eval::evaluate(&p, &c, &Options { explain: true }).unwrap();
+    let j = rulebook::eval::decision_json(&p, &c, &d);
+    assert_eq!(j["outputs"]["total"], "490.00");
+    assert_eq!(
+        j["outputs"]["each"],
+        serde_json::json!(["100.00", "110.00", "140.00", "140.00"])
+    );
+    assert_eq!(
+        j["outputs"]["youngest_first"],
+        serde_json::json!(["Aino", "Eero", "Ella", "Onni"])
+    );
+    let why = p
+        .compiled_plan()
+        .err()
+        .map(|w| w.to_string())
+        .unwrap_or_default();
+    assert!(why.contains("not held in a plan"), "{why}");
+    // The explanation gives each child's benefit by position.
+    let g = d.graph.unwrap();
+    let items = g
+        .nodes
+        .iter()
+        .find(|n| n.name == "sum over by_age in total")
+        .unwrap();
+    let values: Vec<&str> = items.items.iter().map(|i| i.value.as_str()).collect();
+    assert_eq!(
+        values,
+        ["100.00 €", "110.00 €", "140.00 €", "140.00 €"],
+        "{items:#?}"
+    );
+}
