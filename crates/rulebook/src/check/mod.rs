@@ -335,6 +335,10 @@ impl<'a> Checker<'a> {
                     if t.hit == HitPolicy::CollectCount {
                         ret = Type::Integer;
                     }
+                    // A list of the matching rows' results.
+                    if t.hit == HitPolicy::CollectList {
+                        ret = Type::List(Box::new(ret));
+                    }
                     self.tables.push(TableInfo {
                         name: t.name.name.clone(),
                         params,

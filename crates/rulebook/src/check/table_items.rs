@@ -111,8 +111,12 @@ impl<'a> Checker<'a> {
                 }
             } else {
                 let r = self.expr(&row.result);
-                if !r.ty.fits(&info.ret) {
-                    self.mismatch(row.result.span, &info.ret, &r.ty, "this result");
+                let want = match (&t.hit, &info.ret) {
+                    (HitPolicy::CollectList, Type::List(e)) => e.as_ref(),
+                    (_, ret) => ret,
+                };
+                if !r.ty.fits(want) {
+                    self.mismatch(row.result.span, want, &r.ty, "this result");
                 }
                 r
             };

@@ -1003,6 +1003,13 @@ impl<'p> Evaluator<'p> {
                 .with_help("make the rows exclusive, or use `hit first`".into())),
             },
             HitPolicy::CollectCount => Ok(Value::Int(matched.len() as i64)),
+            HitPolicy::CollectList => {
+                let mut out = Vec::with_capacity(matched.len());
+                for &i in matched.iter() {
+                    out.push(row_result(self, i)?);
+                }
+                Ok(Value::List(out.into()))
+            }
             HitPolicy::CollectSum => {
                 let mut acc = zero_of(&t.ret);
                 for &i in matched.iter() {

@@ -1465,6 +1465,10 @@ impl Compiler<'_> {
                 .collect()
         };
         match table.hit {
+            HitPolicy::CollectList => self.refuse(
+                table.span,
+                format!("`{}` collects a list, which plans do not hold", table.name),
+            ),
             HitPolicy::Unique | HitPolicy::First => {
                 let sel = self.int_reg();
                 self.emit_value(Op::Row {

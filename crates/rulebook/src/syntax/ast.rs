@@ -227,6 +227,8 @@ pub enum HitPolicy {
     CollectMin,
     CollectMax,
     CollectCount,
+    /// Every matching row's result, in row order.
+    CollectList,
 }
 
 impl HitPolicy {
@@ -238,6 +240,7 @@ impl HitPolicy {
             HitPolicy::CollectMin => "collect min",
             HitPolicy::CollectMax => "collect max",
             HitPolicy::CollectCount => "collect count",
+            HitPolicy::CollectList => "collect list",
         }
     }
 }

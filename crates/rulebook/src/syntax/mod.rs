@@ -1652,6 +1652,7 @@ impl<'a> Builder<'a> {
                             Some("min") => HitPolicy::CollectMin,
                             Some("max") => HitPolicy::CollectMax,
                             Some("count") => HitPolicy::CollectCount,
+                            Some("list") => HitPolicy::CollectList,
                             _ => HitPolicy::CollectSum,
                         },
                         _ => HitPolicy::Unique,

@@ -609,3 +609,37 @@ fn children_by_order_of_birth() {
         "{items:#?}"
     );
 }
+
+/// `hit collect list`: every matching row's result, in row order.
+#[test]
+fn a_table_can_collect_the_list_of_matching_rows() {
+    let p = program(
+        "input p { age: integer 0 or more, disabled: bool }\n\
+         table supplements(age: integer 0 or more, disabled: bool) -> money, hit collect list\n\
+           | age        | disabled | supplement |\n\
+           | 0 to 17    | -        | 50.00 €    |\n\
+           | 65 or more | -        | 80.00 €    |\n\
+           | -          | true     | 120.00 €   |\n\
+         output each = supplements(p.age, p.disabled)\n\
+         output total: money = sum(s for s in supplements(p.age, p.disabled))\n",
+    );
+    let run = |yaml: &str| {
+        let c = case(&p, yaml);
+        let d = rulebook::eval::evaluate(&p, &c, &Options { explain: false }).unwrap();
+        rulebook::eval::decision_json(&p, &c, &d)["outputs"].clone()
+    };
+    assert_eq!(
+        run("decision_date: 2024-01-01\np: { age: 70, disabled: true }"),
+        serde_json::json!({ "each": ["80.00", "120.00"], "total": "200.00" })
+    );
+    assert_eq!(
+        run("decision_date: 2024-01-01\np: { age: 30, disabled: false }"),
+        serde_json::json!({ "each": [], "total": "0.00" })
+    );
+    let why = p
+        .compiled_plan()
+        .err()
+        .map(|w| w.to_string())
+        .unwrap_or_default();
+    assert!(why.contains("collects a list"), "{why}");
+}
