@@ -587,7 +587,12 @@ impl<'p> Evaluator<'p> {
         if func.overrides.is_empty() {
             return self.eval(&func.body);
         }
-        match self.winning_override(&func.overrides)? {
+        let winner = self.winning_override(&func.overrides)?;
+        if let Some(cov) = self.coverage.as_mut() {
+            let k = winner.and_then(|w| func.overrides.iter().position(|o| std::ptr::eq(o, w)));
+            cov.overrides.insert((func.span.start, k));
+        }
+        match winner {
             Some(o) => self.eval(&o.value),
             None => self.eval(&func.body),
         }

@@ -149,6 +149,23 @@ pub fn coverage(p: &Executable, text: &str) -> CoverageReport {
             }
         });
     }
+    // A function's exceptions, as a rule's (by the function's name).
+    for f in p.functions.iter().filter(|f| !f.overrides.is_empty()) {
+        for (k, o) in f.overrides.iter().enumerate() {
+            push(
+                "override",
+                format!("`unless {}` applies in {}", o.text, f.name),
+                o.span.start,
+                cov.overrides.contains(&(f.span.start, Some(k))),
+            );
+        }
+        push(
+            "override",
+            format!("no `unless` applies in {}", f.name),
+            f.span.start,
+            cov.overrides.contains(&(f.span.start, None)),
+        );
+    }
     for d in &p.defs {
         match &d.body {
             DefBody::Rule { overrides, .. } if !overrides.is_empty() => {
