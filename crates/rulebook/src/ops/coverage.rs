@@ -149,40 +149,34 @@ pub fn coverage(p: &Executable, text: &str) -> CoverageReport {
             }
         });
     }
-    // A function's exceptions, as a rule's (by the function's name).
-    for f in p.functions.iter().filter(|f| !f.overrides.is_empty()) {
-        for (k, o) in f.overrides.iter().enumerate() {
+    // Each exception of a rule or function, and none applying, keyed by the
+    // offset of the name the evaluator records them under.
+    let exceptions = |push: &mut dyn FnMut(&'static str, String, usize, bool),
+                      name: &str,
+                      at: usize,
+                      overrides: &[crate::ir::OverrideInfo]| {
+        for (k, o) in overrides.iter().enumerate() {
             push(
                 "override",
-                format!("`unless {}` applies in {}", o.text, f.name),
+                format!("`unless {}` applies in {name}", o.text),
                 o.span.start,
-                cov.overrides.contains(&(f.span.start, Some(k))),
+                cov.overrides.contains(&(at, Some(k))),
             );
         }
         push(
             "override",
-            format!("no `unless` applies in {}", f.name),
-            f.span.start,
-            cov.overrides.contains(&(f.span.start, None)),
+            format!("no `unless` applies in {name}"),
+            at,
+            cov.overrides.contains(&(at, None)),
         );
+    };
+    for f in p.functions.iter().filter(|f| !f.overrides.is_empty()) {
+        exceptions(&mut push, &f.name, f.span.start, &f.overrides);
     }
     for d in &p.defs {
         match &d.body {
             DefBody::Rule { overrides, .. } if !overrides.is_empty() => {
-                for (k, o) in overrides.iter().enumerate() {
-                    push(
-                        "override",
-                        format!("`unless {}` applies in {}", o.text, d.name),
-                        o.span.start,
-                        cov.overrides.contains(&(d.name_span.start, Some(k))),
-                    );
-                }
-                push(
-                    "override",
-                    format!("no `unless` applies in {}", d.name),
-                    d.name_span.start,
-                    cov.overrides.contains(&(d.name_span.start, None)),
-                );
+                exceptions(&mut push, &d.name, d.name_span.start, overrides);
             }
             DefBody::Dated(values) if values.len() > 1 => {
                 for (k, (from, _)) in values.iter().enumerate() {

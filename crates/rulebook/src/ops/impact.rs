@@ -572,24 +572,10 @@ impl<'p> Accumulator<'p> {
         };
         let (old, new) = (self.old, self.new);
         let cases = (self.decode(old, &doc), self.decode(new, &doc));
-        let (old_case, new_case) = match cases {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) => {
-                self.fail(
-                    line,
-                    id,
-                    FailureKind::Invalid,
-                    format!("version {}: {e}", old.version),
-                );
-                return None;
-            }
-            (_, Err(e)) => {
-                self.fail(
-                    line,
-                    id,
-                    FailureKind::Invalid,
-                    format!("version {}: {e}", new.version),
-                );
+        let (old_case, new_case) = match both(cases, old, new) {
+            Ok(pair) => pair,
+            Err(message) => {
+                self.fail(line, id, FailureKind::Invalid, message);
                 return None;
             }
         };
@@ -598,24 +584,10 @@ impl<'p> Accumulator<'p> {
             evaluate(old, &old_case, &quiet),
             evaluate(new, &new_case, &quiet),
         );
-        let (od, nd) = match decisions {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) => {
-                self.fail(
-                    line,
-                    id,
-                    FailureKind::Evaluation,
-                    format!("version {}: {e}", old.version),
-                );
-                return None;
-            }
-            (_, Err(e)) => {
-                self.fail(
-                    line,
-                    id,
-                    FailureKind::Evaluation,
-                    format!("version {}: {e}", new.version),
-                );
+        let (od, nd) = match both(decisions, old, new) {
+            Ok(pair) => pair,
+            Err(message) => {
+                self.fail(line, id, FailureKind::Evaluation, message);
                 return None;
             }
         };
@@ -910,6 +882,19 @@ impl<'p> Accumulator<'p> {
 
     pub fn into_summary(self) -> Summary {
         self.summary
+    }
+}
+
+/// Both versions' results, or the first failure named by its version.
+fn both<T, E: std::fmt::Display>(
+    results: (Result<T, E>, Result<T, E>),
+    old: &Executable,
+    new: &Executable,
+) -> Result<(T, T), String> {
+    match results {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(e), _) => Err(format!("version {}: {e}", old.version)),
+        (_, Err(e)) => Err(format!("version {}: {e}", new.version)),
     }
 }
 

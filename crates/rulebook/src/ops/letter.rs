@@ -11,7 +11,7 @@
 
 use crate::eval::{Case, Decision};
 use crate::ir::Program;
-use crate::semantics::explanation::{ExplainNode, ExplanationGraph, NodeKind};
+use crate::semantics::explanation::{reached, ExplainNode, NodeKind};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -217,8 +217,9 @@ pub fn letter(p: &Program, case: &Case, d: &Decision, lang: &str) -> Result<Lett
             how: how(n, &by_id, lang, w, &mut shown),
         })
         .collect();
-    let facts = reached(g, &by_id)
-        .into_iter()
+    let order = reached(g);
+    let facts = order
+        .iter()
         .filter(|n| n.kind == NodeKind::Input)
         .map(|n| Fact {
             label: text(&format!("input:{}", n.name), &n.name),
@@ -226,7 +227,7 @@ pub fn letter(p: &Program, case: &Case, d: &Decision, lang: &str) -> Result<Lett
         })
         .collect();
     let mut provisions: Vec<String> = Vec::new();
-    for n in reached(g, &by_id) {
+    for n in &order {
         let cited = match (&n.section, &n.source) {
             (Some(s), Some(src)) => format!("§ {s}, {src}"),
             (Some(s), None) => format!("§ {s}"),
@@ -248,37 +249,6 @@ pub fn letter(p: &Program, case: &Case, d: &Decision, lang: &str) -> Result<Lett
         facts,
         provisions,
     })
-}
-
-/// The nodes the roots reach, in the order of the text rendering.
-fn reached<'g>(
-    g: &'g ExplanationGraph,
-    by_id: &HashMap<&str, &'g ExplainNode>,
-) -> Vec<&'g ExplainNode> {
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut todo: Vec<&str> = g
-        .outputs
-        .iter()
-        .chain(&g.failed_criteria)
-        .rev()
-        .map(String::as_str)
-        .collect();
-    while let Some(id) = todo.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        let Some(n) = by_id.get(id) else { continue };
-        out.push(*n);
-        let mut next: Vec<&str> = n.uses.iter().map(String::as_str).collect();
-        for gr in &n.items {
-            next.extend(gr.uses.iter().map(String::as_str));
-        }
-        for u in next.into_iter().rev() {
-            todo.push(u);
-        }
-    }
-    out
 }
 
 /// How an output was reached: its own calculation, then each rule,

@@ -94,31 +94,7 @@ pub struct ExplanationGraph {
 /// once; the facts of the case last.
 pub fn to_text(g: &ExplanationGraph) -> String {
     let by_id: HashMap<&str, &ExplainNode> = g.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
-    let mut order: Vec<&ExplainNode> = Vec::new();
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let mut todo: Vec<&str> = g
-        .outputs
-        .iter()
-        .chain(&g.failed_criteria)
-        .rev()
-        .map(String::as_str)
-        .collect();
-    while let Some(id) = todo.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        let Some(n) = by_id.get(id) else { continue };
-        order.push(n);
-        let mut next: Vec<&str> = n.uses.iter().map(String::as_str).collect();
-        for gr in &n.items {
-            next.extend(gr.uses.iter().map(String::as_str));
-        }
-        for u in next.into_iter().rev() {
-            if !seen.contains(u) {
-                todo.push(u);
-            }
-        }
-    }
+    let order = reached(g);
     let mut s = String::new();
     let mut facts = Vec::new();
     for n in order {
@@ -157,6 +133,38 @@ pub fn to_text(g: &ExplanationGraph) -> String {
         }
     }
     s
+}
+
+/// The nodes the roots reach, each once, depth first in the order used: the
+/// order of the text rendering and of a decision letter.
+pub fn reached(g: &ExplanationGraph) -> Vec<&ExplainNode> {
+    let by_id: HashMap<&str, &ExplainNode> = g.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    let mut order: Vec<&ExplainNode> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut todo: Vec<&str> = g
+        .outputs
+        .iter()
+        .chain(&g.failed_criteria)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let Some(n) = by_id.get(id) else { continue };
+        order.push(n);
+        let mut next: Vec<&str> = n.uses.iter().map(String::as_str).collect();
+        for gr in &n.items {
+            next.extend(gr.uses.iter().map(String::as_str));
+        }
+        for u in next.into_iter().rev() {
+            if !seen.contains(u) {
+                todo.push(u);
+            }
+        }
+    }
+    order
 }
 
 fn line(n: &ExplainNode) -> String {
