@@ -308,22 +308,11 @@ impl<'a> Checker<'a> {
                 descending,
             } => {
                 let l = self.expr(list);
-                let elem = match &l.ty {
-                    Type::List(e) => e.as_ref().clone(),
-                    Type::Error => Type::Error,
-                    other => {
-                        let t = self.type_name(other);
-                        self.err(
-                            Diagnostic::error(
-                                Code::TypeMismatch,
-                                list.span,
-                                format!("`sorted` orders a list, but this is {t}"),
-                            )
-                            .with_help("write `sorted(c in household.children by c.birth_date)`"),
-                        );
-                        Type::Error
-                    }
-                };
+                let elem = self.list_element(
+                    &l,
+                    "`sorted` orders a list",
+                    "write `sorted(c in household.children by c.birth_date)`",
+                );
                 let slot = self.locals.len() as u32;
                 self.locals.push((var.name.clone(), elem));
                 let k = self.expr(key);
@@ -983,6 +972,27 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The element type of a list, or an error saying what was expected
+    /// (`what`, then "but this is ...").
+    fn list_element(&mut self, l: &Expr, what: &str, help: &str) -> Type {
+        match &l.ty {
+            Type::List(e) => e.as_ref().clone(),
+            Type::Error => Type::Error,
+            other => {
+                let t = self.type_name(other);
+                self.err(
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        l.span,
+                        format!("{what}, but this is {t}"),
+                    )
+                    .with_help(help),
+                );
+                Type::Error
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(super) fn aggregate(
         &mut self,
@@ -995,22 +1005,11 @@ impl<'a> Checker<'a> {
         span: Span,
     ) -> Expr {
         let l = self.expr(list);
-        let elem = match &l.ty {
-            Type::List(e) => e.as_ref().clone(),
-            Type::Error => Type::Error,
-            other => {
-                let t = self.type_name(other);
-                self.err(
-                    Diagnostic::error(
-                        Code::TypeMismatch,
-                        list.span,
-                        format!("expected a list after `in`, but this is {t}"),
-                    )
-                    .with_help("aggregates go over lists, such as `household.members`"),
-                );
-                Type::Error
-            }
-        };
+        let elem = self.list_element(
+            &l,
+            "expected a list after `in`",
+            "aggregates go over lists, such as `household.members`",
+        );
         let slot = self.locals.len() as u32;
         self.locals.push((var.name.clone(), elem.clone()));
         // The item's position (from 1) is the local after the item.
