@@ -362,7 +362,17 @@ fn in_context(
     let mut own: Vec<RDiag> = a.checked.diagnostics.clone();
     let mut example_results = a.examples.clone();
     let mut bases = Vec::new();
-    if let (Some(amends), Some(path)) = (&amends, uri.to_file_path()) {
+    // A rulebook that amends or uses others is checked with them: the
+    // loader reads the versions beside it and the folders its `use`s name.
+    let uses_others = a
+        .checked
+        .ast
+        .items
+        .iter()
+        .find(|i| matches!(i.kind, rulebook::syntax::ast::ItemKind::Use(_)))
+        .map(|i| i.span);
+    let context_at = amends.as_ref().map(|a| a.span).or(uses_others);
+    if let (Some(at), Some(path)) = (context_at, uri.to_file_path()) {
         let path = path.to_path_buf();
         // The text this analysis is of, which may be older than the latest
         // the client sent.
@@ -392,13 +402,21 @@ fn in_context(
                 }
                 bases = bases_of(&loaded, 0);
             }
-            Err(e) => own.push(
+            Err(e) if amends.is_some() => own.push(
                 RDiag::error(
                     Code::InvalidAmendment,
-                    amends.span,
+                    at,
                     format!("the version this amends could not be read: {e}"),
                 )
                 .with_help("make the files beside this one readable rulebooks, or remove `amends`"),
+            ),
+            Err(e) => own.push(
+                RDiag::error(
+                    Code::InvalidUse,
+                    at,
+                    format!("the rulebooks this one uses could not be read: {e}"),
+                )
+                .with_help("check the folder after `from`"),
             ),
         }
     }
@@ -418,7 +436,7 @@ fn in_context(
     // property, with its counterexample as a quick fix.
     let mut counterexamples = Vec::new();
     let mut coverage = None;
-    if amends.is_none() {
+    if context_at.is_none() {
         if let Some(program) = a.checked.program.clone() {
             let exe = rulebook::eval::Executable::new(program);
             coverage = Some(rulebook::ops::coverage::coverage(&exe, &text));
@@ -570,6 +588,7 @@ fn symbol_kind(k: RSym) -> SymbolKind {
         RSym::Criterion => SymbolKind::BOOLEAN,
         RSym::Property => SymbolKind::PROPERTY,
         RSym::Example => SymbolKind::EVENT,
+        RSym::Use => SymbolKind::MODULE,
     }
 }
 

@@ -644,9 +644,12 @@ pub struct ExplanationGraphDoc {
 pub struct ExplainNodeDoc {
     /// Unique in the graph: a definition's name, `input:PATH`,
     /// `table:NAME(ARGS)`, `scale:NAME(ARG)`, `function:NAME(ARGS)`,
-    /// `items:...#N` or `criterion:NAME`.
+    /// `items:...#N`, `criterion:NAME`, `used:ALIAS...` (a value taken from
+    /// a used rulebook), or `ALIAS/ID` (a node of a used rulebook's own
+    /// explanation).
     id: String,
-    /// input, parameter, rule, output, table, scale, function, items or criterion.
+    /// input, parameter, rule, output, table, scale, function, items,
+    /// criterion or used.
     kind: String,
     name: String,
     /// An input's field path.

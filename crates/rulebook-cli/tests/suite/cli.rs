@@ -1156,3 +1156,36 @@ fn eval_writes_a_decision_letter_in_a_declared_language() {
         text(&out.stderr)
     );
 }
+
+/// A rulebook that uses another, named on its own: the loader follows its
+/// `use ... from` to the payment ceiling's folder, in every command.
+#[test]
+fn a_rulebook_that_uses_another_works_when_named_on_its_own() {
+    let book = "rulebooks/dental-client-fees/2022-23.rulebook";
+    let out = rulebook(&["check", book]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = rulebook(&["test", book]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout)
+        .contains("over the payment ceiling, a public dental care fee is not charged"));
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "cases.jsonl",
+        concat!(
+            r#"{"id":"over","decision_date":"2023-10-02","client":{"birth_date":"1980-05-01","veteran":false},"visit":{"professional":"Dentist","with_voucher":false,"procedures":[{"difficulty_class":3,"checkup_or_prevention":false}],"other_fees":[],"earlier_fees":[{"kind":"ShortTermInstitutionalCare","amount":"700.00","date":"2023-03-01"}]}}"#,
+            "\n",
+            r#"{"id":"unknown","decision_date":"2023-10-02","client":{"birth_date":"1980-05-01","veteran":false},"visit":{"professional":"Dentist","with_voucher":false,"procedures":[],"other_fees":[]}}"#,
+            "\n"
+        ),
+    );
+    let out = rulebook(&["eval", book, "--cases", &cases]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["outputs"]["fee_after_ceiling"], "0.00");
+    assert_eq!(lines[0]["outputs"]["annual_payment_ceiling"], "692.00");
+    assert_eq!(lines[1]["outputs"]["fee_after_ceiling"], "13.30");
+}

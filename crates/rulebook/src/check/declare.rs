@@ -226,6 +226,13 @@ impl<'a> Checker<'a> {
                     let ty = ty.clone();
                     self.uses.push((name.span, SymKey::Type(name.name.clone())));
                     ty
+                } else if name
+                    .name
+                    .split_once('.')
+                    .is_some_and(|(alias, _)| self.unusable.contains(alias))
+                {
+                    // Its `use` is reported already.
+                    Type::Error
                 } else {
                     let candidates: Vec<String> = BUILTIN_TYPES
                         .iter()

@@ -118,6 +118,24 @@ impl<'a> Checker<'a> {
             A::DecisionDate => mk(ExprKind::DecisionDate, Type::Date),
             A::Name(n) => self.name(n, span),
             A::Field(base, field) => {
+                if let A::Decide(alias, args) = &base.kind {
+                    return self.decide(alias, args, Some(field), span);
+                }
+                if let A::Name(n) = &base.kind {
+                    if self.is_unusable(n) {
+                        return error_expr(span);
+                    }
+                    if let Some(k) = self.import_of(n) {
+                        let alias = ast::Ident {
+                            name: n.clone(),
+                            span: base.span,
+                        };
+                        return self.used_value(k, &alias, field, span);
+                    }
+                }
+                if let Some(v) = self.used_variant(base, field) {
+                    return v;
+                }
                 if let A::Name(n) = &base.kind {
                     if let Some((Type::Enum(eid), _)) = self.type_names.get(n).cloned() {
                         if !self.globals.contains_key(n) && !self.locals.iter().any(|l| l.0 == *n) {
@@ -249,6 +267,8 @@ impl<'a> Checker<'a> {
                 mk(ExprKind::If(Box::new(c), Box::new(t), Box::new(f)), ty)
             }
             A::Call(name, args) => self.call(name, args, span),
+            A::UsedCall(alias, name, args) => self.used_call(alias, name, args, span),
+            A::Decide(alias, args) => self.decide(alias, args, None, span),
             A::List(items) => {
                 let mut out = Vec::new();
                 let mut ty = None;
@@ -526,6 +546,16 @@ impl<'a> Checker<'a> {
                     error_expr(span)
                 }
             };
+        }
+        if self.is_unusable(n) {
+            return error_expr(span);
+        }
+        if self.import_of(n).is_some() {
+            self.err(
+                Diagnostic::error(Code::TypeMismatch, span, format!("`{n}` names a programme this rulebook uses, not a value"))
+                    .with_help(format!("take a value from it: `{n}.parameter`, `{n}.function(...)`, or decide it for part of the case: `{n}(input.path: value).output`")),
+            );
+            return error_expr(span);
         }
         if let Some(vs) = self.variants.get(n).cloned() {
             match vs.as_slice() {

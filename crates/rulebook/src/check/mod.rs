@@ -26,11 +26,13 @@ mod rounding;
 mod suggest;
 mod table_items;
 pub mod tables;
+mod uses;
 
 pub use constants::literal_value;
 use constants::{cell_to_data, expr_to_data};
 use expressions::example_of;
 pub use suggest::{inputs_help, suggest};
+pub use uses::Library;
 
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::ir::value::{Type, Value};
@@ -67,17 +69,22 @@ pub struct Checked {
 /// Parses and checks a rulebook. The work runs on a thread with a large
 /// stack, so that long chains of definitions cannot exhaust the caller's.
 pub fn check(text: &str) -> Checked {
-    crate::syntax::on_large_stack(|| check_here(text))
+    check_using(text, &Library::default())
 }
 
-fn check_here(text: &str) -> Checked {
+/// Parses and checks a rulebook that may `use` the programmes in `library`.
+pub fn check_using(text: &str, library: &Library) -> Checked {
+    crate::syntax::on_large_stack(|| check_here(text, library))
+}
+
+fn check_here(text: &str, library: &Library) -> Checked {
     let (file, mut diagnostics) = crate::syntax::parse_here(text);
     let parse_errors: Vec<Span> = diagnostics
         .iter()
         .filter(|d| d.is_error())
         .map(|d| d.span)
         .collect();
-    let mut c = Checker::new(&file, text);
+    let mut c = Checker::new(&file, text, library);
     c.parse_errors = parse_errors;
     c.run();
     diagnostics.append(&mut c.diags);
@@ -140,6 +147,12 @@ struct DefSrc<'a> {
 
 struct Checker<'a> {
     file: &'a ast::File,
+    /// The programmes a `use` may name.
+    library: &'a Library,
+    /// The programmes this rulebook uses, in the order of their `use`.
+    imports: Vec<uses::Import>,
+    /// Aliases of `use`s that failed: their uses are not reported again.
+    unusable: HashSet<String>,
     text: &'a str,
     diags: Vec<Diagnostic>,
     languages: Vec<String>,
@@ -193,9 +206,12 @@ fn describe_global(g: Global) -> &'static str {
 }
 
 impl<'a> Checker<'a> {
-    fn new(file: &'a ast::File, text: &'a str) -> Checker<'a> {
+    fn new(file: &'a ast::File, text: &'a str, library: &'a Library) -> Checker<'a> {
         Checker {
             file,
+            library,
+            imports: Vec::new(),
+            unusable: HashSet::new(),
             text,
             diags: Vec::new(),
             languages: Vec::new(),
@@ -236,6 +252,7 @@ impl<'a> Checker<'a> {
     fn run(&mut self) {
         self.check_header();
         (self.languages, self.texts) = self.collect_texts();
+        self.declare_uses();
         let file = self.file;
         // Types first: enums and records may be used before they are written.
         for item in &file.items {
@@ -465,6 +482,7 @@ impl<'a> Checker<'a> {
             outputs: self.outputs,
             examples: self.examples,
             properties: self.properties,
+            uses: self.imports.into_iter().map(|i| i.programme).collect(),
         }
     }
 }

@@ -72,6 +72,7 @@ codes! {
     UnroundedMoney = "unrounded-money", Check, "a money output that is never rounded";
     UnusedDefinition = "unused-definition", Check, "a definition that nothing uses";
     TooDeep = "too-deep", Check, "an item nested more deeply, or a definition chain longer, than the documented limits";
+    InvalidUse = "invalid-use", Check, "a `use` of a programme that is not loaded, has errors, has no version for this period or whose versions disagree; or a used name that needs the case's inputs";
     InvalidAmendment = "invalid-amendment", Check, "an amendment that removes what it does not inherit, or whose base version is missing";
     VersionOverlap = "version-overlap", Check, "two versions of one programme in force on the same day, or sharing a version name";
     VersionGap = "version-gap", Check, "days between two versions of a programme when none is in force";
@@ -90,6 +91,7 @@ codes! {
     DateOutOfRange = "date-out-of-range", Evaluation, "date arithmetic left the calendar";
     Incomparable = "incomparable", Evaluation, "two durations of different kinds were ordered";
     MissingInput = "missing-input", Evaluation, "an input the rulebook declares was not given";
+    UsedRulebook = "used-rulebook", Evaluation, "a used rulebook has no version in force on the decision date, was given inputs outside its bounds, or found the part of the case not eligible";
     Internal = "internal", Evaluation, "a broken invariant inside rulebook itself; please report it";
 }
 

@@ -27,6 +27,8 @@ pub enum SymbolKind {
     Criterion,
     Property,
     Example,
+    /// A programme named by `use`.
+    Use,
 }
 
 #[derive(Debug, Clone)]
@@ -417,6 +419,16 @@ pub fn analyze(text: &str) -> Analysis {
                 container: None,
                 detail: format!("example {:?}", ex.name),
                 doc: None,
+            }),
+            ItemKind::Use(u) => symbols.push(Symbol {
+                key: Some(SymKey::Global(u.alias.name.clone())),
+                name: u.alias.name.clone(),
+                kind: SymbolKind::Use,
+                name_span: u.alias.span,
+                item_span: item.span,
+                container: None,
+                detail: format!("use {} as {}", u.id.name, u.alias.name),
+                doc: doc.clone(),
             }),
             ItemKind::Remove(_) => {}
         }

@@ -9,7 +9,7 @@
 
 use super::{cite_inline, cited, scale_value, with_stack, Evaluator, Slot};
 use crate::ir::value::Value;
-use crate::ir::{CriterionInfo, DefBody, Expr, ExprKind};
+use crate::ir::{CriterionInfo, DefBody, Expr, ExprKind, UsedItem};
 pub use crate::semantics::explanation::{ExplainNode, ExplanationGraph, ItemGroup, NodeKind};
 use crate::syntax::ast::ScaleKind;
 use std::collections::HashMap;
@@ -235,6 +235,13 @@ impl<'p> Evaluator<'p> {
             ExprKind::Aggregate { list, .. } => {
                 self.graph_uses(g, list, out);
                 let id = self.graph_items(g, e);
+                push(out, id);
+            }
+            ExprKind::Used { args, .. } => {
+                for a in args {
+                    self.graph_uses(g, a, out);
+                }
+                let id = self.graph_used(g, e);
                 push(out, id);
             }
             // The key is read per item; what the list is made of counts.
@@ -498,6 +505,156 @@ impl<'p> Evaluator<'p> {
         if let Some(n) = k.and_then(|k| g.nodes.get_mut(k)) {
             n.items = groups;
         }
+        id
+    }
+}
+
+impl<'p> Evaluator<'p> {
+    /// A value from a used rulebook: its version in force, its citation
+    /// there and, for a decision of it, its own explanation inside.
+    // Kept out of the recursive caller, whose frame every level of nesting pays for.
+    #[inline(never)]
+    fn graph_used(&mut self, g: &mut Builder, e: &Expr) -> String {
+        let ExprKind::Used { used, item, args } = &e.kind else {
+            return String::new();
+        };
+        let p = self.p;
+        let Some(u) = p.uses.get(*used as usize) else {
+            return String::new();
+        };
+        let shown = match item {
+            UsedItem::Decide { paths, .. } => {
+                let values: Vec<String> = args
+                    .iter()
+                    .map(|a| match self.eval(a) {
+                        Ok(v) => p.render(&v, &a.ty),
+                        Err(_) => "?".into(),
+                    })
+                    .collect();
+                let given: Vec<String> = paths
+                    .iter()
+                    .zip(values)
+                    .map(|(p, v)| format!("{p}: {v}"))
+                    .collect();
+                format!("{}({}).{}", u.alias, given.join(", "), item.name())
+            }
+            UsedItem::Def(n) => format!("{}.{n}", u.alias),
+            _ => format!("{}.{}({})", u.alias, item.name(), self.shown_args(args)),
+        };
+        let id = format!("used:{shown}");
+        if g.has(&id) {
+            return id;
+        }
+        let value = match self.eval(e) {
+            Ok(v) => p.render(&v, &e.ty),
+            Err(err) => format!("could not be computed: {}", err.message),
+        };
+        let mut n = node(id.clone(), NodeKind::Used, shown, value);
+        let Some(version) = u.in_force(self.date) else {
+            g.reserve(n);
+            return id;
+        };
+        let citation = match item {
+            UsedItem::Def(name) => version
+                .def_index(name)
+                .and_then(|i| version.defs.get(i as usize))
+                .map(|d| d.citation.clone()),
+            UsedItem::Function(name) => version
+                .functions
+                .iter()
+                .find(|f| *f.name == **name)
+                .map(|f| f.citation.clone()),
+            UsedItem::Table(name) => version
+                .tables
+                .iter()
+                .find(|t| *t.name == **name)
+                .map(|t| t.citation.clone()),
+            UsedItem::Scale(name) => version
+                .scales
+                .iter()
+                .find(|s| *s.name == **name)
+                .map(|s| s.citation.clone()),
+            UsedItem::Decide { .. } => None,
+        }
+        .unwrap_or_default();
+        n.section = citation.section;
+        n.source = Some(match citation.source {
+            Some(s) => format!("{} version {}: {s}", u.id, version.version),
+            None => format!("{} version {}", u.id, version.version),
+        });
+        let k = g.reserve(n);
+        let UsedItem::Decide { paths, result } = item else {
+            return id;
+        };
+        // The used rulebook's own explanation, its ids under the alias.
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            match self.eval(a) {
+                Ok(v) => values.push(v),
+                Err(_) => return id,
+            }
+        }
+        let Ok(inputs) = super::used::inputs_by_path(version, paths, values) else {
+            return id;
+        };
+        let mut sub = Evaluator::new(version, &inputs, self.date);
+        let Ok(d) = with_stack(|| super::evaluate_in(&mut sub, &super::Options { explain: true }))
+        else {
+            return id;
+        };
+        let Some(sub_graph) = d.graph else {
+            return id;
+        };
+        let prefix = format!("{}/", u.alias);
+        let roots: Vec<String> = match result {
+            Some(r) => vec![r.to_string()],
+            None => sub_graph.failed_criteria.clone(),
+        };
+        // Only what the result used: the used rulebook's other outputs are
+        // not part of this decision.
+        let by_id: HashMap<&str, &ExplainNode> =
+            sub_graph.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        let mut reached: Vec<&str> = Vec::new();
+        let mut todo: Vec<&str> = roots.iter().map(|r| r.as_str()).collect();
+        while let Some(x) = todo.pop() {
+            if reached.contains(&x) {
+                continue;
+            }
+            let Some(n) = by_id.get(x) else { continue };
+            reached.push(x);
+            todo.extend(n.uses.iter().map(|u| u.as_str()));
+            for gr in &n.items {
+                todo.extend(gr.uses.iter().map(|u| u.as_str()));
+            }
+        }
+        for sn in &sub_graph.nodes {
+            if !reached.contains(&sn.id.as_str()) {
+                continue;
+            }
+            let mut sn = sn.clone();
+            sn.id = format!("{prefix}{}", sn.id);
+            sn.uses = sn.uses.iter().map(|x| format!("{prefix}{x}")).collect();
+            for gr in &mut sn.items {
+                gr.uses = gr.uses.iter().map(|x| format!("{prefix}{x}")).collect();
+            }
+            if sn.kind == NodeKind::Input {
+                // Given by this rulebook, not by the case.
+                sn.kind = NodeKind::Used;
+                sn.name = format!("{} {}", u.alias, sn.name);
+                sn.path = None;
+            }
+            if !g.has(&sn.id) {
+                g.reserve(sn);
+            }
+        }
+        let into: Vec<String> = roots.iter().map(|r| format!("{prefix}{r}")).collect();
+        let mut uses = g
+            .nodes
+            .get(k.unwrap_or(usize::MAX))
+            .map(|n| n.uses.clone())
+            .unwrap_or_default();
+        uses.extend(into);
+        g.set_uses(k, uses);
         id
     }
 }

@@ -10,6 +10,7 @@ use crate::plan::{NoPlan, Plan};
 
 pub mod graph;
 pub mod property;
+mod used;
 use crate::semantics::dates;
 use crate::syntax::ast::{Aggregate, DurationUnit, HitPolicy, RoundMode, RoundTarget, ScaleKind};
 use chrono::NaiveDate;
@@ -788,81 +789,12 @@ impl<'p> Evaluator<'p> {
                     self.eval(f)
                 }
             }
-            ExprKind::Call(f, args) => {
-                let p = self.p;
-                let Some(func) = p.functions.get(*f as usize) else {
-                    return Err(fail(Code::Internal, e.span, "unknown function"));
-                };
-                if let Some(cov) = self.coverage.as_mut() {
-                    cov.functions.insert(*f);
-                }
-                // A function of one part of the inputs (`age_of(p)` for a
-                // member) is computed once per case and that part.
-                let key = match args.as_slice() {
-                    [arg] => self.input_place(arg).map(|v| v as *const Value as usize),
-                    _ => None,
-                };
-                if let Some(key) = key {
-                    if let Some((_, v)) = self
-                        .calls
-                        .get(*f as usize)
-                        .and_then(|known| known.iter().find(|(k, _)| *k == key))
-                    {
-                        return Ok(v.clone());
-                    }
-                }
-                let frame = self.frame(args)?;
-                let saved = std::mem::replace(&mut self.base, frame);
-                let r = with_stack(|| self.function_body(func));
-                self.stack.truncate(frame);
-                self.base = saved;
-                let v = r.map_err(|err| named(err, &func.name))?;
-                if let Some(key) = key {
-                    self.remember_call(*f, key, &v);
-                }
-                Ok(v)
-            }
-            ExprKind::Table(t, args) => {
-                let p = self.p;
-                let Some(table) = p.tables.get(*t as usize) else {
-                    return Err(fail(Code::Internal, e.span, "unknown table"));
-                };
-                let frame = self.frame(args)?;
-                let saved = std::mem::replace(&mut self.base, frame);
-                let mut rows = std::mem::take(&mut self.matched);
-                rows.clear();
-                let r = with_stack(|| self.table(table, e.span, &mut rows));
-                if let Some(cov) = self.coverage.as_mut() {
-                    cov.tables.insert(*t);
-                    cov.rows.extend(rows.iter().map(|&r| (*t, r)));
-                }
-                self.matched = rows;
-                self.stack.truncate(frame);
-                self.base = saved;
-                r.map_err(|err| named(err, &table.name))
-            }
-            ExprKind::Scale(s, arg) => {
-                let p = self.p;
-                let Some(scale) = p.scales.get(*s as usize) else {
-                    return Err(fail(Code::Internal, e.span, "unknown scale"));
-                };
-                if self.coverage.is_some() {
-                    let x = self.eval(arg)?;
-                    if let (Some(base), Some(cov)) = (x.as_decimal(), self.coverage.as_mut()) {
-                        if let Some(k) = bracket_of(scale, base) {
-                            cov.brackets.insert((*s, k));
-                        }
-                    }
-                }
-                let r = match self.peek(arg) {
-                    Some(x) => scale_value(scale, x, e.span),
-                    None => {
-                        let x = self.eval(arg)?;
-                        scale_value(scale, &x, e.span)
-                    }
-                };
-                r.map_err(|err| named(err, &scale.name))
-            }
+            // Calls are worked out in functions of their own: their locals
+            // would otherwise widen this frame, which every level of a
+            // nested expression pays for.
+            ExprKind::Call(f, args) => self.call_function(*f, args, e.span),
+            ExprKind::Table(t, args) => self.call_table(*t, args, e.span),
+            ExprKind::Scale(sc, arg) => self.call_scale(*sc, arg, e.span),
             ExprKind::Builtin(b, args) => {
                 let mut vals = Vec::with_capacity(args.len());
                 for a in args {
@@ -894,6 +826,7 @@ impl<'p> Evaluator<'p> {
                 key,
                 descending,
             } => self.sorted(*slot, list, key, *descending, e),
+            ExprKind::Used { used, item, args } => self.used(*used, item, args, e.span),
             ExprKind::Aggregate {
                 kind,
                 slot,
@@ -934,6 +867,87 @@ impl<'p> Evaluator<'p> {
             }
             known.push((key, v.clone()));
         }
+    }
+
+    #[inline(never)]
+    fn call_function(&mut self, f: u32, args: &[Expr], span: Span) -> R<Value> {
+        let p = self.p;
+        let Some(func) = p.functions.get(f as usize) else {
+            return Err(fail(Code::Internal, span, "unknown function"));
+        };
+        if let Some(cov) = self.coverage.as_mut() {
+            cov.functions.insert(f);
+        }
+        // A function of one part of the inputs (`age_of(p)` for a
+        // member) is computed once per case and that part.
+        let key = match args {
+            [arg] => self.input_place(arg).map(|v| v as *const Value as usize),
+            _ => None,
+        };
+        if let Some(key) = key {
+            if let Some((_, v)) = self
+                .calls
+                .get(f as usize)
+                .and_then(|known| known.iter().find(|(k, _)| *k == key))
+            {
+                return Ok(v.clone());
+            }
+        }
+        let frame = self.frame(args)?;
+        let saved = std::mem::replace(&mut self.base, frame);
+        let r = with_stack(|| self.function_body(func));
+        self.stack.truncate(frame);
+        self.base = saved;
+        let v = r.map_err(|err| named(err, &func.name))?;
+        if let Some(key) = key {
+            self.remember_call(f, key, &v);
+        }
+        Ok(v)
+    }
+
+    #[inline(never)]
+    fn call_table(&mut self, t: u32, args: &[Expr], span: Span) -> R<Value> {
+        let p = self.p;
+        let Some(table) = p.tables.get(t as usize) else {
+            return Err(fail(Code::Internal, span, "unknown table"));
+        };
+        let frame = self.frame(args)?;
+        let saved = std::mem::replace(&mut self.base, frame);
+        let mut rows = std::mem::take(&mut self.matched);
+        rows.clear();
+        let r = with_stack(|| self.table(table, span, &mut rows));
+        if let Some(cov) = self.coverage.as_mut() {
+            cov.tables.insert(t);
+            cov.rows.extend(rows.iter().map(|&r| (t, r)));
+        }
+        self.matched = rows;
+        self.stack.truncate(frame);
+        self.base = saved;
+        r.map_err(|err| named(err, &table.name))
+    }
+
+    #[inline(never)]
+    fn call_scale(&mut self, s: u32, arg: &Expr, span: Span) -> R<Value> {
+        let p = self.p;
+        let Some(scale) = p.scales.get(s as usize) else {
+            return Err(fail(Code::Internal, span, "unknown scale"));
+        };
+        if self.coverage.is_some() {
+            let x = self.eval(arg)?;
+            if let (Some(base), Some(cov)) = (x.as_decimal(), self.coverage.as_mut()) {
+                if let Some(k) = bracket_of(scale, base) {
+                    cov.brackets.insert((s, k));
+                }
+            }
+        }
+        let r = match self.peek(arg) {
+            Some(x) => scale_value(scale, x, span),
+            None => {
+                let x = self.eval(arg)?;
+                scale_value(scale, &x, span)
+            }
+        };
+        r.map_err(|err| named(err, &scale.name))
     }
 
     /// Evaluates arguments and pushes them as a new frame; returns its base.

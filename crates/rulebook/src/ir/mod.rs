@@ -53,6 +53,58 @@ pub struct Program {
     pub examples: Vec<ExampleInfo>,
     /// What must hold for every valid case (`property`).
     pub properties: Vec<PropertyInfo>,
+    /// Other programmes this one uses (`use`), by position.
+    pub uses: Vec<UsedProgramme>,
+}
+
+/// Another programme this one uses: `use fi.payment_ceiling as ceiling`.
+#[derive(Debug, Clone)]
+pub struct UsedProgramme {
+    pub id: String,
+    pub alias: String,
+    /// Its checked versions in force during this one's period, earliest
+    /// first; the one in force on the decision date decides.
+    pub versions: Vec<std::sync::Arc<Program>>,
+    pub citation: Citation,
+    pub span: Span,
+}
+
+impl UsedProgramme {
+    /// The version in force on a date.
+    pub fn in_force(&self, date: NaiveDate) -> Option<&Program> {
+        self.versions
+            .iter()
+            .find(|v| v.in_force_from <= date && v.in_force_to.is_none_or(|t| date <= t))
+            .map(|v| v.as_ref())
+    }
+}
+
+/// What is taken from a used programme: looked up by name in the version
+/// in force on the decision date, so that each date gets its own figures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UsedItem {
+    /// A parameter, or a definition that reads no inputs.
+    Def(std::sync::Arc<str>),
+    Function(std::sync::Arc<str>),
+    Table(std::sync::Arc<str>),
+    Scale(std::sync::Arc<str>),
+    /// The rulebook decided for inputs given by their paths (the arguments,
+    /// in this order); the result is the named output, or whether the case
+    /// is eligible (`None`).
+    Decide {
+        paths: Vec<std::sync::Arc<str>>,
+        result: Option<std::sync::Arc<str>>,
+    },
+}
+
+impl UsedItem {
+    /// The name written after the alias, for explanations.
+    pub fn name(&self) -> &str {
+        match self {
+            UsedItem::Def(n) | UsedItem::Function(n) | UsedItem::Table(n) | UsedItem::Scale(n) => n,
+            UsedItem::Decide { result, .. } => result.as_deref().unwrap_or("eligible"),
+        }
+    }
 }
 
 /// A text people read and its translations, keyed by what it is: `title`,
@@ -488,6 +540,12 @@ pub enum ExprKind {
     Presence(Box<Expr>, bool),
     /// `x or else d`.
     OrElse(Box<Expr>, Box<Expr>),
+    /// Something of a used programme (`Program::uses`), with its arguments.
+    Used {
+        used: u32,
+        item: UsedItem,
+        args: Vec<Expr>,
+    },
     /// The list in the order of `key` (evaluated with the item in `slot`).
     Sorted {
         slot: u32,
@@ -612,16 +670,32 @@ impl Program {
     /// Whether `e` names an output, directly or through the definitions,
     /// functions and tables it uses.
     pub fn mentions_output(&self, e: &Expr) -> bool {
+        self.reaches(
+            e,
+            |x| matches!(&x.kind, ExprKind::Def(i) if self.outputs.contains(i)),
+        )
+    }
+
+    /// Whether `e` reads the case's inputs, directly or through what it
+    /// uses: a used programme's parameters, functions and tables are
+    /// evaluated without a case, so they must not.
+    pub fn reads_inputs(&self, e: &Expr) -> bool {
+        self.reaches(e, |x| matches!(&x.kind, ExprKind::Input(_)))
+    }
+
+    /// Whether some expression `e` uses, directly or through definitions,
+    /// functions and tables, satisfies `found`.
+    fn reaches(&self, e: &Expr, found: impl Fn(&Expr) -> bool) -> bool {
         let mut seen_defs = vec![false; self.defs.len()];
         let mut seen_funcs = vec![false; self.functions.len()];
         let mut seen_tables = vec![false; self.tables.len()];
         let mut todo = vec![e];
         while let Some(e) = todo.pop() {
+            if found(e) {
+                return true;
+            }
             match &e.kind {
                 ExprKind::Def(i) => {
-                    if self.outputs.contains(i) {
-                        return true;
-                    }
                     if let Some(seen) = seen_defs.get_mut(*i as usize) {
                         if !std::mem::replace(seen, true) {
                             if let Some(DefBody::Rule { base, overrides }) =
@@ -645,10 +719,6 @@ impl Program {
                                     todo.push(&o.condition);
                                     todo.push(&o.value);
                                 }
-                                for o in &func.overrides {
-                                    todo.push(&o.condition);
-                                    todo.push(&o.value);
-                                }
                             }
                         }
                     }
@@ -668,6 +738,97 @@ impl Program {
         }
         false
     }
+
+    /// A type written out in full (an enum with its variants, a record with
+    /// its fields), to compare types across programmes and versions, whose
+    /// enums and records are numbered each in its own way.
+    pub fn shape(&self, t: &Type) -> String {
+        self.shape_at(t, 0)
+    }
+
+    fn shape_at(&self, t: &Type, depth: usize) -> String {
+        if depth > 16 {
+            return "...".into();
+        }
+        match t {
+            Type::Enum(e) => match self.enums.get(*e as usize) {
+                Some(e) => format!("enum {{{}}}", e.variants.join(", ")),
+                None => "?".into(),
+            },
+            Type::Record(r) => match self.records.get(*r as usize) {
+                Some(r) => format!(
+                    "{{{}}}",
+                    r.fields
+                        .iter()
+                        .map(|f| format!("{}: {}", f.name, self.shape_at(&f.ty, depth + 1)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => "?".into(),
+            },
+            Type::List(t) => format!("list of {}", self.shape_at(t, depth + 1)),
+            Type::Optional(t) => format!("optional {}", self.shape_at(t, depth + 1)),
+            other => self.type_name(other),
+        }
+    }
+
+    /// The leaves of the inputs a case gives, by path (`year.fees`), with
+    /// their types and bounds: what a rulebook that uses this one passes.
+    pub fn input_paths(&self) -> Vec<(String, Type, Option<Bounds>)> {
+        let mut out = Vec::new();
+        for i in &self.inputs {
+            match &i.ty {
+                Type::Record(r) if i.bounds.is_none() => match self.records.get(*r as usize) {
+                    // An input declared with `{ ... }` is its fields.
+                    Some(rec) if rec.name == i.name => {
+                        for f in &rec.fields {
+                            out.push((
+                                format!("{}.{}", i.name, f.name),
+                                f.ty.clone(),
+                                f.bounds.clone(),
+                            ));
+                        }
+                    }
+                    _ => out.push((i.name.clone(), i.ty.clone(), None)),
+                },
+                ty => out.push((i.name.clone(), ty.clone(), i.bounds.clone())),
+            }
+        }
+        out
+    }
+
+    /// Why a value is outside what a type and its bounds allow (naming the
+    /// path within it), or `None` when it is inside.
+    pub fn outside_bounds(
+        &self,
+        ty: &Type,
+        bounds: Option<&Bounds>,
+        v: &Value,
+        path: &str,
+    ) -> Option<String> {
+        if matches!(v, Value::Absent) {
+            return None;
+        }
+        if let Some(b) = bounds {
+            if !b.contains(v) {
+                return Some(format!("{path} must be {}", b.text));
+            }
+        }
+        match (ty, v) {
+            (Type::Optional(t), v) => self.outside_bounds(t, None, v, path),
+            (Type::List(t), Value::List(items)) => items
+                .iter()
+                .enumerate()
+                .find_map(|(k, x)| self.outside_bounds(t, None, x, &format!("{path}[{k}]"))),
+            (Type::Record(r), Value::Record(values)) => {
+                let rec = self.records.get(*r as usize)?;
+                rec.fields.iter().zip(values.iter()).find_map(|(f, x)| {
+                    self.outside_bounds(&f.ty, f.bounds.as_ref(), x, &format!("{path}.{}", f.name))
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 impl TypeNames for Program {
@@ -683,6 +844,9 @@ impl TypeNames for Program {
             .get(record_id as usize)
             .map(|r| r.fields.iter().map(|f| f.name.as_str()).collect())
             .unwrap_or_default()
+    }
+    fn field_types(&self, record_id: u32) -> Vec<Type> {
+        Program::field_types(self, record_id)
     }
 }
 
@@ -788,6 +952,7 @@ pub fn each_child<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
         ExprKind::Call(_, args)
         | ExprKind::Table(_, args)
         | ExprKind::Builtin(_, args)
+        | ExprKind::Used { args, .. }
         | ExprKind::List(args) => args.iter().for_each(f),
         ExprKind::Sorted { list, key, .. } => {
             f(list);

@@ -283,6 +283,10 @@ fn plural(n: i64, unit: &str) -> String {
 pub trait TypeNames {
     fn variant_name(&self, enum_id: u32, variant: u32) -> &str;
     fn field_names(&self, record_id: u32) -> Vec<&str>;
+    /// A record's field types, so that its fields show with their units.
+    fn field_types(&self, _record_id: u32) -> Vec<Type> {
+        Vec::new()
+    }
 }
 
 /// A value as a person reads it (`145.00 €`, `35 %`, `2021-01-01`).
@@ -335,13 +339,14 @@ fn render_into(out: &mut String, v: &Value, ty: &Type, names: &dyn TypeNames) {
         }
         (Value::Record(fields), Type::Record(r)) => {
             let fnames = names.field_names(*r);
+            let ftypes = names.field_types(*r);
             out.push_str("{ ");
             for (n, f) in fields.iter().enumerate() {
                 if n > 0 {
                     out.push_str(", ");
                 }
                 let _ = write!(out, "{}: ", fnames.get(n).copied().unwrap_or("?"));
-                render_into(out, f, &Type::Error, names);
+                render_into(out, f, ftypes.get(n).unwrap_or(&Type::Error), names);
             }
             out.push_str(" }");
         }

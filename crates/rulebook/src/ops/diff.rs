@@ -21,6 +21,7 @@ pub enum Group {
     Scales,
     Outputs,
     Definitions,
+    Uses,
     Functions,
     Properties,
     Inputs,
@@ -36,6 +37,7 @@ impl Group {
             Group::Scales => "Scales",
             Group::Outputs => "Outputs",
             Group::Definitions => "Intermediate definitions",
+            Group::Uses => "Used rulebooks",
             Group::Functions => "Functions",
             Group::Properties => "Properties",
             Group::Inputs => "Inputs and types",
@@ -194,6 +196,7 @@ fn group_of(k: &ItemKind) -> Group {
         ItemKind::Function(_) => Group::Functions,
         ItemKind::Property(_) => Group::Properties,
         ItemKind::Definition(d) if d.is_output => Group::Outputs,
+        ItemKind::Use(_) => Group::Uses,
         _ => Group::Definitions,
     }
 }
@@ -377,6 +380,36 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
             new: pn.title.clone(),
             details: Vec::new(),
         });
+    }
+    // A used programme whose versions in force differ changes what this
+    // rulebook decides though its text does not.
+    for un in &pn.uses {
+        let Some(uo) = po.uses.iter().find(|u| u.id == un.id) else {
+            continue;
+        };
+        let names = |u: &crate::ir::UsedProgramme| -> String {
+            u.versions
+                .iter()
+                .map(|v| v.version.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (a, b) = (names(uo), names(un));
+        if a != b {
+            changes.push(Change {
+                group: Group::Uses,
+                kind: Kind::Changed,
+                name: un.alias.clone(),
+                section: None,
+                summary: format!("{}: version {a} → {b}", un.id),
+                old: Some(a),
+                new: Some(b),
+                details: vec![format!(
+                    "what is taken from {} is decided by the version in force on the decision date; run `rulebook diff` on its versions to see what changed there",
+                    un.id
+                )],
+            });
+        }
     }
     // Eligibility criteria.
     let (co, cn) = (criteria(old.checked), criteria(new.checked));

@@ -1368,6 +1368,12 @@ impl Compiler<'_> {
                 let regs = self.aggregates(list, &[m], &mut [env])?;
                 *regs.first()?
             }
+            ExprKind::Used { .. } => {
+                return self.refuse(
+                    e.span,
+                    "what is taken from a used programme is not held in a plan".into(),
+                );
+            }
             ExprKind::Sorted { .. } => {
                 return self.refuse(
                     e.span,

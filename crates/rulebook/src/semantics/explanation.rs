@@ -25,6 +25,10 @@ pub enum NodeKind {
     Items,
     /// A failed eligibility criterion.
     Criterion,
+    /// A value taken from a rulebook this one uses, in the version in force
+    /// (`source` names both); a decision of it leads, through `uses`, into
+    /// its own explanation, whose nodes' ids start with its alias and `/`.
+    Used,
 }
 
 /// Items of a list that were worked out alike, folded into one.

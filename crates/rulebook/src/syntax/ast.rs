@@ -81,6 +81,21 @@ pub enum ItemKind {
     Property(PropertyDef),
     /// `remove a, b`: only in a version that amends another.
     Remove(Vec<Ident>),
+    /// `use fi.payment_ceiling as ceiling from "../payment-ceiling"`.
+    Use(UseDef),
+}
+
+/// Another programme's rulebooks, used under an alias: `ceiling.payment_ceiling`,
+/// `ceiling.counts(kind)`, `ceiling(next_fee.amount: fee).next_fee_due`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UseDef {
+    /// The programme's id, as in its header.
+    pub id: Ident,
+    /// `as NAME`, or the id's last part.
+    pub alias: Ident,
+    /// `from "FOLDER"`: where its files are, relative to this file.
+    pub from: Option<String>,
+    pub citation: Citation,
 }
 
 impl ItemKind {
@@ -96,6 +111,7 @@ impl ItemKind {
             ItemKind::Table(t) => Some(&t.name),
             ItemKind::Scale(s) => Some(&s.name),
             ItemKind::Property(p) => Some(&p.name),
+            ItemKind::Use(u) => Some(&u.alias),
             ItemKind::Eligibility(_) | ItemKind::Example(_) | ItemKind::Remove(_) => None,
         }
     }
@@ -530,6 +546,11 @@ pub enum ExprKind {
     },
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     Call(Ident, Vec<Expr>),
+    /// `ceiling.counts(kind)`: a function, table or scale of a used rulebook.
+    UsedCall(Ident, Ident, Vec<Expr>),
+    /// `ceiling(next_fee.amount: fee)`: a used rulebook decided for the
+    /// inputs given by their paths; a field of it picks a result.
+    Decide(Ident, Vec<(Ident, Expr)>),
     List(Vec<Expr>),
     Between(DurationUnit, Box<Expr>, Box<Expr>),
     Aggregate {
@@ -574,7 +595,10 @@ impl Expr {
                 .chain(options.iter())
                 .collect(),
             ExprKind::If(c, t, e) => vec![c, t, e],
-            ExprKind::Call(_, args) | ExprKind::List(args) => args.iter().collect(),
+            ExprKind::Call(_, args) | ExprKind::UsedCall(_, _, args) | ExprKind::List(args) => {
+                args.iter().collect()
+            }
+            ExprKind::Decide(_, args) => args.iter().map(|(_, e)| e).collect(),
             ExprKind::Aggregate {
                 projection,
                 list,

@@ -5,6 +5,7 @@
 pub const ITEM_KEYWORDS: &[&str] = &[
     "rulebook",
     "remove",
+    "use",
     "enum",
     "record",
     "input",

@@ -697,6 +697,37 @@ impl<'a> Builder<'a> {
 
     fn item(&mut self, p: P) -> Option<ItemKind> {
         Some(match p.as_rule() {
+            Rule::use_def => {
+                let mut id = None;
+                let mut alias = None;
+                let mut from = None;
+                let mut citation = Citation::default();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::dotted_ident => id = Some(self.ident(q)),
+                        Rule::ident => alias = Some(self.ident(q)),
+                        Rule::string => from = Some(self.string(q)),
+                        Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                        _ => {}
+                    }
+                }
+                let id: Ident = id?;
+                // Without `as`, the id's last part names it.
+                let alias = alias.unwrap_or_else(|| {
+                    let last = id.name.rsplit('.').next().unwrap_or(&id.name).to_string();
+                    let start = id.span.end.saturating_sub(last.len());
+                    Ident {
+                        name: last,
+                        span: Span::new(start, id.span.end),
+                    }
+                });
+                ItemKind::Use(UseDef {
+                    id,
+                    alias,
+                    from,
+                    citation,
+                })
+            }
             Rule::remove_def => ItemKind::Remove(
                 p.into_inner()
                     .filter(|q| q.as_rule() == Rule::ident)
@@ -1473,11 +1504,37 @@ impl<'a> Builder<'a> {
                 })
             }
             Rule::call => {
-                let mut it = p.into_inner();
-                let name = self.ident(it.next()?);
+                let parts: Vec<P> = p.into_inner().collect();
+                let names = parts
+                    .iter()
+                    .take_while(|q| q.as_rule() == Rule::ident)
+                    .count();
+                let mut it = parts.into_iter();
+                let first = self.ident(it.next()?);
+                let second = if names == 2 {
+                    Some(self.ident(it.next()?))
+                } else {
+                    None
+                };
                 let args = it.map(|q| self.expr(q)).collect::<Option<Vec<_>>>()?;
+                let kind = match second {
+                    Some(name) => ExprKind::UsedCall(first, name, args),
+                    None => ExprKind::Call(first, args),
+                };
+                Some(Expr { kind, span })
+            }
+            Rule::decide => {
+                let mut it = p.into_inner();
+                let alias = self.ident(it.next()?);
+                let mut args = Vec::new();
+                for a in it {
+                    let mut parts = a.into_inner();
+                    let path = self.ident(parts.next()?);
+                    let value = self.expr(parts.next()?)?;
+                    args.push((path, value));
+                }
                 Some(Expr {
-                    kind: ExprKind::Call(name, args),
+                    kind: ExprKind::Decide(alias, args),
                     span,
                 })
             }

@@ -10,7 +10,7 @@
 
 pub mod workspace;
 
-use crate::check::{check, Checked};
+use crate::check::Checked;
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::eval::Executable;
 use crate::ir::Program;
@@ -135,6 +135,19 @@ fn head(text: &str) -> Option<Head> {
         version: h.version.map(|v| v.name).unwrap_or_default(),
         amends: h.amends.map(|a| (a.name, a.span)),
     })
+}
+
+/// The programmes a rulebook text names with `use`, and the folders it
+/// says they are in.
+pub fn used_programmes(text: &str) -> Vec<(String, Option<String>)> {
+    let (file, _) = crate::syntax::parse(text);
+    file.items
+        .into_iter()
+        .filter_map(|i| match i.kind {
+            crate::syntax::ast::ItemKind::Use(u) => Some((u.id.name, u.from)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The keyword and name that identify a block (`output fee`, `eligibility`).
@@ -344,12 +357,12 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
             break;
         }
     }
-    let versions: Vec<Version> = sources
+    let written: Vec<WrittenOut> = sources
         .iter()
         .zip(texts)
         .enumerate()
         .map(|(i, (s, t))| {
-            let (text, origin) = t.unwrap_or_else(|| {
+            t.unwrap_or_else(|| {
                 findings.push((
                     i,
                     Diagnostic::error(
@@ -360,14 +373,25 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                     .with_help("each version may amend only an earlier one"),
                 ));
                 (s.text.clone(), Vec::new())
-            });
-            let mut checked = check(&text);
+            })
+        })
+        .collect();
+    let order = check_order(&written);
+    let mut checked: Vec<Option<Checked>> = (0..sources.len()).map(|_| None).collect();
+    let mut library = crate::check::Library::default();
+    for step in order {
+        for &i in &step.versions {
+            let Some((text, _)) = written.get(i) else {
+                continue;
+            };
+            library.users = step.users.clone();
+            let mut c = crate::check::check_using(text, &library);
             if unamended.get(i).copied().unwrap_or(false) {
                 // Without its base, an amendment's own items name inputs,
                 // types and outputs that are not there: only what is wrong
                 // in its own text is reported, beside the one finding that
                 // the base is missing.
-                checked.diagnostics.retain(|d| {
+                c.diagnostics.retain(|d| {
                     matches!(
                         d.code,
                         Code::Syntax
@@ -377,8 +401,37 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
                             | Code::TooDeep
                     )
                 });
-                checked.program = None;
+                c.program = None;
             }
+            if let Some(slot) = checked.get_mut(i) {
+                *slot = Some(c);
+            }
+        }
+        // The programme's versions, now checked, can be used by the next.
+        if let Some(id) = &step.id {
+            let mut good = Vec::new();
+            for &i in &step.versions {
+                let Some(c) = checked.get(i).and_then(|c| c.as_ref()) else {
+                    continue;
+                };
+                match &c.program {
+                    Some(p) => good.push(std::sync::Arc::new(p.clone())),
+                    None => {
+                        library.with_errors.insert(id.clone());
+                    }
+                }
+            }
+            if !good.is_empty() {
+                library.programmes.insert(id.clone(), good);
+            }
+        }
+    }
+    let versions: Vec<Version> = sources
+        .iter()
+        .zip(written)
+        .zip(checked)
+        .map(|((s, (text, origin)), c)| {
+            let mut checked = c.unwrap_or_else(|| crate::check::check(&text));
             let executable = checked.program.take().map(Executable::new);
             Version {
                 name: s.name.clone(),
@@ -391,6 +444,82 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
         .collect();
     findings.extend(check_periods(&versions));
     (versions, findings)
+}
+
+/// The versions of one programme, checked together once the programmes
+/// they use are.
+struct Step {
+    id: Option<String>,
+    versions: Vec<usize>,
+    /// The programmes that use this one, directly or not.
+    users: HashSet<String>,
+}
+
+/// The order to check versions in: a programme after every programme it
+/// uses. Programmes that use each other in a circle come last, each told
+/// who uses it, so that the `use` closing the circle is reported.
+fn check_order(written: &[WrittenOut]) -> Vec<Step> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut of_version: Vec<Option<String>> = Vec::new();
+    let mut uses: std::collections::HashMap<String, HashSet<String>> = Default::default();
+    for (text, _) in written {
+        let id = head(text).map(|h| h.id).filter(|id| !id.is_empty());
+        if let Some(id) = &id {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+            uses.entry(id.clone())
+                .or_default()
+                .extend(used_programmes(text).into_iter().map(|u| u.0));
+        }
+        of_version.push(id);
+    }
+    // Who uses each programme, directly or not.
+    let users_of = |target: &str| -> HashSet<String> {
+        let mut found: HashSet<String> = HashSet::new();
+        let mut todo = vec![target.to_string()];
+        while let Some(t) = todo.pop() {
+            for (user, used) in &uses {
+                if used.contains(&t) && found.insert(user.clone()) {
+                    todo.push(user.clone());
+                }
+            }
+        }
+        found
+    };
+    let mut steps = Vec::new();
+    // Versions without a header are checked first, on their own.
+    let headless: Vec<usize> = (0..written.len())
+        .filter(|&i| of_version[i].is_none())
+        .collect();
+    if !headless.is_empty() {
+        steps.push(Step {
+            id: None,
+            versions: headless,
+            users: HashSet::new(),
+        });
+    }
+    let mut done: HashSet<String> = HashSet::new();
+    let mut pending = ids.clone();
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|id| {
+            uses.get(id).is_none_or(|u| {
+                u.iter()
+                    .all(|d| d == id || done.contains(d) || !ids.contains(d))
+            })
+        });
+        // In a circle nothing is ready: take the first left.
+        let id = pending.remove(ready.unwrap_or(0));
+        steps.push(Step {
+            versions: (0..written.len())
+                .filter(|&i| of_version[i].as_deref() == Some(id.as_str()))
+                .collect(),
+            users: users_of(&id),
+            id: Some(id.clone()),
+        });
+        done.insert(id);
+    }
+    steps
 }
 
 /// Overlapping periods and clashing version names are errors; a gap

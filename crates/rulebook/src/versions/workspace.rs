@@ -108,6 +108,29 @@ pub fn rulebook_files(world: &dyn World, paths: &[PathBuf]) -> Result<Vec<PathBu
     Ok(out)
 }
 
+/// How many folders `use ... from` may bring into one load.
+pub const MAX_USED_FOLDERS: usize = 64;
+
+/// A path with `.` and `folder/..` taken out, without asking the file
+/// system, so that one folder named two ways is read once.
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
 /// Rulebook files read together and checked as versions of their
 /// programmes.
 pub struct Workspace {
@@ -162,6 +185,53 @@ impl Workspace {
                 name: f.display().to_string(),
                 text: world.read(f)?,
             });
+        }
+        // The folders named by `use ... from "FOLDER"`, relative to the file
+        // that names them, and the folders those name in turn.
+        let mut followed: Vec<PathBuf> = Vec::new();
+        let mut k = 0;
+        while let Some(f) = all.get(k).cloned() {
+            let text = sources.get(k).map(|s| s.text.clone()).unwrap_or_default();
+            k += 1;
+            for (_, from) in super::used_programmes(&text) {
+                let Some(from) = from else { continue };
+                let folder = f
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default()
+                    .join(&from);
+                let folder = normalize(&folder);
+                if followed.contains(&folder) {
+                    continue;
+                }
+                if followed.len() >= MAX_USED_FOLDERS {
+                    return Err(LoadError {
+                        path: folder,
+                        message: format!("more than {MAX_USED_FOLDERS} folders are named by `use ... from`; is there a circle of folders?"),
+                    });
+                }
+                followed.push(folder.clone());
+                if world.kind(&folder) != PathKind::Folder {
+                    return Err(LoadError {
+                        path: folder,
+                        message: format!(
+                            "`use ... from \"{from}\"` in {} names no folder",
+                            f.display()
+                        ),
+                    });
+                }
+                for p in rulebooks_below(world, &folder)? {
+                    let p = normalize(&p);
+                    if all.iter().any(|a| normalize(a) == p) {
+                        continue;
+                    }
+                    sources.push(Source {
+                        name: p.display().to_string(),
+                        text: world.read(&p)?,
+                    });
+                    all.push(p);
+                }
+            }
         }
         Ok(Workspace::from_sources(sources, requested.len()))
     }

@@ -14,6 +14,7 @@ mod explanations;
 mod format;
 mod plan;
 mod properties;
+mod uses;
 mod verify;
 mod versions;
 
