@@ -8,6 +8,72 @@ use rust_decimal::Decimal;
 use std::sync::Arc;
 
 impl<'a> Checker<'a> {
+    /// A parameter named where a constant is needed (a cell, a bound): its
+    /// one value, so that a threshold the law sets once is written once.
+    /// `None` when the name is not a parameter; an error when its values
+    /// change by date or its type is not the one needed.
+    fn parameter_constant(
+        &mut self,
+        id: &ast::Ident,
+        ty: &Type,
+    ) -> Option<Result<Value, Box<Diagnostic>>> {
+        let Some((Global::Def(i), _)) = self.globals.get(&id.name).copied() else {
+            return None;
+        };
+        // Before the definitions are typed (types and inputs are declared
+        // first), a bound cannot name a parameter.
+        if self.defs.len() != self.def_src.len() {
+            return None;
+        }
+        let src = self.def_src.get(i as usize)?;
+        src.param?;
+        let param_ty = self.def_type(i);
+        self.uses.push((id.span, SymKey::Global(id.name.clone())));
+        self.edge(Node::Def(i), id.span);
+        let Some(Some(d)) = self.defs.get(i as usize) else {
+            return Some(Err(Box::new(Diagnostic::error(
+                Code::NotConstant,
+                id.span,
+                format!("the value of parameter `{}` is not known", id.name),
+            ))));
+        };
+        let DefBody::Dated(values) = &d.body else {
+            return None;
+        };
+        if !param_ty.fits(ty) {
+            let (want, got) = (self.type_name(ty), self.type_name(&param_ty));
+            return Some(Err(Box::new(
+                Diagnostic::error(
+                    Code::TypeMismatch,
+                    id.span,
+                    format!(
+                        "parameter `{}` is {got}, but {want} is needed here",
+                        id.name
+                    ),
+                )
+                .with_help(format!(
+                    "name a parameter of type {want}, or write the figure"
+                )),
+            )));
+        }
+        match values.as_slice() {
+            [(None, v)] => Some(Ok(match (v, ty) {
+                (Value::Int(n), Type::Decimal | Type::Money | Type::Percent) => {
+                    Value::Num(Decimal::from(*n))
+                }
+                (v, _) => v.clone(),
+            })),
+            _ => Some(Err(Box::new(
+                Diagnostic::error(
+                    Code::NotConstant,
+                    id.span,
+                    format!("parameter `{}` has values that change by date, but a table cell or bound holds one value", id.name),
+                )
+                .with_help("write the figure of this version's period here, or give the parameter one value"),
+            ))),
+        }
+    }
+
     /// Converts a constant written in a cell, bound or example to a value.
     pub(super) fn const_value(&mut self, v: &DataValue, ty: &Type) -> Option<Value> {
         let span = lit_span(v);
@@ -69,6 +135,9 @@ impl<'a> Checker<'a> {
                 }
             }
             (DataValue::Name(id), _) => {
+                if let Some(r) = self.parameter_constant(id, ty) {
+                    return r.map_err(|d| self.err(*d)).ok();
+                }
                 let known = self.globals.contains_key(&id.name);
                 let mut d = Diagnostic::error(
                     if known {

@@ -353,7 +353,7 @@ impl<'a> Checker<'a> {
                         ret = Type::Integer;
                     }
                     // A list of the matching rows' results.
-                    if t.hit == HitPolicy::CollectList {
+                    if matches!(t.hit, HitPolicy::CollectList | HitPolicy::OutputOrder) {
                         ret = Type::List(Box::new(ret));
                     }
                     self.tables.push(TableInfo {

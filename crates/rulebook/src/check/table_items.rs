@@ -63,6 +63,19 @@ impl<'a> Checker<'a> {
             );
         }
         match (t.hit, &info.ret) {
+            (HitPolicy::Priority | HitPolicy::OutputOrder, r)
+                if !matches!(r, Type::Enum(_) | Type::Error)
+                    && !matches!(r, Type::List(e) if matches!(**e, Type::Enum(_) | Type::Error)) =>
+            {
+                self.err(
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        t.ret.span(),
+                        format!("`hit {}` ranks results by their enum's order, so the result must be an enum", t.hit.describe()),
+                    )
+                    .with_help("declare the result as an enum that lists its values from the highest priority down, or use `hit first`"),
+                );
+            }
             (HitPolicy::CollectSum, r) if !(r.is_numeric() || *r == Type::Error) => {
                 self.err(
                     Diagnostic::error(
@@ -112,7 +125,7 @@ impl<'a> Checker<'a> {
             } else {
                 let r = self.expr(&row.result);
                 let want = match (&t.hit, &info.ret) {
-                    (HitPolicy::CollectList, Type::List(e)) => e.as_ref(),
+                    (HitPolicy::CollectList | HitPolicy::OutputOrder, Type::List(e)) => e.as_ref(),
                     (_, ret) => ret,
                 };
                 if !r.ty.fits(want) {

@@ -391,7 +391,11 @@ fn analyze_with(t: &TableInfo, enum_size: &dyn Fn(u32) -> u32, every_row: bool) 
     let mut matching: Vec<usize> = Vec::with_capacity(2);
     let check_gaps = matches!(
         t.hit,
-        HitPolicy::Unique | HitPolicy::First | HitPolicy::CollectMin | HitPolicy::CollectMax
+        HitPolicy::Unique
+            | HitPolicy::First
+            | HitPolicy::CollectMin
+            | HitPolicy::CollectMax
+            | HitPolicy::Priority
     );
     loop {
         if every_row {

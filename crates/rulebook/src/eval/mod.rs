@@ -1022,6 +1022,28 @@ impl<'p> Evaluator<'p> {
                 .with_help("make the rows exclusive, or use `hit first`".into())),
             },
             HitPolicy::CollectCount => Ok(Value::Int(matched.len() as i64)),
+            HitPolicy::Priority | HitPolicy::OutputOrder => {
+                let mut out = Vec::with_capacity(matched.len());
+                for &i in matched.iter() {
+                    out.push(row_result(self, i)?);
+                }
+                // Stable: equal results keep their rows' order.
+                out.sort_by_key(|v| match v {
+                    Value::Enum(k) => *k,
+                    _ => u32::MAX,
+                });
+                if t.hit == HitPolicy::OutputOrder {
+                    return Ok(Value::List(out.into()));
+                }
+                out.into_iter().next().ok_or_else(|| {
+                    fail(
+                        Code::NoRowMatched,
+                        span,
+                        format!("no row of table `{}` matches {}", t.name, describe(self)),
+                    )
+                    .with_help(format!("add a row to `{}` for these values", t.name))
+                })
+            }
             HitPolicy::CollectList => {
                 let mut out = Vec::with_capacity(matched.len());
                 for &i in matched.iter() {

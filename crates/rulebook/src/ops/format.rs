@@ -191,6 +191,9 @@ fn format_cell(cell: &str) -> String {
     s
 }
 
+/// How wide a cell may be and still set its column's width.
+const WIDE_CELL: usize = 40;
+
 /// Formats a run of table rows: cells normalised and columns aligned.
 fn format_rows(rows: &[(String, String)], indent: &str, out: &mut Vec<String>) {
     let split: Vec<(Vec<String>, String)> = rows
@@ -202,11 +205,15 @@ fn format_rows(rows: &[(String, String)], indent: &str, out: &mut Vec<String>) {
         })
         .collect();
     let columns = split.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    // A cell longer than `WIDE_CELL` is written as it is and does not widen
+    // its column: one long formula would otherwise pad every row of the
+    // table to its width.
     let widths: Vec<usize> = (0..columns)
         .map(|i| {
             split
                 .iter()
                 .filter_map(|(c, _)| c.get(i).map(|s| s.chars().count()))
+                .filter(|w| *w <= WIDE_CELL)
                 .max()
                 .unwrap_or(0)
         })

@@ -1471,6 +1471,13 @@ impl Compiler<'_> {
                 .collect()
         };
         match table.hit {
+            HitPolicy::Priority | HitPolicy::OutputOrder => self.refuse(
+                table.span,
+                format!(
+                    "`hit {}` tables are not held in a plan",
+                    table.hit.describe()
+                ),
+            ),
             HitPolicy::CollectList => self.refuse(
                 table.span,
                 format!("`{}` collects a list, which plans do not hold", table.name),

@@ -245,6 +245,11 @@ pub enum HitPolicy {
     CollectCount,
     /// Every matching row's result, in row order.
     CollectList,
+    /// Of the matching rows, the result that comes first in its enum's
+    /// order: the enum lists its values from the highest priority down.
+    Priority,
+    /// Every matching row's result, in its enum's order.
+    OutputOrder,
 }
 
 impl HitPolicy {
@@ -257,6 +262,8 @@ impl HitPolicy {
             HitPolicy::CollectMax => "collect max",
             HitPolicy::CollectCount => "collect count",
             HitPolicy::CollectList => "collect list",
+            HitPolicy::Priority => "priority",
+            HitPolicy::OutputOrder => "output order",
         }
     }
 }

@@ -359,10 +359,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         params => "parameters in parentheses such as `(income: money)`",
         param => "a parameter such as `income: money`",
         override_clause => "`unless ... then ...`",
-        hit_kind | hit_unique | hit_first | collect => {
-            "a hit policy: `unique`, `first`, `collect sum`, `collect min`, `collect max` or `collect count`"
+        hit_kind | hit_unique | hit_first | collect | hit_priority | hit_output_order => {
+            "a hit policy: `unique`, `first`, `priority`, `output order`, `collect sum`, `collect min`, `collect max`, `collect count` or `collect list`"
         }
-        collect_kind => "`sum`, `min`, `max` or `count` after `collect`",
+        collect_kind => "`sum`, `min`, `max`, `count` or `list` after `collect`",
         dated_value => "`= VALUE from DATE`",
         hit_policy => "`hit unique`, `hit first` or `hit collect sum`",
         table_row => "a table row such as `| 1 | 0.60 |`",
@@ -1680,6 +1680,106 @@ impl<'a> Builder<'a> {
             .collect()
     }
 
+    /// A two-way table, as laws print a matrix: the first header cell names
+    /// the row input and the column input (`size \ municipality_group`),
+    /// the other header cells are conditions on the column input, and each
+    /// row is a condition on the row input followed by one result per
+    /// column. It is read as the one-row-per-pair table it stands for.
+    fn two_way_table(
+        &mut self,
+        name: &Ident,
+        params: &[Param],
+        rows: &[(Span, Vec<P>)],
+    ) -> Option<(Vec<Ident>, Vec<TableRow>)> {
+        let (_, header) = rows.first()?;
+        let corner = header.first()?;
+        let (left, right) = corner.as_str().split_once('\\')?;
+        let corner_span = self.span(corner);
+        let ident = |n: &str| Ident {
+            name: n.trim().to_string(),
+            span: corner_span,
+        };
+        let (row_input, column_input) = (ident(left), ident(right));
+        if params.len() != 2 {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::TableShape,
+                    corner_span,
+                    format!(
+                        "a two-way table has two inputs, one for its rows and one for its columns, but `{}` has {}",
+                        name.name,
+                        params.len()
+                    ),
+                )
+                .with_help("give the table two inputs, or write one column per input and one for the result"),
+            );
+            return Some((Vec::new(), Vec::new()));
+        }
+        // The rows' input may be either of the two.
+        let swapped = params.get(1).is_some_and(|p| p.name.name == row_input.name)
+            && params
+                .first()
+                .is_some_and(|p| p.name.name == column_input.name);
+        let mut column_tests = Vec::new();
+        for c in header.iter().skip(1) {
+            column_tests.push(self.sub_parse(c, Rule::cell_condition, |b, p| b.condition(p)));
+        }
+        let mut out = Vec::new();
+        for (span, cells) in rows.iter().skip(1) {
+            if cells.len() != column_tests.len() + 1 {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::TableShape,
+                        *span,
+                        format!(
+                            "this row has {} cells, but the two-way table `{}` has {} columns",
+                            cells.len(),
+                            name.name,
+                            column_tests.len() + 1
+                        ),
+                    )
+                    .with_help(format!(
+                        "write a condition on `{}`, then one result for each column",
+                        row_input.name
+                    )),
+                );
+                continue;
+            }
+            let Some(row_test) = cells
+                .first()
+                .and_then(|c| self.sub_parse(c, Rule::cell_condition, |b, p| b.condition(p)))
+            else {
+                continue;
+            };
+            for (c, column_test) in cells.iter().skip(1).zip(&column_tests) {
+                let result = self.sub_parse(c, Rule::cell_output, |b, p| {
+                    p.into_inner()
+                        .find(|q| q.as_rule() == Rule::expr)
+                        .and_then(|q| b.expr(q))
+                });
+                let (Some(result), Some(column_test)) = (result, column_test) else {
+                    continue;
+                };
+                let conditions = if swapped {
+                    vec![column_test.clone(), row_test.clone()]
+                } else {
+                    vec![row_test.clone(), column_test.clone()]
+                };
+                out.push(TableRow {
+                    conditions,
+                    result,
+                    span: self.span(c),
+                });
+            }
+        }
+        let columns = if swapped {
+            vec![column_input, row_input, ident("value")]
+        } else {
+            vec![row_input, column_input, ident("value")]
+        };
+        Some((columns, out))
+    }
+
     fn table(&mut self, p: P) -> Option<ItemKind> {
         let parts: Vec<P> = p.into_inner().collect();
         let mut name = None;
@@ -1700,6 +1800,8 @@ impl<'a> Builder<'a> {
                         .next()?;
                     hit = match kind.as_rule() {
                         Rule::hit_first => HitPolicy::First,
+                        Rule::hit_priority => HitPolicy::Priority,
+                        Rule::hit_output_order => HitPolicy::OutputOrder,
                         Rule::collect => match kind
                             .into_inner()
                             .next()
@@ -1721,6 +1823,17 @@ impl<'a> Builder<'a> {
         }
         let name = name?;
         let rows = self.rows(&parts);
+        if let Some(table) = self.two_way_table(&name, &params, &rows) {
+            return Some(ItemKind::Table(TableDef {
+                name,
+                params,
+                ret: ret?,
+                hit,
+                columns: table.0,
+                rows: table.1,
+                citation,
+            }));
+        }
         let mut rows_iter = rows.into_iter();
         let mut columns = Vec::new();
         if let Some((_, cells)) = rows_iter.next() {

@@ -211,7 +211,7 @@ fn a_syntax_error_is_one_finding_not_a_cascade() {
     for (what, body) in [
         (
             "a table with an unknown hit policy",
-            "table t(a: integer) -> integer, hit priority\n  | a | v |\n  | 1 | 1 |\n\noutput o: integer = t(h.a)\n",
+            "table t(a: integer) -> integer, hit highest\n  | a | v |\n  | 1 | 1 |\n\noutput o: integer = t(h.a)\n",
         ),
         (
             "a criterion without its reason",
@@ -228,13 +228,13 @@ fn a_syntax_error_is_one_finding_not_a_cascade() {
     }
     // The hit policy's error lists the policies there are.
     let found = check(&format!(
-        "{head}table t(a: integer) -> integer, hit priority\n  | a | v |\n  | 1 | 1 |\n\noutput o: integer = t(h.a)\n"
+        "{head}table t(a: integer) -> integer, hit highest\n  | a | v |\n  | 1 | 1 |\n\noutput o: integer = t(h.a)\n"
     ))
     .diagnostics;
     assert!(
         found[0]
             .message
-            .contains("`unique`, `first`, `collect sum`"),
+            .contains("`unique`, `first`, `priority`, `output order`, `collect sum`"),
         "{}",
         found[0].message
     );

@@ -1037,3 +1037,142 @@ fn a_failed_criterion_is_explained_with_its_facts() {
         .get("criteria_explanation")
         .is_none());
 }
+
+const TWO_WAY: &str =
+    "enum Group { I, II, III }\ninput h { size: integer 1 or more, group: Group }\n\
+table max_cost(size: integer 1 or more, group: Group) -> money\n\
+  | size \\ group | I     | II    | III   |\n\
+  | 1            | 508 € | 492 € | 411 € |\n\
+  | 2 or more    | 735 € | 706 € | 600 € |\n\
+output cost: money = max_cost(h.size, h.group)\n";
+
+/// A two-way table is the table of one row per cell: each size and group
+/// finds its own cell, and a column given before the rows' input reads the
+/// same.
+#[test]
+fn a_two_way_table_finds_the_cell_of_its_row_and_column() {
+    let case = |size: u32, group: &str| {
+        format!("decision_date: 2021-01-01\nh: {{ size: {size}, group: {group} }}")
+    };
+    assert_eq!(out_str(TWO_WAY, &case(1, "I"), "cost"), "508.00");
+    assert_eq!(out_str(TWO_WAY, &case(1, "III"), "cost"), "411.00");
+    assert_eq!(out_str(TWO_WAY, &case(7, "II"), "cost"), "706.00");
+    let turned = TWO_WAY
+        .replace(
+            "size \\ group | I     | II    | III   |",
+            "group \\ size | 1     | 2 or more |",
+        )
+        .replace(
+            "| 1            | 508 € | 492 € | 411 € |",
+            "| I | 508 € | 735 € |\n  | II | 492 € | 706 € |",
+        )
+        .replace(
+            "| 2 or more    | 735 € | 706 € | 600 € |",
+            "| III | 411 € | 600 € |",
+        );
+    assert_eq!(out_str(&turned, &case(1, "III"), "cost"), "411.00");
+    assert_eq!(out_str(&turned, &case(7, "II"), "cost"), "706.00");
+}
+
+#[test]
+fn a_two_way_table_with_a_missing_cell_is_a_gap_and_a_short_row_is_named() {
+    let short = TWO_WAY.replace(
+        "| 2 or more    | 735 € | 706 € | 600 € |",
+        "| 2 or more    | 735 € | 706 € |",
+    );
+    let checked = check(&format!("{HEADER}{short}"));
+    let messages: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m
+                .contains("this row has 3 cells, but the two-way table `max_cost` has 4 columns")),
+        "{messages:#?}"
+    );
+    let gap = TWO_WAY.replace("| 2 or more    |", "| 2            |");
+    let checked = check(&format!("{HEADER}{gap}"));
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.message == "no row of `max_cost` matches size = 3, group = I"),
+        "{:#?}",
+        checked.diagnostics
+    );
+}
+
+const PRIORITY: &str =
+    "enum Decision { Refused, Reduced, Granted }\ninput a { income: money, assets: money }\n\
+table decision(income: money, assets: money) -> Decision, hit priority\n\
+  | income      | assets       | decision |\n\
+  | over 3000 € | -            | Refused  |\n\
+  | -           | over 50000 € | Refused  |\n\
+  | over 2000 € | -            | Reduced  |\n\
+  | -           | -            | Granted  |\n\
+table reasons(income: money, assets: money) -> Decision, hit output order\n\
+  | income      | assets       | decision |\n\
+  | -           | -            | Granted  |\n\
+  | over 2000 € | -            | Reduced  |\n\
+  | -           | over 50000 € | Refused  |\n\
+output d: Decision = decision(a.income, a.assets)\n\
+output all: list of Decision = reasons(a.income, a.assets)\n";
+
+/// `hit priority`: the enum's order decides among the rows that match;
+/// `hit output order`: every match, in that order.
+#[test]
+fn priority_tables_rank_matches_by_the_enums_order() {
+    let case = |income: &str, assets: &str| {
+        format!("decision_date: 2021-01-01\na: {{ income: \"{income}\", assets: \"{assets}\" }}")
+    };
+    assert_eq!(out_str(PRIORITY, &case("1000", "0"), "d"), "Granted");
+    assert_eq!(out_str(PRIORITY, &case("2500", "0"), "d"), "Reduced");
+    assert_eq!(out_str(PRIORITY, &case("2500", "60000"), "d"), "Refused");
+    assert_eq!(
+        out_str(PRIORITY, &case("2500", "60000"), "all"),
+        r#"["Refused","Reduced","Granted"]"#
+    );
+    assert_eq!(
+        out_str(PRIORITY, &case("100", "0"), "all"),
+        r#"["Granted"]"#
+    );
+    let not_enum = "input a { x: integer }\ntable t(x: integer) -> integer, hit priority\n  | x | r |\n  | - | 1 |\noutput o: integer = t(a.x)\n";
+    let checked = check(&format!("{HEADER}{not_enum}"));
+    assert!(
+        checked.diagnostics.iter().any(|d| d
+            .message
+            .contains("`hit priority` ranks results by their enum's order")),
+        "{:#?}",
+        checked.diagnostics
+    );
+}
+
+/// A threshold the law sets once is a parameter, and a cell may name it;
+/// one that changes by date cannot stand in a cell.
+#[test]
+fn a_table_cell_may_name_a_parameter_with_one_value() {
+    let body = "parameter adult_age = 18\ninput p { age: integer 0 or more }\n\
+table fee(age: integer 0 or more) -> money\n\
+  | age                    | fee    |\n\
+  | under adult_age        | 0 €    |\n\
+  | adult_age or more      | 20 €   |\n\
+output f: money = fee(p.age)\n";
+    let case = |age: u32| format!("decision_date: 2021-01-01\np: {{ age: {age} }}");
+    assert_eq!(out_str(body, &case(17), "f"), "0.00");
+    assert_eq!(out_str(body, &case(18), "f"), "20.00");
+    let dated = body.replace(
+        "parameter adult_age = 18",
+        "parameter adult_age\n  = 18 from 2018-01-01\n  = 19 from 2022-01-01",
+    );
+    let checked = check(&format!("{HEADER}{dated}"));
+    assert!(
+        checked.diagnostics.iter().any(|d| d
+            .message
+            .contains("parameter `adult_age` has values that change by date")),
+        "{:#?}",
+        checked.diagnostics
+    );
+}

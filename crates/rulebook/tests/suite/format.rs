@@ -92,3 +92,19 @@ fn a_bracket_in_a_table_row_does_not_indent_what_follows() {
     assert_eq!(format(&once), once);
     assert!(once.ends_with("  | 2  | 3 |\n"), "{once}");
 }
+
+/// A long result cell is written as it is: the other rows keep their own
+/// width instead of being padded to it.
+#[test]
+fn a_long_cell_does_not_widen_its_column() {
+    let text = "table t(a: integer) -> money\n  | a | r |\n  | 1 | 2 € |\n  | 2 | if a > 1 then some_parameter_with_a_long_name * 3 else other_parameter |\n";
+    let once = format(text);
+    assert_eq!(format(&once), once);
+    assert!(once.contains("  | 1 | 2 € |\n"), "{once}");
+    assert!(
+        once.contains(
+            "  | 2 | if a > 1 then some_parameter_with_a_long_name * 3 else other_parameter |\n"
+        ),
+        "{once}"
+    );
+}

@@ -18,12 +18,19 @@ fn read(rel: &str) -> Source {
 }
 
 /// Loads files as one family and returns their versions, asserting no errors.
-/// The payment ceiling's versions come along, as the loader brings them for
-/// the fee rulebooks that use them; they follow the files asked for.
+/// The payment ceiling's and the dental client fees' versions come along, as
+/// the loader brings them for the rulebooks that use them; they follow the
+/// files asked for.
 fn load(rels: &[&str]) -> Vec<(Source, Version)> {
     let mut sources: Vec<Source> = rels.iter().map(|r| read(r)).collect();
-    for v in ["2020-21", "2022-23", "2024-25"] {
-        let rel = format!("rulebooks/payment-ceiling/{v}.rulebook");
+    for rel in [
+        "rulebooks/payment-ceiling/2020-21.rulebook",
+        "rulebooks/payment-ceiling/2022-23.rulebook",
+        "rulebooks/payment-ceiling/2024-25.rulebook",
+        "rulebooks/dental-client-fees/2018-21.rulebook",
+        "rulebooks/dental-client-fees/2022-23.rulebook",
+    ] {
+        let rel = rel.to_string();
         if !rels.contains(&rel.as_str()) {
             sources.push(read(&rel));
         }
