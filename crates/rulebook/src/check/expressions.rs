@@ -267,6 +267,9 @@ impl<'a> Checker<'a> {
                 mk(ExprKind::If(Box::new(c), Box::new(t), Box::new(f)), ty)
             }
             A::Call(name, args) => self.call(name, args, span),
+            // Only a table row with several results is a record; it is
+            // typed there, against the table's results.
+            A::Record(_) => error_expr(span),
             A::UsedCall(alias, name, args) => self.used_call(alias, name, args, span),
             A::Decide(alias, args) => self.decide(alias, args, None, span),
             A::List(items) => {

@@ -349,6 +349,32 @@ impl<'a> Checker<'a> {
                         })
                         .collect();
                     let mut ret = self.resolve_type(&t.ret).0;
+                    // Several results: a record of them, named after the
+                    // table (it cannot be written as a type).
+                    if !t.results.is_empty() {
+                        let fields = t
+                            .results
+                            .iter()
+                            .map(|(col, ty)| {
+                                let (ty, bounds) = self.resolve_type(ty);
+                                FieldInfo {
+                                    name: col.name.clone(),
+                                    ty,
+                                    bounds,
+                                    description: None,
+                                    span: col.span,
+                                }
+                            })
+                            .collect();
+                        let rid = self.records.len() as u32;
+                        self.records.push(RecordInfo {
+                            name: format!("{} results", t.name.name),
+                            fields,
+                            doc: None,
+                            span: t.name.span,
+                        });
+                        ret = Type::Record(rid);
+                    }
                     if t.hit == HitPolicy::CollectCount {
                         ret = Type::Integer;
                     }

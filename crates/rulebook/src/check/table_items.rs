@@ -17,8 +17,12 @@ impl<'a> Checker<'a> {
         };
         self.current = Some(Node::Table(i as u32));
         // The header row names the inputs, in order, then the result.
-        let expected: Vec<&str> = info.params.iter().map(|p| p.0.as_str()).collect();
-        if t.columns.len() != expected.len() + 1
+        let mut expected: Vec<&str> = info.params.iter().map(|p| p.0.as_str()).collect();
+        let results: Vec<&str> = t.results.iter().map(|r| r.0.name.as_str()).collect();
+        if !results.is_empty() {
+            expected.extend(results.iter().copied());
+        }
+        if t.columns.len() != expected.len() + 1 - results.len().min(1)
             || t.columns.iter().zip(&expected).any(|(c, e)| c.name != *e)
         {
             let span = t
@@ -38,18 +42,25 @@ impl<'a> Checker<'a> {
                         t.name.name
                     ),
                 )
-                .with_help(format!(
-                    "write the header as `| {} | {} |`",
-                    expected.join(" | "),
-                    if t.columns.len() > expected.len() {
-                        t.columns
-                            .last()
-                            .map(|c| c.name.as_str())
-                            .unwrap_or("result")
-                    } else {
-                        "result"
-                    }
-                )),
+                .with_help(if results.is_empty() {
+                    format!(
+                        "write the header as `| {} | {} |`",
+                        expected.join(" | "),
+                        if t.columns.len() > expected.len() {
+                            t.columns
+                                .last()
+                                .map(|c| c.name.as_str())
+                                .unwrap_or("result")
+                        } else {
+                            "result"
+                        }
+                    )
+                } else {
+                    format!(
+                        "write the header as `| {} |`: the inputs, then the results",
+                        expected.join(" | ")
+                    )
+                }),
             );
         }
         if t.rows.is_empty() {
@@ -123,7 +134,12 @@ impl<'a> Checker<'a> {
                     span: row.result.span,
                 }
             } else {
-                let r = self.expr(&row.result);
+                let r = match (&row.result.kind, &info.ret) {
+                    (ast::ExprKind::Record(fields), Type::Record(rid)) => {
+                        self.results_row(fields, *rid, row.result.span)
+                    }
+                    _ => self.expr(&row.result),
+                };
                 let want = match (&t.hit, &info.ret) {
                     (HitPolicy::CollectList | HitPolicy::OutputOrder, Type::List(e)) => e.as_ref(),
                     (_, ret) => ret,
@@ -237,6 +253,29 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// One row's results of a table with several, each typed against its
+    /// column's declared type.
+    fn results_row(&mut self, fields: &[(ast::Ident, ast::Expr)], rid: u32, span: Span) -> Expr {
+        let declared = self
+            .records
+            .get(rid as usize)
+            .map(|r| r.fields.clone())
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(fields.len());
+        for ((col, e), f) in fields.iter().zip(&declared) {
+            let x = self.expr_expecting(e, &f.ty);
+            if !x.ty.fits(&f.ty) {
+                self.mismatch(e.span, &f.ty, &x.ty, &format!("the result `{}`", col.name));
+            }
+            out.push(x);
+        }
+        Expr {
+            kind: ExprKind::Record(out),
+            ty: Type::Record(rid),
+            span,
+        }
+    }
+
     pub(super) fn cell_test(&mut self, c: &ast::Condition, ty: &Type) -> Option<CellTest> {
         match c {
             ast::Condition::Any(_) => Some(CellTest::Any),
@@ -246,6 +285,13 @@ impl<'a> Checker<'a> {
                     out.push(self.const_value(&cell_to_data(v), ty)?);
                 }
                 Some(CellTest::OneOf(out))
+            }
+            ast::Condition::AnyOf(ranges, _) => {
+                let mut out = Vec::with_capacity(ranges.len());
+                for r in ranges {
+                    out.push(self.cell_test(&ast::Condition::Range(r.clone()), ty)?);
+                }
+                Some(CellTest::AnyOf(out))
             }
             ast::Condition::Range(r) => {
                 if !(ty.is_ordered() || *ty == Type::Error) {

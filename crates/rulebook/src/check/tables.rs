@@ -93,9 +93,16 @@ fn witnesses(
     }
     let mut points: Vec<Value> = Vec::new();
     let mut add = |v: &Value| points.push(v.clone());
+    let mut flat: Vec<&CellTest> = Vec::new();
     for t in tests {
         match t {
-            CellTest::Any => {}
+            CellTest::AnyOf(alternatives) => flat.extend(alternatives.iter()),
+            t => flat.push(t),
+        }
+    }
+    for t in flat {
+        match t {
+            CellTest::Any | CellTest::AnyOf(_) => {}
             CellTest::OneOf(vs) => vs.iter().for_each(&mut add),
             CellTest::Range { low, high } => {
                 if let Some((v, _)) = low {

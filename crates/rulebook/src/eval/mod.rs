@@ -809,6 +809,13 @@ impl<'p> Evaluator<'p> {
                 }
                 Ok(Value::List(Arc::from(out)))
             }
+            ExprKind::Record(fields) => {
+                let mut out = Vec::with_capacity(fields.len());
+                for f in fields {
+                    out.push(self.eval(f)?);
+                }
+                Ok(Value::Record(Arc::from(out)))
+            }
             ExprKind::Between(unit, a, b) => self.with_operands(a, b, |x, y| {
                 let (Value::Date(x), Value::Date(y)) = (x, y) else {
                     return Err(fail(Code::Internal, e.span, "not a date"));

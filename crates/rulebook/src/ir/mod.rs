@@ -273,12 +273,15 @@ pub enum CellTest {
         high: Option<(Value, bool)>,
     },
     OneOf(Vec<Value>),
+    /// Any of several ranges (`under 18 or 65 or more`).
+    AnyOf(Vec<CellTest>),
 }
 
 impl CellTest {
     pub fn matches(&self, v: &Value) -> bool {
         match self {
             CellTest::Any => true,
+            CellTest::AnyOf(tests) => tests.iter().any(|t| t.matches(v)),
             CellTest::OneOf(vals) => vals.iter().any(|x| x.equals(v)),
             CellTest::Range { low, high } => within(v, low.as_ref(), high.as_ref()),
         }
@@ -540,6 +543,9 @@ pub enum ExprKind {
     Presence(Box<Expr>, bool),
     /// `x or else d`.
     OrElse(Box<Expr>, Box<Expr>),
+    /// A record built from its fields' values, in order: one row of a table
+    /// with several results.
+    Record(Vec<Expr>),
     /// Something of a used programme (`Program::uses`), with its arguments.
     Used {
         used: u32,
@@ -953,6 +959,7 @@ pub fn each_child<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
         | ExprKind::Table(_, args)
         | ExprKind::Builtin(_, args)
         | ExprKind::Used { args, .. }
+        | ExprKind::Record(args)
         | ExprKind::List(args) => args.iter().for_each(f),
         ExprKind::Sorted { list, key, .. } => {
             f(list);

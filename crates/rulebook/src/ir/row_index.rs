@@ -67,6 +67,9 @@ impl RowIndex {
                     index.any_rows.push(r);
                     continue;
                 }
+                // A union of ranges is not indexed: the table is searched
+                // row by row.
+                CellTest::AnyOf(_) => return None,
                 CellTest::Range { low, high } => {
                     let first = match low {
                         None => 0,
@@ -160,6 +163,7 @@ fn column_points(t: &TableInfo, column: usize) -> Option<Vec<Value>> {
     for row in &t.rows {
         match row.tests.get(column)? {
             CellTest::Any => {}
+            CellTest::AnyOf(_) => return None,
             CellTest::Range { low, high } => {
                 points.extend(low.iter().chain(high).map(|(v, _)| v.clone()));
             }

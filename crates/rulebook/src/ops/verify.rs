@@ -737,16 +737,22 @@ fn collect_pools(p: &Program) -> Pools {
     for t in &p.tables {
         for row in &t.rows {
             for (test, (_, ty, _)) in row.tests.iter().zip(&t.params) {
-                match test {
-                    CellTest::Any => {}
-                    CellTest::Range { low, high } => {
-                        for (v, _) in low.iter().chain(high.iter()) {
-                            add(&mut pools, v, ty);
+                let alternatives: Vec<&CellTest> = match test {
+                    CellTest::AnyOf(tests) => tests.iter().collect(),
+                    t => vec![t],
+                };
+                for test in alternatives {
+                    match test {
+                        CellTest::Any | CellTest::AnyOf(_) => {}
+                        CellTest::Range { low, high } => {
+                            for (v, _) in low.iter().chain(high.iter()) {
+                                add(&mut pools, v, ty);
+                            }
                         }
-                    }
-                    CellTest::OneOf(values) => {
-                        for v in values {
-                            add(&mut pools, v, ty);
+                        CellTest::OneOf(values) => {
+                            for v in values {
+                                add(&mut pools, v, ty);
+                            }
                         }
                     }
                 }

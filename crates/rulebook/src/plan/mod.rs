@@ -1368,6 +1368,12 @@ impl Compiler<'_> {
                 let regs = self.aggregates(list, &[m], &mut [env])?;
                 *regs.first()?
             }
+            ExprKind::Record(_) => {
+                return self.refuse(
+                    e.span,
+                    "tables with several results are not held in a plan".into(),
+                );
+            }
             ExprKind::Used { .. } => {
                 return self.refuse(
                     e.span,

@@ -272,7 +272,11 @@ impl HitPolicy {
 pub struct TableDef {
     pub name: Ident,
     pub params: Vec<Param>,
+    /// The result's type; for a table with several results, the first's.
     pub ret: TypeExpr,
+    /// `-> (visit: money, per_procedure: money)`: each result's column and
+    /// type; empty for a table of one result.
+    pub results: Vec<(Ident, TypeExpr)>,
     pub hit: HitPolicy,
     pub columns: Vec<Ident>,
     pub rows: Vec<TableRow>,
@@ -292,12 +296,14 @@ pub enum Condition {
     Any(Span),
     Range(Range),
     OneOf(Vec<CellValue>, Span),
+    /// `under 18 or 65 or more`: any of the ranges.
+    AnyOf(Vec<Range>, Span),
 }
 
 impl Condition {
     pub fn span(&self) -> Span {
         match self {
-            Condition::Any(s) | Condition::OneOf(_, s) => *s,
+            Condition::Any(s) | Condition::OneOf(_, s) | Condition::AnyOf(_, s) => *s,
             Condition::Range(r) => r.span,
         }
     }
@@ -553,6 +559,8 @@ pub enum ExprKind {
     },
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     Call(Ident, Vec<Expr>),
+    /// The results of one row of a table with several, by column.
+    Record(Vec<(Ident, Expr)>),
     /// `ceiling.counts(kind)`: a function, table or scale of a used rulebook.
     UsedCall(Ident, Ident, Vec<Expr>),
     /// `ceiling(next_fee.amount: fee)`: a used rulebook decided for the
@@ -605,7 +613,9 @@ impl Expr {
             ExprKind::Call(_, args) | ExprKind::UsedCall(_, _, args) | ExprKind::List(args) => {
                 args.iter().collect()
             }
-            ExprKind::Decide(_, args) => args.iter().map(|(_, e)| e).collect(),
+            ExprKind::Decide(_, args) | ExprKind::Record(args) => {
+                args.iter().map(|(_, e)| e).collect()
+            }
             ExprKind::Aggregate {
                 projection,
                 list,

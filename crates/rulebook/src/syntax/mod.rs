@@ -1662,6 +1662,14 @@ impl<'a> Builder<'a> {
         match inner.as_rule() {
             Rule::any_cell => Some(Condition::Any(span)),
             Rule::range_cond => Some(Condition::Range(self.range(inner)?)),
+            Rule::range_union => {
+                let ranges = inner
+                    .into_inner()
+                    .filter(|q| q.as_rule() == Rule::range_cond)
+                    .map(|q| self.range(q))
+                    .collect::<Option<Vec<_>>>()?;
+                Some(Condition::AnyOf(ranges, span))
+            }
             Rule::value_list => {
                 let values = inner
                     .into_inner()
@@ -1785,6 +1793,7 @@ impl<'a> Builder<'a> {
         let mut name = None;
         let mut params = Vec::new();
         let mut ret = None;
+        let mut results: Vec<(Ident, TypeExpr)> = Vec::new();
         let mut hit = HitPolicy::Unique;
         let mut citation = Citation::default();
         for q in parts.iter().cloned() {
@@ -1792,6 +1801,15 @@ impl<'a> Builder<'a> {
                 Rule::ident => name = Some(self.ident(q)),
                 Rule::params => params = self.params(q)?,
                 Rule::type_expr => ret = self.type_expr(q),
+                Rule::table_results => {
+                    for r in q.into_inner() {
+                        let mut it = r.into_inner();
+                        let col = self.ident(it.next()?);
+                        let ty = self.type_expr(it.next()?)?;
+                        results.push((col, ty));
+                    }
+                    ret = results.first().map(|r| r.1.clone());
+                }
                 Rule::hit_policy => {
                     let kind = q
                         .into_inner()
@@ -1828,6 +1846,7 @@ impl<'a> Builder<'a> {
                 name,
                 params,
                 ret: ret?,
+                results,
                 hit,
                 columns: table.0,
                 rows: table.1,
@@ -1848,9 +1867,10 @@ impl<'a> Builder<'a> {
             }
         }
         let n = params.len();
+        let k = results.len().max(1);
         let mut out_rows = Vec::new();
         for (span, cells) in rows_iter {
-            if cells.len() != n + 1 {
+            if cells.len() != n + k {
                 self.diags.push(
                     Diagnostic::error(
                         Code::TableShape,
@@ -1859,16 +1879,28 @@ impl<'a> Builder<'a> {
                             "this row has {} cells, but table `{}` has {} columns",
                             cells.len(),
                             name.name,
-                            n + 1
+                            n + k
                         ),
                     )
                     .with_help(format!(
-                        "write one cell for each input ({}) and one for the result",
+                        "write one cell for each input ({}) and {}",
                         params
                             .iter()
                             .map(|p| p.name.name.as_str())
                             .collect::<Vec<_>>()
-                            .join(", ")
+                            .join(", "),
+                        if results.is_empty() {
+                            "one for the result".to_string()
+                        } else {
+                            format!(
+                                "one for each result ({})",
+                                results
+                                    .iter()
+                                    .map(|r| r.0.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
                     )),
                 );
                 continue;
@@ -1876,6 +1908,7 @@ impl<'a> Builder<'a> {
             let mut conditions = Vec::new();
             let mut ok = true;
             let mut result = None;
+            let mut fields = Vec::new();
             for (i, c) in cells.iter().enumerate() {
                 if i < n {
                     match self.sub_parse(c, Rule::cell_condition, |b, p| b.condition(p)) {
@@ -1888,7 +1921,23 @@ impl<'a> Builder<'a> {
                             .find(|q| q.as_rule() == Rule::expr)
                             .and_then(|q| b.expr(q))
                     });
+                    if let (Some(r), Some((col, _))) = (&result, results.get(i - n)) {
+                        fields.push((col.clone(), r.clone()));
+                    } else if !results.is_empty() {
+                        ok = false;
+                    }
                 }
+            }
+            // Several results are one record, spanning their cells.
+            if !results.is_empty() && ok {
+                let span = match (fields.first(), fields.last()) {
+                    (Some(a), Some(b)) => a.1.span.join(b.1.span),
+                    _ => span,
+                };
+                result = Some(Expr {
+                    kind: ExprKind::Record(fields),
+                    span,
+                });
             }
             if let (true, Some(result)) = (ok, result) {
                 out_rows.push(TableRow {
@@ -1902,6 +1951,7 @@ impl<'a> Builder<'a> {
             name,
             params,
             ret: ret?,
+            results,
             hit,
             columns,
             rows: out_rows,

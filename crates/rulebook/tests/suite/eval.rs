@@ -1176,3 +1176,63 @@ output f: money = fee(p.age)\n";
         checked.diagnostics
     );
 }
+
+/// A cell of several ranges (`under 18 or 65 or more`) matches a value in
+/// any of them, and the analysis sees each range.
+#[test]
+fn a_cell_may_join_ranges_with_or() {
+    let body = "input p { age: integer 0 or more }\n\
+table fee(age: integer 0 or more) -> money\n\
+  | age                  | fee    |\n\
+  | under 18 or 65 or more | 0 €  |\n\
+  | 18 to 64             | 20 €   |\n\
+output f: money = fee(p.age)\n";
+    let case = |age: u32| format!("decision_date: 2021-01-01\np: {{ age: {age} }}");
+    assert_eq!(out_str(body, &case(17), "f"), "0.00");
+    assert_eq!(out_str(body, &case(18), "f"), "20.00");
+    assert_eq!(out_str(body, &case(64), "f"), "20.00");
+    assert_eq!(out_str(body, &case(65), "f"), "0.00");
+    let gap = body.replace("under 18 or 65 or more", "under 18 or 66 or more");
+    let checked = check(&format!("{HEADER}{gap}"));
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.message == "no row of `fee` matches age = 65"),
+        "{:#?}",
+        checked.diagnostics
+    );
+    let overlap = body.replace("under 18 or 65 or more", "under 18 or 60 or more");
+    let checked = check(&format!("{HEADER}{overlap}"));
+    assert!(
+        checked.diagnostics.iter().any(|d| d
+            .message
+            .starts_with("rows 1 and 2 of `fee` both match age = 6")),
+        "{:#?}",
+        checked.diagnostics
+    );
+}
+
+/// A table with several results gives a record of them; each column is
+/// typed against its declared result.
+#[test]
+fn a_table_with_several_results_gives_each_by_name() {
+    let body =
+        "enum Who { Hygienist, Dentist }\ninput v { who: Who, procedures: integer 0 or more }\n\
+table fees(who: Who) -> (visit: money, per_procedure: money)\n\
+  | who       | visit   | per_procedure |\n\
+  | Hygienist | 10.30 € | 8.50 €        |\n\
+  | Dentist   | 13.30 € | 19.20 €       |\n\
+output total: money = fees(v.who).visit + fees(v.who).per_procedure * v.procedures\n";
+    let case = "decision_date: 2021-01-01\nv: { who: Dentist, procedures: 2 }";
+    assert_eq!(out_str(body, case, "total"), "51.70");
+    let wrong = body.replace("| 13.30 € | 19.20 €       |", "| 13.30 € | true          |");
+    let checked = check(&format!("{HEADER}{wrong}"));
+    assert!(
+        checked.diagnostics.iter().any(|d| d
+            .message
+            .contains("the result `per_procedure` should be money")),
+        "{:#?}",
+        checked.diagnostics
+    );
+}
