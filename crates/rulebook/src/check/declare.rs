@@ -38,6 +38,15 @@ impl<'a> Checker<'a> {
 
     pub(super) fn check_header(&mut self) {
         let Some(h) = &self.file.header else {
+            // A header that is there but does not parse has its syntax
+            // error already.
+            let header_written = self
+                .text
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some("rulebook"));
+            if header_written && !self.parse_errors.is_empty() {
+                return;
+            }
             let span = self
                 .file
                 .items

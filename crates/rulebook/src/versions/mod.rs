@@ -295,6 +295,13 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
     // Amendments whose base could not be applied: checked on their own text.
     let mut unamended = vec![false; sources.len()];
     let mut findings: Vec<(usize, Diagnostic)> = Vec::new();
+    // A file whose header does not parse amends nothing as far as is known:
+    // it is checked as it is, and its syntax error is the finding.
+    for (i, h) in heads.iter().enumerate() {
+        if h.is_none() {
+            texts[i] = Some((sources[i].text.clone(), Vec::new()));
+        }
+    }
     // Write out amendments; a chain (2020 amends 2019 amends 2018) is
     // resolved by repeating until nothing changes.
     for _ in 0..sources.len() {
