@@ -89,6 +89,10 @@ pub struct Document {
     /// nearest first, as the editor has them (unsaved text included), so
     /// that names it inherits can be hovered, followed and completed.
     bases: Vec<Base>,
+    /// For a rulebook that uses others: the file of each used programme's
+    /// version its names are typed against, by alias, so that a used name
+    /// is followed into it.
+    used: Vec<(String, Base)>,
     /// Properties `verify` found a counterexample to: the property's name,
     /// and the counterexample as an example to insert at the end.
     counterexamples: Vec<(Span, String)>,
@@ -110,9 +114,20 @@ impl Document {
             text,
             analysis: Arc::new(analysis),
             bases: Vec::new(),
+            used: Vec::new(),
             counterexamples: Vec::new(),
             coverage: None,
         }
+    }
+
+    /// The used programme's file and its symbol for a used name at `offset`.
+    fn used_at(&self, offset: usize) -> Option<(&Base, &rulebook::editor::Symbol)> {
+        let sym = self.analysis.symbol_at(offset)?;
+        let Some(rulebook::check::SymKey::Used(alias, name)) = &sym.key else {
+            return None;
+        };
+        let (_, base) = self.used.iter().find(|(a, _)| a == alias)?;
+        Some((base, base.analysis.defined(name)?))
     }
 
     /// The base version defining the name written at `offset`, and its
@@ -355,13 +370,14 @@ impl Backend {
 fn in_context(
     uri: &Uri,
     text: String,
-    a: Analysis,
+    mut a: Analysis,
     mut open: HashMap<PathBuf, Arc<String>>,
 ) -> (Document, Vec<Diagnostic>) {
     let amends = a.checked.ast.header.as_ref().and_then(|h| h.amends.clone());
     let mut own: Vec<RDiag> = a.checked.diagnostics.clone();
     let mut example_results = a.examples.clone();
     let mut bases = Vec::new();
+    let mut used = Vec::new();
     // A rulebook that amends or uses others is checked with them: the
     // loader reads the versions beside it and the folders its `use`s name.
     let uses_others = a
@@ -380,6 +396,11 @@ fn in_context(
         let world = EditorFiles { open };
         match Workspace::load(&world, std::slice::from_ref(&path)) {
             Ok(loaded) => {
+                // What it takes from the programmes it uses is hovered,
+                // completed and followed like its own names.
+                if amends.is_none() {
+                    a = rulebook::editor::analyze_with(&text, &loaded.library());
+                }
                 if let Some(v) = loaded.versions.first() {
                     own = loaded.diagnostics(0);
                     // Example spans point into the written-out text; show
@@ -401,6 +422,7 @@ fn in_context(
                         .collect();
                 }
                 bases = bases_of(&loaded, 0);
+                used = used_files(&loaded, &a);
             }
             Err(e) if amends.is_some() => own.push(
                 RDiag::error(
@@ -466,10 +488,90 @@ fn in_context(
         text,
         analysis: Arc::new(a),
         bases,
+        used,
         counterexamples,
         coverage,
     };
     (doc, out)
+}
+
+/// Edits renaming `name` of programme `id` where rulebooks that use it write
+/// it (`alias.name`): every rulebook in the folders beside the renamed
+/// file's folder (and below them) that names `id` in a `use`.
+fn users_renamed(
+    path: Option<&Path>,
+    id: &str,
+    name: &str,
+    new_name: &str,
+    open: HashMap<PathBuf, Arc<String>>,
+) -> Vec<(Uri, Vec<TextEdit>)> {
+    let Some(root) = path.and_then(Path::parent).and_then(Path::parent) else {
+        return Vec::new();
+    };
+    let world = EditorFiles { open };
+    let Ok(files) = rulebook::versions::workspace::rulebooks_below(&world, root) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in files {
+        if Some(f.as_path()) == path {
+            continue;
+        }
+        let Ok(text) = world.read(&f) else { continue };
+        if !rulebook::versions::used_programmes(&text)
+            .iter()
+            .any(|(used, _)| used == id)
+        {
+            continue;
+        }
+        let Ok(loaded) = Workspace::load(&world, std::slice::from_ref(&f)) else {
+            continue;
+        };
+        let a = rulebook::editor::analyze_with(&text, &loaded.library());
+        let edits: Vec<TextEdit> = a
+            .checked
+            .uses
+            .iter()
+            .filter(|(_, k)| {
+                matches!(k, rulebook::check::SymKey::Used(alias, n)
+                    if n == name && a.checked.partial.uses.iter().any(|u| u.alias == *alias && u.id == id))
+            })
+            .map(|(s, _)| TextEdit::new(range(&text, *s), new_name.to_string()))
+            .collect();
+        if let (false, Some(uri)) = (edits.is_empty(), Uri::from_file_path(&f)) {
+            out.push((uri, edits));
+        }
+    }
+    out
+}
+
+/// The files of the used programmes' versions a rulebook's names are typed
+/// against, by alias.
+fn used_files(loaded: &Workspace, a: &Analysis) -> Vec<(String, Base)> {
+    let mut out = Vec::new();
+    for u in &a.checked.partial.uses {
+        let Some(reference) = u.versions.first() else {
+            continue;
+        };
+        let found = loaded.versions.iter().zip(&loaded.sources).find(|(v, _)| {
+            let p = &v.checked.partial;
+            p.id == reference.id && p.version == reference.version
+        });
+        let Some((_, source)) = found else { continue };
+        let Some(uri) = Uri::from_file_path(&source.name) else {
+            continue;
+        };
+        out.push((
+            u.alias.clone(),
+            Base {
+                uri,
+                version: reference.version.clone(),
+                text: source.text.clone(),
+                analysis: analyze(&source.text),
+            },
+        ));
+    }
+    out
 }
 
 /// The versions source `i` of a workspace builds on, nearest first: the
@@ -754,13 +856,17 @@ impl LanguageServer for Backend {
         };
         Ok(guarded(|| {
             let at = offset(&doc.text, p.position);
-            if let Some(span) = doc.analysis.definition(at) {
+            if let Some(span) = doc
+                .analysis
+                .definition(at)
+                .filter(|_| doc.used_at(at).is_none())
+            {
                 return Some(GotoDefinitionResponse::Scalar(Location::new(
                     p.text_document.uri.clone(),
                     range(&doc.text, span),
                 )));
             }
-            let (base, sym) = doc.inherited(at)?;
+            let (base, sym) = doc.used_at(at).or_else(|| doc.inherited(at))?;
             Some(GotoDefinitionResponse::Scalar(Location::new(
                 base.uri.clone(),
                 range(&base.text, sym.name_span),
@@ -841,6 +947,26 @@ impl LanguageServer for Backend {
                             .collect(),
                     );
                 }
+            }
+        }
+        // Rulebooks that use this programme write its names after an alias:
+        // open ones as the editor has them, the others beside this
+        // programme's folder as saved.
+        if let Some(rulebook::check::SymKey::Global(name)) =
+            doc.analysis.symbol_at(at).and_then(|s| s.key.clone())
+        {
+            let open = self.open_texts();
+            let path = p.text_document.uri.to_file_path().map(|p| p.to_path_buf());
+            let new_name = params.new_name.clone();
+            let users = tokio::task::spawn_blocking(move || {
+                guarded(|| Some(users_renamed(path.as_deref(), &id, &name, &new_name, open)))
+            })
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+            for (uri, edits) in users {
+                changes.entry(uri).or_insert(edits);
             }
         }
         Ok(Some(WorkspaceEdit {

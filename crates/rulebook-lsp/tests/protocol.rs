@@ -875,3 +875,72 @@ fn a_failing_property_is_a_diagnostic_with_its_counterexample_as_a_fix() {
         "{edit}"
     );
 }
+
+/// A rulebook that uses another is checked with it; what it takes from it
+/// is hovered (with its citation and the version), followed into the used
+/// file, and completed after the alias.
+#[test]
+fn a_used_rulebooks_names_are_hovered_followed_and_completed() {
+    let dir = std::env::temp_dir().join(format!("rulebook-lsp-use-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("ceiling")).unwrap();
+    std::fs::create_dir_all(dir.join("fees")).unwrap();
+    let ceiling = "rulebook t.ceiling \"Ceiling\"\n  version 1\n  in force 2024-01-01\n\ninput next { amount: money }\n\n--- The annual ceiling.\nparameter ceiling = 100 € § 6a\n\nfunction counts(x: money) -> bool = x > 0 €\n\noutput due: money = next.amount\n";
+    let fees = "rulebook t.fees \"Fees\"\n  version 1\n  in force 2024-01-01\n\nuse t.ceiling as c from \"../ceiling\"\n\ninput client { fee: money }\n\noutput limit: money = c.ceiling\n\noutput due: money = c(next.amount: client.fee).due\n";
+    std::fs::write(dir.join("ceiling/1.rulebook"), ceiling).unwrap();
+    std::fs::write(dir.join("fees/1.rulebook"), fees).unwrap();
+    let uri = |f: &str| format!("file://{}", dir.join(f).display());
+    let mut lsp = Lsp::start();
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri("fees/1.rulebook"), "languageId": "rulebook", "version": 1, "text": fees } }),
+    );
+    let d = diagnostics_for(&mut lsp, &uri("fees/1.rulebook"));
+    assert_eq!(d, json!([]), "checked with the rulebook it uses");
+    let at = |needle: &str| {
+        let (line, col) = find(fees, needle);
+        json!({ "textDocument": { "uri": uri("fees/1.rulebook") }, "position": { "line": line, "character": col } })
+    };
+    let hover = lsp.request("textDocument/hover", at("c.ceil|ing"));
+    let text = hover["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(text.contains("c.ceiling: money"), "{hover}");
+    assert!(text.contains("The annual ceiling."), "{hover}");
+    assert!(text.contains("§ 6a"), "{hover}");
+    assert!(text.contains("from t.ceiling version 1"), "{hover}");
+    let def = lsp.request("textDocument/definition", at("c.ceil|ing"));
+    assert_eq!(def["uri"], uri("ceiling/1.rulebook"), "{def}");
+    assert_eq!(def["range"]["start"]["line"], 7, "{def}");
+    let completions = lsp.request("textDocument/completion", at("c.|ceiling"));
+    let labels: Vec<&str> = completions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["label"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"ceiling") && labels.contains(&"counts") && labels.contains(&"due"),
+        "{labels:?}"
+    );
+    // Renaming the parameter where it is defined renames it where it is used.
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri("ceiling/1.rulebook"), "languageId": "rulebook", "version": 1, "text": ceiling } }),
+    );
+    let _ = diagnostics_for(&mut lsp, &uri("ceiling/1.rulebook"));
+    let (line, col) = find(ceiling, "parameter ceil|ing");
+    let edit = lsp.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri("ceiling/1.rulebook") }, "position": { "line": line, "character": col }, "newName": "annual_ceiling" }),
+    );
+    let in_fees = &edit["changes"][uri("fees/1.rulebook")];
+    assert_eq!(in_fees.as_array().map(|a| a.len()), Some(1), "{edit}");
+    assert_eq!(in_fees[0]["newText"], "annual_ceiling", "{edit}");
+    assert_eq!(
+        in_fees[0]["range"]["start"]["line"],
+        find(fees, "c.|ceiling").0,
+        "{edit}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

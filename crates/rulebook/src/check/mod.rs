@@ -52,6 +52,9 @@ pub enum SymKey {
     Field(String, String),
     Criterion(String),
     Property(String),
+    /// A definition, function, table or scale of a used programme, by the
+    /// alias it is used under and its name there.
+    Used(String, String),
 }
 
 /// The result of checking one rulebook text.

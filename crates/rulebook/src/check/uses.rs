@@ -400,6 +400,10 @@ impl<'a> Checker<'a> {
             );
             return error_expr(span);
         }
+        self.uses.push((
+            name.span,
+            SymKey::Used(alias.name.clone(), name.name.clone()),
+        ));
         let ty = self.used_type(k, &d.ty);
         let n = name.name.clone();
         if let Some(v) = self.disagreeing(k, |p| {
@@ -546,6 +550,10 @@ impl<'a> Checker<'a> {
             );
             return error_expr(span);
         }
+        self.uses.push((
+            name.span,
+            SymKey::Used(alias.name.clone(), name.name.clone()),
+        ));
         if args.len() != params.len() {
             self.err(
                 Diagnostic::error(
@@ -792,6 +800,10 @@ impl<'a> Checker<'a> {
             }) {
                 self.versions_disagree(k, result.span, &format!("`{}`", result.name), &v);
             }
+            self.uses.push((
+                result.span,
+                SymKey::Used(alias.name.clone(), result.name.clone()),
+            ));
             (
                 self.used_type(k, &d.ty),
                 Some(Arc::from(result.name.as_str())),

@@ -3,7 +3,7 @@
 //! the examples' results. Built on the checker; the language server only
 //! translates positions and protocol types.
 
-use crate::check::{check, Checked, SymKey};
+use crate::check::{Checked, SymKey};
 use crate::diagnostic::{LineIndex, Span};
 use crate::eval::Executable;
 use crate::ir::value::Type;
@@ -207,7 +207,13 @@ fn citation_line(section: &Option<String>, source: &Option<String>) -> Option<St
 
 /// Parses, checks and indexes a rulebook, and runs its examples.
 pub fn analyze(text: &str) -> Analysis {
-    let mut checked = check(text);
+    analyze_with(text, &crate::check::Library::default())
+}
+
+/// As [`analyze`], for a rulebook that may `use` the programmes in
+/// `library`: what it takes from them is hovered, completed and followed.
+pub fn analyze_with(text: &str, library: &crate::check::Library) -> Analysis {
+    let mut checked = crate::check::check_using(text, library);
     let mut symbols = Vec::new();
     let p = &checked.partial;
     let global = |n: &str| Some(SymKey::Global(n.to_string()));
@@ -433,6 +439,113 @@ pub fn analyze(text: &str) -> Analysis {
             ItemKind::Remove(_) => {}
         }
     }
+    // What each used programme defines, as its version in force at the
+    // start of this one's period has it.
+    for u in &p.uses {
+        let Some(v) = u.versions.first() else {
+            continue;
+        };
+        let at = checked
+            .ast
+            .items
+            .iter()
+            .find_map(|i| match &i.kind {
+                ItemKind::Use(x) if x.alias.name == u.alias => Some((x.alias.span, i.span)),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let from = format!("from {} version {}", u.id, v.version);
+        let mut push = |name: &str,
+                        kind: SymbolKind,
+                        detail: String,
+                        doc: &Option<String>,
+                        c: &crate::ir::Citation| {
+            let detail = match citation_line(&c.section, &c.source) {
+                Some(c) => format!("{detail}\n{c}\n{from}"),
+                None => format!("{detail}\n{from}"),
+            };
+            symbols.push(Symbol {
+                key: Some(SymKey::Used(u.alias.clone(), name.to_string())),
+                name: format!("{}.{name}", u.alias),
+                kind,
+                name_span: at.0,
+                item_span: at.1,
+                container: Some(u.alias.clone()),
+                detail,
+                doc: doc.clone(),
+            });
+        };
+        for d in &v.defs {
+            let kind = match d.kind {
+                crate::ir::DefKind::Parameter => SymbolKind::Parameter,
+                crate::ir::DefKind::Output => SymbolKind::Output,
+                crate::ir::DefKind::Let => SymbolKind::Let,
+            };
+            push(
+                &d.name,
+                kind,
+                format!("{}.{}: {}", u.alias, d.name, v.type_name(&d.ty)),
+                &d.doc,
+                &d.citation,
+            );
+        }
+        for f in &v.functions {
+            let params: Vec<String> = f
+                .params
+                .iter()
+                .map(|(n, t)| format!("{n}: {}", v.type_name(t)))
+                .collect();
+            push(
+                &f.name,
+                SymbolKind::Function,
+                format!(
+                    "function {}.{}({}) -> {}",
+                    u.alias,
+                    f.name,
+                    params.join(", "),
+                    v.type_name(&f.ret)
+                ),
+                &f.doc,
+                &f.citation,
+            );
+        }
+        for t in &v.tables {
+            let params: Vec<String> = t
+                .params
+                .iter()
+                .map(|(n, ty, _)| format!("{n}: {}", v.type_name(ty)))
+                .collect();
+            push(
+                &t.name,
+                SymbolKind::Table,
+                format!(
+                    "table {}.{}({}) -> {}",
+                    u.alias,
+                    t.name,
+                    params.join(", "),
+                    v.type_name(&t.ret)
+                ),
+                &t.doc,
+                &t.citation,
+            );
+        }
+        for s in &v.scales {
+            push(
+                &s.name,
+                SymbolKind::Scale,
+                format!(
+                    "scale {}.{}({}: {}) -> {}",
+                    u.alias,
+                    s.name,
+                    s.param.0,
+                    v.type_name(&s.param.1),
+                    v.type_name(&s.ret)
+                ),
+                &s.doc,
+                &s.citation,
+            );
+        }
+    }
     // Citations of definitions, for hover.
     for s in &mut symbols {
         let cite = checked
@@ -560,6 +673,11 @@ impl Analysis {
             .ok_or("there is no name here to rename")?;
         if sym.key.is_none() {
             return Err("examples are renamed by editing their description".into());
+        }
+        if let Some(SymKey::Used(alias, name)) = &sym.key {
+            return Err(format!(
+                "`{name}` is defined in the rulebook `{alias}` names; rename it there, and its uses here follow"
+            ));
         }
         if self.symbols.iter().any(|s| {
             s.name == new_name && s.container == sym.container && s.kind != SymbolKind::Example
@@ -788,6 +906,70 @@ impl Analysis {
         let Some(first) = parts.next() else {
             return Vec::new();
         };
+        // A used programme: what it defines, and its types.
+        if path == first && p.uses.iter().any(|u| u.alias == first) {
+            let mut out: Vec<Completion> = self
+                .symbols
+                .iter()
+                .filter(|s| {
+                    s.container.as_deref() == Some(first) && matches!(s.key, Some(SymKey::Used(..)))
+                })
+                .map(|s| {
+                    let short = s.name.rsplit('.').next().unwrap_or(&s.name).to_string();
+                    let function = matches!(
+                        s.kind,
+                        SymbolKind::Function | SymbolKind::Table | SymbolKind::Scale
+                    );
+                    Completion {
+                        label: short.clone(),
+                        kind: if function {
+                            CompletionKind::Function
+                        } else {
+                            CompletionKind::Value
+                        },
+                        detail: Some(s.detail.lines().next().unwrap_or("").to_string()),
+                        insert: if function {
+                            format!("{short}($1)")
+                        } else {
+                            short
+                        },
+                        snippet: function,
+                    }
+                })
+                .collect();
+            let prefix = format!("{first}.");
+            for name in p
+                .enums
+                .iter()
+                .map(|e| &e.name)
+                .chain(p.records.iter().map(|r| &r.name))
+            {
+                if let Some(short) = name.strip_prefix(&prefix) {
+                    out.push(Completion {
+                        label: short.to_string(),
+                        kind: CompletionKind::Type,
+                        detail: Some(format!("a type of `{first}`")),
+                        insert: short.to_string(),
+                        snippet: false,
+                    });
+                }
+            }
+            return out;
+        }
+        // A used programme's enum (`ceiling.FeeKind.`): its values.
+        if let Some(e) = p.enums.iter().find(|e| e.name == path) {
+            return e
+                .variants
+                .iter()
+                .map(|v| Completion {
+                    label: v.clone(),
+                    kind: CompletionKind::Variant,
+                    detail: Some(format!("a value of {}", e.name)),
+                    insert: v.clone(),
+                    snippet: false,
+                })
+                .collect();
+        }
         // An enum name: its values.
         if let Some(e) = p.enums.iter().find(|e| e.name == first) {
             return e
@@ -867,6 +1049,17 @@ impl Analysis {
                 SymKey::Variant(..) => TokenKind::Variant,
                 SymKey::Field(..) => TokenKind::Field,
                 SymKey::Criterion(_) | SymKey::Property(_) => TokenKind::Variable,
+                SymKey::Used(alias, name) => match self
+                    .symbols
+                    .iter()
+                    .find(|s| s.key == Some(SymKey::Used(alias.clone(), name.clone())))
+                    .map(|s| s.kind)
+                {
+                    Some(SymbolKind::Function | SymbolKind::Table | SymbolKind::Scale) => {
+                        TokenKind::Function
+                    }
+                    _ => TokenKind::Variable,
+                },
                 SymKey::Global(n) => match self
                     .symbols
                     .iter()

@@ -248,6 +248,29 @@ impl Workspace {
         }
     }
 
+    /// Every programme loaded, as a rulebook that uses them is checked
+    /// against them: the versions without errors, by programme id.
+    pub fn library(&self) -> crate::check::Library {
+        let mut library = crate::check::Library::default();
+        for v in &self.versions {
+            let id = v.checked.partial.id.clone();
+            if id.is_empty() {
+                continue;
+            }
+            match v.program() {
+                Some(p) => library
+                    .programmes
+                    .entry(id)
+                    .or_default()
+                    .push(std::sync::Arc::new(p.program().clone())),
+                None => {
+                    library.with_errors.insert(id);
+                }
+            }
+        }
+        library
+    }
+
     /// Every diagnostic of a version, in its own file's text, in order.
     pub fn diagnostics(&self, i: usize) -> Vec<Diagnostic> {
         let own = self.sources.get(i).map(|s| s.text.as_str()).unwrap_or("");
