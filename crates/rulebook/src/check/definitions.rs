@@ -81,6 +81,7 @@ impl<'a> Checker<'a> {
                 overrides.push(self.override_info(o, &ty));
             }
             self.check_ranks(&d.name.name, &d.overrides);
+            self.precedence(&d.name.name, &d.overrides, &mut overrides);
             return Some(DefInfo {
                 name: d.name.name.clone(),
                 kind: if d.is_output {
@@ -192,9 +193,19 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|o| ast::without_spans(&o.condition.kind))
             .collect();
+        let ordered = |a: &ast::Override, b: &ast::Override| {
+            let named = |x: &ast::Override, y: &ast::Override| {
+                x.over
+                    .iter()
+                    .any(|o| y.name.as_ref().is_some_and(|n| n.name == o.name))
+            };
+            named(a, b) || named(b, a)
+        };
         for (j, b) in overrides.iter().enumerate() {
             let first = (0..j).find(|&i| {
-                overrides.get(i).is_some_and(|a| a.rank == b.rank)
+                overrides
+                    .get(i)
+                    .is_some_and(|a| a.rank == b.rank && !ordered(a, b))
                     && conditions.get(i) == conditions.get(j)
             });
             if let Some(a) = first.and_then(|i| overrides.get(i)) {
@@ -238,6 +249,7 @@ impl<'a> Checker<'a> {
             overrides.push(self.override_info(o, &ret));
         }
         self.check_ranks(&f.name.name, &f.overrides);
+        self.precedence(&f.name.name, &f.overrides, &mut overrides);
         if let Some(info) = self.functions.get_mut(i) {
             info.body = body;
             info.overrides = overrides;
@@ -272,6 +284,118 @@ impl<'a> Checker<'a> {
                 .unwrap_or("")
                 .to_string(),
             citation: (&o.citation).into(),
+            name: o.name.as_ref().map(|n| n.name.clone()),
+            beats: Vec::new(),
+        }
+    }
+
+    /// Which exception of a rule wins over which: `over` (followed through
+    /// the exceptions it names) and rank. `over` naming no exception of the
+    /// rule, a circle of `over`s, and an `over` against the ranks are errors.
+    pub(super) fn precedence(
+        &mut self,
+        rule: &str,
+        src: &[ast::Override],
+        infos: &mut [OverrideInfo],
+    ) {
+        let n = src.len();
+        let mut direct: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, o) in src.iter().enumerate() {
+            for target in &o.over {
+                let found = src
+                    .iter()
+                    .position(|x| x.name.as_ref().is_some_and(|x| x.name == target.name));
+                match found {
+                    Some(j) if j == i => self.err(
+                        Diagnostic::error(
+                            Code::Cycle,
+                            target.span,
+                            format!("the exception `{}` is written over itself", target.name),
+                        )
+                        .with_help("name the exception it is an exception to"),
+                    ),
+                    Some(j) => direct[i].push(j),
+                    None => {
+                        let names: Vec<&str> = src
+                            .iter()
+                            .filter_map(|x| x.name.as_ref().map(|n| n.name.as_str()))
+                            .collect();
+                        let d = Diagnostic::error(
+                            Code::UnknownName,
+                            target.span,
+                            format!("`{rule}` has no exception named `{}`", target.name),
+                        );
+                        let d = match suggest(&target.name, names.iter().copied()) {
+                            Some(s) => d.did_you_mean(target.span, s),
+                            None => d.with_help("name an exception with `as NAME` after its value, then write `over NAME` on the exception to it"),
+                        };
+                        self.err(d);
+                    }
+                }
+            }
+        }
+        // Names are unique within the rule.
+        for (j, o) in src.iter().enumerate() {
+            let Some(name) = &o.name else { continue };
+            if let Some(first) = src
+                .iter()
+                .take(j)
+                .find(|x| x.name.as_ref().is_some_and(|x| x.name == name.name))
+            {
+                self.err(
+                    Diagnostic::error(
+                        Code::DuplicateDefinition,
+                        name.span,
+                        format!("two exceptions of `{rule}` are named `{}`", name.name),
+                    )
+                    .with_related(first.span, "the other exception")
+                    .with_help("give each exception its own name"),
+                );
+            }
+        }
+        // Everything each exception is over, followed through.
+        let mut over: Vec<Vec<bool>> = vec![vec![false; n]; n];
+        for (i, row) in over.iter_mut().enumerate() {
+            let mut todo = direct[i].clone();
+            while let Some(j) = todo.pop() {
+                if let Some(seen) = row.get_mut(j) {
+                    if !*seen {
+                        *seen = true;
+                        todo.extend(direct[j].iter().copied());
+                    }
+                }
+            }
+        }
+        for i in 0..n {
+            if over[i][i] {
+                let span = src[i].span;
+                self.err(
+                    Diagnostic::error(Code::Cycle, span, format!("the exceptions of `{rule}` are written over each other in a circle"))
+                        .with_help("an exception is over the one it is an exception to, never the other way round"),
+                );
+                return;
+            }
+        }
+        for i in 0..n {
+            for j in 0..n {
+                if over[i][j] && src[j].rank > src[i].rank {
+                    self.err(
+                        Diagnostic::error(
+                            Code::DuplicateOverrideRank,
+                            src[i].span,
+                            format!("this exception is written over another of `{rule}` but has a lower rank ({} < {})", src[i].rank, src[j].rank),
+                        )
+                        .with_related(src[j].span, "the exception it is over")
+                        .with_help("remove the ranks, or give this exception the higher one"),
+                    );
+                }
+            }
+        }
+        for (i, info) in infos.iter_mut().enumerate() {
+            info.beats = (0..n)
+                .filter(|&j| j != i && (over[i][j] || src[i].rank > src[j].rank))
+                .map(|j| j as u32)
+                .collect();
         }
     }
 

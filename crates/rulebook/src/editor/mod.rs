@@ -91,6 +91,9 @@ pub enum TokenKind {
 }
 
 pub const KEYWORDS: &[&str] = &[
+    "use",
+    "as",
+    "over",
     "rulebook",
     "version",
     "in",

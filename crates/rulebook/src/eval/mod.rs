@@ -509,29 +509,46 @@ impl<'p> Evaluator<'p> {
         &mut self,
         overrides: &'o [OverrideInfo],
     ) -> R<Option<&'o OverrideInfo>> {
-        let mut best: Option<&OverrideInfo> = None;
-        let mut tied: Option<&OverrideInfo> = None;
-        for o in overrides {
-            if !self.holds(&o.condition)? {
-                continue;
-            }
-            match best {
-                Some(b) if b.rank == o.rank => tied = tied.or(Some(o)),
-                Some(b) if b.rank > o.rank => {}
-                _ => {
-                    best = Some(o);
-                    tied = None;
-                }
-            }
+        // On the stack for the usual handful of exceptions.
+        let mut small = [false; 32];
+        let mut large;
+        let holds: &mut [bool] = if overrides.len() <= small.len() {
+            &mut small[..overrides.len()]
+        } else {
+            large = vec![false; overrides.len()];
+            &mut large
+        };
+        for (h, o) in holds.iter_mut().zip(overrides) {
+            *h = self.holds(&o.condition)?;
         }
-        if let (Some(b), Some(o)) = (best, tied) {
-            return Err(fail(
+        let holds = &*holds;
+        let beats = |a: usize, b: usize| {
+            overrides
+                .get(a)
+                .is_some_and(|o| o.beats.contains(&(b as u32)))
+        };
+        match crate::semantics::exceptions::winner(&holds, beats) {
+            Ok(k) => Ok(k.and_then(|k| overrides.get(k))),
+            Err((a, b)) => {
+                let (Some(a), Some(b)) = (overrides.get(a), overrides.get(b)) else {
+                    return Err(fail(Code::Internal, Span::default(), "exception missing"));
+                };
+                let help = if a.rank == b.rank && a.name.is_none() && b.name.is_none() {
+                    "give one of the exceptions a higher rank (`rank 2`) to say which wins, or make their conditions exclusive"
+                } else {
+                    "say which is the exception to the other (`as NAME` on one, `over NAME` on the other), or make their conditions exclusive"
+                };
+                Err(fail(
                     Code::ConflictingOverrides,
-                    o.span,
-                    format!("two overrides of rank {} apply at once: `unless {}` and `unless {}`", o.rank, b.text, o.text),
-                ).with_help("give one of the overrides a higher rank (`rank 2`) to say which wins, or make their conditions exclusive".into()));
+                    b.span,
+                    format!(
+                        "two exceptions apply at once and neither is an exception to the other: `unless {}` and `unless {}`",
+                        a.text, b.text
+                    ),
+                )
+                .with_help(help.into()))
+            }
         }
-        Ok(best)
     }
 
     /// `sorted(x in list by key)`: the items in the order of their keys;

@@ -247,6 +247,12 @@ pub struct OverrideInfo {
     pub text: String,
     /// The exception's own `§` or source, if it has one.
     pub citation: Citation,
+    /// `as NAME`, if it has one.
+    pub name: Option<String>,
+    /// The other exceptions of the rule this one wins over when both apply
+    /// (by position): those it is written `over`, directly or through
+    /// others, and those of lower rank.
+    pub beats: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]

@@ -166,7 +166,7 @@ enum Op {
     },
     Switch(u32, Box<[u32]>),
     /// The override that wins (its position plus one), or 0 for none.
-    Overrides(Box<[(u32, u32)]>, u32),
+    Overrides(Box<[(u32, Box<[u32]>)]>, u32),
     FailIfZero(u32),
     Fail,
 }
@@ -1030,7 +1030,7 @@ impl Compiler<'_> {
             let Reg::Bool(c) = self.expr(&o.condition, env)? else {
                 return None;
             };
-            conds.push((c, o.rank));
+            conds.push((c, o.beats.iter().copied().collect::<Box<[u32]>>()));
         }
         let sel = self.int_reg();
         self.emit(Op::Overrides(conds.into(), sel));
@@ -2143,27 +2143,27 @@ impl<'a> Machine<'a, '_> {
                     pc = *targets.get(k)? as usize;
                 }
                 Op::Overrides(conds, dst) => {
-                    // As the interpreter: the highest rank wins; two that
-                    // hold at that rank are an error.
-                    let mut best: Option<(usize, u32)> = None;
-                    let mut tied = false;
-                    for (k, (c, rank)) in conds.iter().enumerate() {
-                        if self.i(*c)? == 0 {
-                            continue;
-                        }
-                        match best {
-                            Some((_, b)) if b == *rank => tied = true,
-                            Some((_, b)) if b > *rank => {}
-                            _ => {
-                                best = Some((k, *rank));
-                                tied = false;
-                            }
-                        }
+                    // As the interpreter: the exception no other that holds
+                    // wins over; a conflict is the interpreter's to word.
+                    let mut small = [false; 32];
+                    let mut large;
+                    let holds: &mut [bool] = if conds.len() <= small.len() {
+                        &mut small[..conds.len()]
+                    } else {
+                        large = vec![false; conds.len()];
+                        &mut large
+                    };
+                    for (h, (c, _)) in holds.iter_mut().zip(conds.iter()) {
+                        *h = self.i(*c)? != 0;
                     }
-                    if tied {
-                        return None;
-                    }
-                    let sel = best.map_or(0, |(k, _)| k + 1);
+                    let holds = &*holds;
+                    let beats = |a: usize, b: usize| {
+                        conds
+                            .get(a)
+                            .is_some_and(|(_, beats)| beats.contains(&(b as u32)))
+                    };
+                    let best = crate::semantics::exceptions::winner(&holds, beats).ok()?;
+                    let sel = best.map_or(0, |k| k + 1);
                     self.set_i(*dst, i64::try_from(sel).ok()?)?;
                 }
                 Op::FailIfZero(c) => {

@@ -7,6 +7,7 @@
 pub mod arithmetic;
 pub mod dates;
 pub mod decision;
+pub mod exceptions;
 pub mod explanation;
 pub mod rows;
 pub mod scales;

@@ -200,6 +200,10 @@ pub struct Override {
     /// A `§` or `source` written after the exception: laws put an exception
     /// in another section than the rule it makes an exception to.
     pub citation: Citation,
+    /// `as NAME`: how other exceptions of the rule refer to this one.
+    pub name: Option<Ident>,
+    /// `over A, B`: the exceptions this one is an exception to.
+    pub over: Vec<Ident>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

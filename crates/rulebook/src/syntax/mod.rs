@@ -1059,9 +1059,24 @@ impl<'a> Builder<'a> {
         let span = self.span(&p);
         let mut exprs = Vec::new();
         let mut rank = 1;
+        let mut name = None;
+        let mut over = Vec::new();
+        let mut citation = Citation::default();
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::expr => exprs.push(q),
+                Rule::section | Rule::source_clause => self.citation(&mut citation, q),
+                Rule::exception_name => {
+                    name = q
+                        .into_inner()
+                        .find(|r| r.as_rule() == Rule::ident)
+                        .map(|r| self.ident(r));
+                }
+                Rule::exception_over => {
+                    for r in q.into_inner().filter(|r| r.as_rule() == Rule::ident) {
+                        over.push(self.ident(r));
+                    }
+                }
                 Rule::number => {
                     rank = q.as_str().parse::<u32>().unwrap_or_else(|_| {
                         let s = self.span(&q);
@@ -1087,7 +1102,9 @@ impl<'a> Builder<'a> {
             value,
             rank,
             span,
-            citation: Citation::default(),
+            citation,
+            name,
+            over,
         })
     }
 

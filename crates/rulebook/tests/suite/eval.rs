@@ -1236,3 +1236,67 @@ output total: money = fees(v.who).visit + fees(v.who).per_procedure * v.procedur
         checked.diagnostics
     );
 }
+
+const TREE: &str = "input client { student: bool, disabled: bool, veteran: bool }\n\
+output rate: percent = 20 %\n\
+  unless client.student then 15 % as student_rate\n\
+  unless client.student and client.disabled then 10 % over student_rate\n\
+  unless client.veteran then 12 %\n";
+
+/// An exception to an exception wins over it; exceptions in different
+/// branches that both apply are a conflict that names both.
+#[test]
+fn exceptions_form_a_tree_and_unordered_branches_conflict() {
+    let case = |s: bool, d: bool, v: bool| {
+        format!(
+            "decision_date: 2021-01-01\nclient: {{ student: {s}, disabled: {d}, veteran: {v} }}"
+        )
+    };
+    assert_eq!(out_str(TREE, &case(false, false, false), "rate"), "20 %");
+    assert_eq!(out_str(TREE, &case(true, false, false), "rate"), "15 %");
+    assert_eq!(out_str(TREE, &case(true, true, false), "rate"), "10 %");
+    assert_eq!(out_str(TREE, &case(false, false, true), "rate"), "12 %");
+    let err = run(TREE, &case(true, false, true)).unwrap_err();
+    assert!(err.starts_with("[conflicting-overrides]"), "{err}");
+    assert!(
+        err.contains("`unless client.student` and `unless client.veteran`"),
+        "{err}"
+    );
+    assert!(err.contains("`over NAME`"), "{err}");
+    // The disabled student's exception is over the student's, not the
+    // veteran's: a disabled veteran student is a conflict too.
+    let err = run(TREE, &case(true, true, true)).unwrap_err();
+    assert!(err.contains("client.student and client.disabled"), "{err}");
+}
+
+#[test]
+fn over_an_unknown_exception_or_in_a_circle_is_an_error() {
+    let unknown = TREE.replace("over student_rate", "over studnet_rate");
+    let checked = check(&format!("{HEADER}{unknown}"));
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.message == "`rate` has no exception named `studnet_rate`"),
+        "{:#?}",
+        checked.diagnostics
+    );
+    let circle = TREE
+        .replace(
+            "then 15 % as student_rate",
+            "then 15 % as student_rate over disabled_rate",
+        )
+        .replace(
+            "then 10 % over student_rate",
+            "then 10 % as disabled_rate over student_rate",
+        );
+    let checked = check(&format!("{HEADER}{circle}"));
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("written over each other in a circle")),
+        "{:#?}",
+        checked.diagnostics
+    );
+}
