@@ -527,7 +527,7 @@ impl<'p> Evaluator<'p> {
                 .get(a)
                 .is_some_and(|o| o.beats.contains(&(b as u32)))
         };
-        match crate::semantics::exceptions::winner(&holds, beats) {
+        match crate::semantics::exceptions::winner(holds, beats) {
             Ok(k) => Ok(k.and_then(|k| overrides.get(k))),
             Err((a, b)) => {
                 let (Some(a), Some(b)) = (overrides.get(a), overrides.get(b)) else {
