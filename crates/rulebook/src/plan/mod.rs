@@ -2162,7 +2162,7 @@ impl<'a> Machine<'a, '_> {
                             .get(a)
                             .is_some_and(|(_, beats)| beats.contains(&(b as u32)))
                     };
-                    let best = crate::semantics::exceptions::winner(&holds, beats).ok()?;
+                    let best = crate::semantics::exceptions::winner(holds, beats).ok()?;
                     let sel = best.map_or(0, |k| k + 1);
                     self.set_i(*dst, i64::try_from(sel).ok()?)?;
                 }
