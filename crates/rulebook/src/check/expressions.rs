@@ -362,6 +362,58 @@ impl<'a> Checker<'a> {
                     ty,
                 )
             }
+            A::Fold {
+                acc,
+                init,
+                var,
+                position,
+                list,
+                filter,
+                body,
+            } => {
+                let start = self.expr(init);
+                let l = self.expr(list);
+                let elem = self.list_element(
+                    &l,
+                    "`fold` carries a value through a list",
+                    "write `fold(total from 0 € for f in year.fees: total + f.amount)`",
+                );
+                let slot = self.locals.len() as u32;
+                self.locals.push((acc.name.clone(), start.ty.clone()));
+                self.locals.push((var.name.clone(), elem));
+                if let Some(k) = position {
+                    self.locals.push((k.name.clone(), Type::Integer));
+                }
+                let f = filter.as_ref().map(|f| {
+                    let x = self.expr(f);
+                    if !x.ty.fits(&Type::Bool) {
+                        self.mismatch(f.span, &Type::Bool, &x.ty, "the condition after `where`");
+                    }
+                    Box::new(x)
+                });
+                let b = self.expr_expecting(body, &start.ty);
+                self.locals.truncate(slot as usize);
+                if !b.ty.fits(&start.ty) {
+                    self.mismatch(
+                        body.span,
+                        &start.ty,
+                        &b.ty,
+                        &format!("each step's value (carried as `{}`)", acc.name),
+                    );
+                }
+                let ty = start.ty.clone();
+                mk(
+                    ExprKind::Fold {
+                        slot,
+                        position: position.is_some(),
+                        init: Box::new(start),
+                        list: Box::new(l),
+                        filter: f,
+                        body: Box::new(b),
+                    },
+                    ty,
+                )
+            }
             A::Presence(inner, present) => {
                 let x = self.expr(inner);
                 if !matches!(x.ty, Type::Optional(_) | Type::Error) {

@@ -63,6 +63,8 @@ impl<'a> Checker<'a> {
             // The used rulebook answers for its own rounding: its outputs
             // are checked for it there.
             ExprKind::Used { .. } => true,
+            // Whole cents at the start and at every step: whole cents at the end.
+            ExprKind::Fold { init, body, .. } => self.exact(init, memo) && self.exact(body, memo),
             ExprKind::Def(j) => self.def_exact(*j, memo),
             ExprKind::Neg(x) => self.exact(x, memo),
             ExprKind::Arith(ArithOp::Add | ArithOp::Sub, a, b) => {

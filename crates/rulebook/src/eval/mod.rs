@@ -551,6 +551,63 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// `fold(acc from init for x in list: body)`: the value carried through
+    /// the items kept by the filter, each step computing the next from the
+    /// last and the item.
+    #[inline(never)]
+    fn fold(
+        &mut self,
+        slot: u32,
+        position: bool,
+        init: &Expr,
+        list: &Expr,
+        filter: Option<&Expr>,
+        body: &Expr,
+    ) -> R<Value> {
+        let mut acc = self.eval(init)?;
+        let Value::List(items) = self.eval(list)? else {
+            return Err(fail(Code::Internal, list.span, "not a list"));
+        };
+        let at = self.base + slot as usize;
+        let waiting = if self.stack.len() > at {
+            self.stack.split_off(at)
+        } else {
+            Vec::new()
+        };
+        let mut result = Ok(());
+        for (k, item) in items.iter().enumerate() {
+            self.stack.truncate(at);
+            while self.stack.len() < at {
+                self.stack.push(Slot::Owned(Value::Bool(false)));
+            }
+            self.stack.push(Slot::Owned(acc.clone()));
+            self.stack.push(Slot::Owned(item.clone()));
+            if position {
+                self.stack.push(Slot::Owned(Value::Int(k as i64 + 1)));
+            }
+            if let Some(f) = filter {
+                match self.holds(f) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+            match self.eval(body) {
+                Ok(v) => acc = v,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.stack.truncate(at);
+        self.stack.extend(waiting);
+        result.map(|()| acc)
+    }
+
     /// `sorted(x in list by key)`: the items in the order of their keys;
     /// equal keys keep the list's order.
     fn sorted(
@@ -851,6 +908,14 @@ impl<'p> Evaluator<'p> {
                 descending,
             } => self.sorted(*slot, list, key, *descending, e),
             ExprKind::Used { used, item, args } => self.used(*used, item, args, e.span),
+            ExprKind::Fold {
+                slot,
+                position,
+                init,
+                list,
+                filter,
+                body,
+            } => self.fold(*slot, *position, init, list, filter.as_deref(), body),
             ExprKind::Aggregate {
                 kind,
                 slot,

@@ -552,6 +552,16 @@ pub enum ExprKind {
     /// A record built from its fields' values, in order: one row of a table
     /// with several results.
     Record(Vec<Expr>),
+    /// A value carried through a list: the carried value in `slot`, the
+    /// item in the next and, with `position`, its position after that.
+    Fold {
+        slot: u32,
+        position: bool,
+        init: Box<Expr>,
+        list: Box<Expr>,
+        filter: Option<Box<Expr>>,
+        body: Box<Expr>,
+    },
     /// Something of a used programme (`Program::uses`), with its arguments.
     Used {
         used: u32,
@@ -970,6 +980,20 @@ pub fn each_child<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
         ExprKind::Sorted { list, key, .. } => {
             f(list);
             f(key);
+        }
+        ExprKind::Fold {
+            init,
+            list,
+            filter,
+            body,
+            ..
+        } => {
+            f(init);
+            f(list);
+            if let Some(x) = filter {
+                f(x);
+            }
+            f(body);
         }
         ExprKind::Aggregate {
             list,

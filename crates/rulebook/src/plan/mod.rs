@@ -1368,6 +1368,9 @@ impl Compiler<'_> {
                 let regs = self.aggregates(list, &[m], &mut [env])?;
                 *regs.first()?
             }
+            ExprKind::Fold { .. } => {
+                return self.refuse(e.span, "`fold` is not held in a plan".into());
+            }
             ExprKind::Record(_) => {
                 return self.refuse(
                     e.span,

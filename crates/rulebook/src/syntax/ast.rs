@@ -588,6 +588,16 @@ pub enum ExprKind {
     Presence(Box<Expr>, bool),
     /// `x or else d`: `x` when present, else `d`.
     OrElse(Box<Expr>, Box<Expr>),
+    /// `fold(acc from init for x in list where filter: body)`.
+    Fold {
+        acc: Ident,
+        init: Box<Expr>,
+        var: Ident,
+        position: Option<Box<Ident>>,
+        list: Box<Expr>,
+        filter: Option<Box<Expr>>,
+        body: Box<Expr>,
+    },
     /// `sorted(x in list by key)`, `descending` when true.
     Sorted {
         var: Ident,
@@ -636,6 +646,21 @@ impl Expr {
             .flatten()
             .collect(),
             ExprKind::Sorted { list, key, .. } => vec![list, key],
+            ExprKind::Fold {
+                init,
+                list,
+                filter,
+                body,
+                ..
+            } => [
+                Some(init.as_ref()),
+                Some(list.as_ref()),
+                filter.as_deref(),
+                Some(body.as_ref()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
         }
     }
 

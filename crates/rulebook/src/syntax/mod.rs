@@ -1540,6 +1540,49 @@ impl<'a> Builder<'a> {
                 };
                 Some(Expr { kind, span })
             }
+            Rule::fold_expr => {
+                let mut idents = Vec::new();
+                let mut exprs = Vec::new();
+                let mut position = None;
+                let mut filtered = false;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident => idents.push(self.ident(q)),
+                        Rule::position => {
+                            position = q
+                                .into_inner()
+                                .find(|r| r.as_rule() == Rule::ident)
+                                .map(|r| Box::new(self.ident(r)));
+                        }
+                        Rule::k_where => filtered = true,
+                        Rule::expr => exprs.push(self.expr(q)?),
+                        _ => {}
+                    }
+                }
+                let mut idents = idents.into_iter();
+                let (acc, var) = (idents.next()?, idents.next()?);
+                let mut exprs = exprs.into_iter();
+                let init = exprs.next()?;
+                let list = exprs.next()?;
+                let filter = if filtered {
+                    Some(Box::new(exprs.next()?))
+                } else {
+                    None
+                };
+                let body = exprs.next()?;
+                Some(Expr {
+                    kind: ExprKind::Fold {
+                        acc,
+                        init: Box::new(init),
+                        var,
+                        position,
+                        list: Box::new(list),
+                        filter,
+                        body: Box::new(body),
+                    },
+                    span,
+                })
+            }
             Rule::decide => {
                 let mut it = p.into_inner();
                 let alias = self.ident(it.next()?);

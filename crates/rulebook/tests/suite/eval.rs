@@ -1300,3 +1300,32 @@ fn over_an_unknown_exception_or_in_a_circle_is_an_error() {
         checked.diagnostics
     );
 }
+
+/// `fold` carries a value through a list: a running total capped at each
+/// step differs from capping the sum once, and a filter and positions work
+/// as in aggregates.
+#[test]
+fn fold_carries_a_value_through_a_list() {
+    let body = "input y { fees: list of money }\n\
+parameter cap = 100 €\n\
+output capped_each_step: money = fold(total from 0 € for f in y.fees: min(total + f, cap))\n\
+output from_second: money = fold(total from 0 € for f at k in y.fees where k >= 2: total + f)\n\
+output count_large: integer = fold(n from 0 for f in y.fees where f > 50 €: n + 1)\n";
+    let case = "decision_date: 2021-01-01\ny: { fees: [\"60\", \"70\", \"-30\", \"10\"] }";
+    // 60, then min(130, 100) = 100, then 70, then 80.
+    assert_eq!(out_str(body, case, "capped_each_step"), "80.00");
+    assert_eq!(out_str(body, case, "from_second"), "50.00");
+    assert_eq!(out_str(body, case, "count_large"), "2");
+    let empty = "decision_date: 2021-01-01\ny: { fees: [] }";
+    assert_eq!(out_str(body, empty, "capped_each_step"), "0.00");
+    let wrong = "input y { fees: list of money }\noutput o: integer = fold(n from 0 for f in y.fees: n + f)\n";
+    let checked = check(&format!("{HEADER}{wrong}"));
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == "unit-mismatch" || d.message.contains("carried as `n`")),
+        "{:#?}",
+        checked.diagnostics
+    );
+}
