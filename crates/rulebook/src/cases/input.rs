@@ -376,9 +376,47 @@ fn decode_at(
         },
         Type::Enum(e) => {
             let info = p.enums.get(*e as usize)?;
+            // A variant with its data: `{"Salary": {"monthly": "2000"}}`.
+            if let Some(map) = v.as_object().filter(|m| m.len() == 1) {
+                let (name, data) = map.iter().next()?;
+                let Some(i) = info.variants.iter().position(|x| x == name) else {
+                    return err(
+                        format!("`{name}` is not one of the values of {}", info.name),
+                        Some(format!(
+                            "the values of {} are {}",
+                            info.name,
+                            info.variants.join(", ")
+                        )),
+                    );
+                };
+                let Some(rid) = info.data.get(i).copied().flatten() else {
+                    return err(
+                        format!("{name} of {} carries no data", info.name),
+                        Some(format!("write it alone: \"{name}\"")),
+                    );
+                };
+                return match decode_at(
+                    p,
+                    data,
+                    &Type::Record(rid),
+                    None,
+                    Path::Field(&path, name),
+                    errors,
+                )? {
+                    Value::Record(fields) => Some(Value::Tagged(i as u32, fields)),
+                    _ => None,
+                };
+            }
             let found = v
                 .as_str()
                 .and_then(|s| info.variants.iter().position(|x| x == s));
+            if let Some(i) = found.filter(|&i| info.data.get(i).copied().flatten().is_some()) {
+                let name = info.variants.get(i).cloned().unwrap_or_default();
+                return err(
+                    format!("{name} of {} carries data, which is missing", info.name),
+                    Some(format!("write it with its data: {{\"{name}\": {{...}}}}")),
+                );
+            }
             match found {
                 Some(i) => Value::Enum(i as u32),
                 None => {
@@ -713,7 +751,12 @@ impl<'de> Visitor<'de> for TypeSeed<'_> {
                 .p
                 .enums
                 .get(*e as usize)
-                .and_then(|info| info.variants.iter().position(|x| x == s))
+                .and_then(|info| {
+                    let i = info.variants.iter().position(|x| x == s)?;
+                    // A variant with data is given with it; the ordinary
+                    // path says so.
+                    info.data.get(i).copied().flatten().is_none().then_some(i)
+                })
                 .map(|i| Value::Enum(i as u32)),
             _ => None,
         };

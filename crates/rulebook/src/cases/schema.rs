@@ -83,6 +83,38 @@ pub fn type_schema(
                 json!("^-?[0-9]+ (day|days|week|weeks|month|months|year|years)$"),
             );
         }
+        // Variants with data are one-entry objects: `{"Salary": {...}}`.
+        Type::Enum(e)
+            if p.enums
+                .get(*e as usize)
+                .is_some_and(|e| e.data.iter().any(|d| d.is_some())) =>
+        {
+            let Some(info) = p.enums.get(*e as usize) else {
+                return json!({});
+            };
+            let plain: Vec<&String> = info
+                .variants
+                .iter()
+                .zip(info.data.iter().chain(std::iter::repeat(&None)))
+                .filter(|(_, d)| d.is_none())
+                .map(|(v, _)| v)
+                .collect();
+            let mut choices = Vec::new();
+            if !plain.is_empty() {
+                choices.push(json!({ "type": "string", "enum": plain }));
+            }
+            for (v, d) in info.variants.iter().zip(&info.data) {
+                if let Some(r) = d {
+                    choices.push(json!({
+                        "type": "object",
+                        "properties": { v.clone(): type_schema(p, &Type::Record(*r), None, None) },
+                        "required": [v],
+                        "additionalProperties": false
+                    }));
+                }
+            }
+            s.insert("oneOf".into(), json!(choices));
+        }
         Type::Enum(e) => {
             let values = p
                 .enums

@@ -105,9 +105,54 @@ impl<'a> Checker<'a> {
                     None
                 }
             }
+            (DataValue::Variant(id, fields, vspan), Type::Enum(e)) => {
+                let info = self.enums.get(*e as usize)?.clone();
+                let Some(v) = info.variants.iter().position(|x| *x == id.name) else {
+                    // Reported as for a bare name.
+                    return self.const_value(&DataValue::Name(id.clone()), ty);
+                };
+                let Some(rid) = info.data.get(v).copied().flatten() else {
+                    self.err(
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            *vspan,
+                            format!("`{}` of `{}` carries no data", id.name, info.name),
+                        )
+                        .with_help(format!("write `{}` alone", id.name)),
+                    );
+                    return None;
+                };
+                self.uses
+                    .push((id.span, SymKey::Variant(info.name.clone(), id.name.clone())));
+                match self.const_value(
+                    &DataValue::Record(fields.clone(), *vspan),
+                    &Type::Record(rid),
+                )? {
+                    Value::Record(values) => Some(Value::Tagged(v as u32, values)),
+                    _ => None,
+                }
+            }
             (DataValue::Name(id), Type::Enum(e)) => {
                 let info = self.enums.get(*e as usize)?;
                 match info.variants.iter().position(|v| *v == id.name) {
+                    Some(i) if info.data.get(i).copied().flatten().is_some() => {
+                        let ename = info.name.clone();
+                        self.err(
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                id.span,
+                                format!(
+                                    "`{}` of `{ename}` carries data, which is missing here",
+                                    id.name
+                                ),
+                            )
+                            .with_help(format!(
+                                "write it with its data, such as `{} {{ ... }}`",
+                                id.name
+                            )),
+                        );
+                        None
+                    }
                     Some(i) => {
                         self.uses
                             .push((id.span, SymKey::Variant(info.name.clone(), id.name.clone())));
@@ -280,6 +325,7 @@ impl<'a> Checker<'a> {
                 let got = match other {
                     DataValue::List(..) => "a list",
                     DataValue::Record(..) => "a record",
+                    DataValue::Variant(..) => "a value of an enum with its data",
                     _ => "a value",
                 };
                 self.err(

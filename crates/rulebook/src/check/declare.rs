@@ -155,9 +155,49 @@ impl<'a> Checker<'a> {
         self.enums.push(EnumInfo {
             name: e.name.name.clone(),
             variants: names,
+            // The records of the variants' data are made once every type
+            // is declared (`declare_variant_data`).
+            data: Vec::new(),
             doc: item.doc.clone(),
             span: e.name.span,
         });
+    }
+
+    /// The records of an enum's variants that carry data, named
+    /// `Enum.Variant`, once every type is declared (their fields may use any).
+    pub(super) fn declare_variant_data(&mut self, e: &ast::EnumDef) {
+        if e.data.iter().all(|d| d.is_empty()) {
+            return;
+        }
+        let Some((Type::Enum(id), span)) = self.type_names.get(&e.name.name).cloned() else {
+            return;
+        };
+        if self
+            .enums
+            .get(id as usize)
+            .is_none_or(|info| info.span != e.name.span || span != e.name.span)
+        {
+            return;
+        }
+        let mut data = Vec::with_capacity(e.variants.len());
+        for (v, fields) in e.variants.iter().zip(&e.data) {
+            if fields.is_empty() {
+                data.push(None);
+                continue;
+            }
+            let fields = self.fields(fields);
+            let rid = self.records.len() as u32;
+            self.records.push(RecordInfo {
+                name: format!("{}.{}", e.name.name, v.name),
+                fields,
+                doc: None,
+                span: v.span,
+            });
+            data.push(Some(rid));
+        }
+        if let Some(info) = self.enums.get_mut(id as usize) {
+            info.data = data;
+        }
     }
 
     pub(super) fn fields(&mut self, fields: &[ast::Field]) -> Vec<FieldInfo> {

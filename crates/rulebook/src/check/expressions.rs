@@ -186,6 +186,66 @@ impl<'a> Checker<'a> {
                         }
                     }
                     Type::Error => error_expr(span),
+                    // `income.Salary`: the data of that variant, absent when
+                    // the value is another one.
+                    Type::Enum(e) if self.variant_data(*e, &field.name).is_some() => {
+                        let (v, rid) = self.variant_data(*e, &field.name).unwrap_or((0, 0));
+                        let ename = self
+                            .enums
+                            .get(*e as usize)
+                            .map(|x| x.name.clone())
+                            .unwrap_or_default();
+                        self.uses
+                            .push((field.span, SymKey::Variant(ename, field.name.clone())));
+                        mk(
+                            ExprKind::VariantData(Box::new(b), v),
+                            Type::Optional(Box::new(Type::Record(rid))),
+                        )
+                    }
+                    // A field of an optional record is absent when it is.
+                    Type::Optional(inner) if matches!(**inner, Type::Record(_)) => {
+                        let Type::Record(r) = **inner else {
+                            return error_expr(span);
+                        };
+                        let Some(info) = self.records.get(r as usize) else {
+                            return error_expr(span);
+                        };
+                        match info.fields.iter().position(|f| f.name == field.name) {
+                            Some(i) => {
+                                self.uses.push((
+                                    field.span,
+                                    SymKey::Field(info.name.clone(), field.name.clone()),
+                                ));
+                                let fty = info
+                                    .fields
+                                    .get(i)
+                                    .map(|f| f.ty.clone())
+                                    .unwrap_or(Type::Error);
+                                let ty = match fty {
+                                    Type::Optional(_) | Type::Error => fty,
+                                    t => Type::Optional(Box::new(t)),
+                                };
+                                mk(ExprKind::Field(Box::new(b), i as u32), ty)
+                            }
+                            None => {
+                                let rname = info.name.clone();
+                                let fields: Vec<String> =
+                                    info.fields.iter().map(|f| f.name.clone()).collect();
+                                self.err(
+                                    Diagnostic::error(
+                                        Code::UnknownField,
+                                        field.span,
+                                        format!("`{rname}` has no field `{}`", field.name),
+                                    )
+                                    .with_help(format!(
+                                        "the fields of `{rname}` are {}",
+                                        fields.join(", ")
+                                    )),
+                                );
+                                error_expr(span)
+                            }
+                        }
+                    }
                     Type::List(_) => {
                         self.err(
                             Diagnostic::error(Code::TypeMismatch, field.span, format!("a list has no field `{}`", field.name))
@@ -436,6 +496,11 @@ impl<'a> Checker<'a> {
                 let x = self.expr(value);
                 let d = self.expr(default);
                 let ty = match &x.ty {
+                    // A default that may itself be absent (`a or else b or
+                    // else 0 €`) keeps the result optional.
+                    Type::Optional(inner) if matches!(&d.ty, Type::Optional(di) if di.fits(inner)) => {
+                        x.ty.clone()
+                    }
                     Type::Optional(inner) => {
                         if !d.ty.fits(inner) {
                             self.mismatch(default.span, inner, &d.ty, "the value after `or else`");
@@ -514,6 +579,15 @@ impl<'a> Checker<'a> {
             }
         }
         self.expr(e)
+    }
+
+    /// A variant with data of an enum, by name: its position and its data's
+    /// record.
+    pub(super) fn variant_data(&self, e: u32, name: &str) -> Option<(u32, u32)> {
+        let info = self.enums.get(e as usize)?;
+        let v = info.variants.iter().position(|x| x == name)?;
+        let rid = (*info.data.get(v)?)?;
+        Some((v as u32, rid))
     }
 
     pub(super) fn variant_of(&mut self, eid: u32, field: &ast::Ident) -> Expr {

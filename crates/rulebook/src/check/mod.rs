@@ -287,6 +287,12 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        // Each enum variant's data, a record of its own.
+        for item in &file.items {
+            if let ItemKind::Enum(e) = &item.kind {
+                self.declare_variant_data(e);
+            }
+        }
         // Then every global name, so that order in the file does not matter.
         for item in &file.items {
             match &item.kind {

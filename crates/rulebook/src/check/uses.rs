@@ -212,6 +212,8 @@ impl<'a> Checker<'a> {
                 self.enums.push(EnumInfo {
                     name,
                     variants: e.variants.clone(),
+                    // Filled in once the records are numbered here.
+                    data: Vec::new(),
                     doc: e.doc.clone(),
                     span: u.alias.span,
                 });
@@ -241,6 +243,19 @@ impl<'a> Checker<'a> {
                     doc: r.doc.clone(),
                     span: u.alias.span,
                 });
+            }
+        }
+        // The imported enums' variant data, as records numbered here.
+        if let Some(reference) = versions.first() {
+            for (e, &local) in reference.enums.iter().zip(&enum_map) {
+                let data = e
+                    .data
+                    .iter()
+                    .map(|d| d.and_then(|r| record_map.get(r as usize).copied()))
+                    .collect();
+                if let Some(info) = self.enums.get_mut(local as usize) {
+                    info.data = data;
+                }
             }
         }
         Import {

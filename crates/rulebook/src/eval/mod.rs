@@ -713,6 +713,9 @@ impl<'p> Evaluator<'p> {
 
     fn field_of(&mut self, base: &Expr, i: u32, span: Span) -> R<Value> {
         match self.eval(base)? {
+            // A field of something absent (a variant's data when the value
+            // is another variant) is absent.
+            Value::Absent => Ok(Value::Absent),
             Value::Record(fields) => fields
                 .get(i as usize)
                 .cloned()
@@ -908,6 +911,10 @@ impl<'p> Evaluator<'p> {
                 descending,
             } => self.sorted(*slot, list, key, *descending, e),
             ExprKind::Used { used, item, args } => self.used(*used, item, args, e.span),
+            ExprKind::VariantData(x, variant) => Ok(match self.eval(x)? {
+                Value::Tagged(v, fields) if v == *variant => Value::Record(fields),
+                _ => Value::Absent,
+            }),
             ExprKind::Fold {
                 slot,
                 position,

@@ -142,6 +142,9 @@ impl Program {
 pub struct EnumInfo {
     pub name: String,
     pub variants: Vec<String>,
+    /// Per variant, the record its data is (`None`: no data). Empty when
+    /// no variant has data.
+    pub data: Vec<Option<u32>>,
     pub doc: Option<String>,
     pub span: Span,
 }
@@ -562,6 +565,9 @@ pub enum ExprKind {
         filter: Option<Box<Expr>>,
         body: Box<Expr>,
     },
+    /// The data of a variant, when the value is that variant (a record);
+    /// absent otherwise.
+    VariantData(Box<Expr>, u32),
     /// Something of a used programme (`Program::uses`), with its arguments.
     Used {
         used: u32,
@@ -870,6 +876,13 @@ impl TypeNames for Program {
     fn field_types(&self, record_id: u32) -> Vec<Type> {
         Program::field_types(self, record_id)
     }
+    fn variant_record(&self, enum_id: u32, variant: u32) -> Option<u32> {
+        *self
+            .enums
+            .get(enum_id as usize)?
+            .data
+            .get(variant as usize)?
+    }
 }
 
 impl Program {
@@ -948,7 +961,11 @@ pub fn each_child<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
         | ExprKind::Def(_)
         | ExprKind::Local(_)
         | ExprKind::DecisionDate => {}
-        ExprKind::Field(x, _) | ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Scale(_, x) => f(x),
+        ExprKind::Field(x, _)
+        | ExprKind::Neg(x)
+        | ExprKind::Not(x)
+        | ExprKind::Scale(_, x)
+        | ExprKind::VariantData(x, _) => f(x),
         ExprKind::Round(x, ..) | ExprKind::Presence(x, _) => f(x),
         ExprKind::OrElse(a, b) => {
             f(a);

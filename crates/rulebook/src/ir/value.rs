@@ -89,6 +89,10 @@ pub enum Value {
     /// A variant, by its index in its enum.
     Enum(u32),
     Record(Arc<[Value]>),
+    /// A variant of an enum with its data (`Salary { monthly: 2000 € }`):
+    /// the variant's index and the data's fields in order. It equals the
+    /// bare variant, so `income = Salary` tests the variant.
+    Tagged(u32, Arc<[Value]>),
     List(Arc<[Value]>),
     /// An optional input the case left out.
     Absent,
@@ -121,7 +125,9 @@ impl Value {
             (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
             (Value::Text(a), Value::Text(b)) => Some(a.cmp(b)),
             (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
-            (Value::Enum(a), Value::Enum(b)) => Some(a.cmp(b)),
+            (Value::Enum(a) | Value::Tagged(a, _), Value::Enum(b) | Value::Tagged(b, _)) => {
+                Some(a.cmp(b))
+            }
             (Value::Duration(a), Value::Duration(b)) => {
                 if a.months == b.months {
                     Some(a.days.cmp(&b.days))
@@ -140,6 +146,7 @@ impl Value {
             (Value::Int(_) | Value::Num(_), Value::Int(_) | Value::Num(_)) => {
                 self.compare(other) == Some(Ordering::Equal)
             }
+            (Value::Enum(a), Value::Tagged(b, _)) | (Value::Tagged(a, _), Value::Enum(b)) => a == b,
             _ => self == other,
         }
     }
@@ -283,6 +290,10 @@ fn plural(n: i64, unit: &str) -> String {
 pub trait TypeNames {
     fn variant_name(&self, enum_id: u32, variant: u32) -> &str;
     fn field_names(&self, record_id: u32) -> Vec<&str>;
+    /// The record holding a variant's data, if it has any.
+    fn variant_record(&self, _enum_id: u32, _variant: u32) -> Option<u32> {
+        None
+    }
     /// A record's field types, so that its fields show with their units.
     fn field_types(&self, _record_id: u32) -> Vec<Type> {
         Vec::new()
@@ -320,6 +331,19 @@ fn render_into(out: &mut String, v: &Value, ty: &Type, names: &dyn TypeNames) {
         }
         (Value::Duration(d), _) => out.push_str(&format_duration(*d)),
         (Value::Enum(i), Type::Enum(e)) => out.push_str(names.variant_name(*e, *i)),
+        (Value::Tagged(i, fields), Type::Enum(e)) => {
+            out.push_str(names.variant_name(*e, *i));
+            out.push(' ');
+            match names.variant_record(*e, *i) {
+                Some(r) => {
+                    render_into(out, &Value::Record(fields.clone()), &Type::Record(r), names)
+                }
+                None => out.push_str("{…}"),
+            }
+        }
+        (Value::Tagged(i, _), _) => {
+            let _ = write!(out, "#{i} {{…}}");
+        }
         (Value::Enum(i), _) => {
             let _ = write!(out, "#{i}");
         }
@@ -401,6 +425,22 @@ pub fn to_json(
             J::Object(map)
         }
         (Value::Record(_), _) => J::Null,
+        // As a case gives it: `{"Salary": {"monthly": "2000.00"}}`.
+        (Value::Tagged(i, fields), Type::Enum(e)) => {
+            let data = match names.variant_record(*e, *i) {
+                Some(r) => to_json(
+                    &Value::Record(fields.clone()),
+                    &Type::Record(r),
+                    names,
+                    field_types,
+                ),
+                None => J::Null,
+            };
+            let mut map = serde_json::Map::new();
+            map.insert(names.variant_name(*e, *i).to_string(), data);
+            J::Object(map)
+        }
+        (Value::Tagged(i, _), _) => J::from(*i),
     }
 }
 

@@ -1127,6 +1127,12 @@ impl Compiler<'_> {
             ExprKind::Def(i) => self.defs.get(*i as usize).copied().flatten()?,
             ExprKind::Local(s) => env.get(*s as usize).copied().flatten()?,
             ExprKind::DecisionDate => Reg::Date(0),
+            ExprKind::Field(base, _) if matches!(base.ty, Type::Optional(_)) => {
+                return self.refuse(
+                    e.span,
+                    "a field of an optional record is not held in a plan".into(),
+                );
+            }
             ExprKind::Field(base, i) => {
                 let Reg::Place(b) = self.expr(base, env)? else {
                     return None;
@@ -1367,6 +1373,12 @@ impl Compiler<'_> {
                 let (m, list) = member(e)?;
                 let regs = self.aggregates(list, &[m], &mut [env])?;
                 *regs.first()?
+            }
+            ExprKind::VariantData(..) => {
+                return self.refuse(
+                    e.span,
+                    "the data of an enum's variant is not held in a plan".into(),
+                );
             }
             ExprKind::Fold { .. } => {
                 return self.refuse(e.span, "`fold` is not held in a plan".into());

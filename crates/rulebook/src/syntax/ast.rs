@@ -121,6 +121,9 @@ impl ItemKind {
 pub struct EnumDef {
     pub name: Ident,
     pub variants: Vec<Ident>,
+    /// Each variant's data fields, in the order of `variants` (empty for a
+    /// variant without data).
+    pub data: Vec<Vec<Field>>,
     pub citation: Citation,
 }
 
@@ -447,12 +450,17 @@ pub enum DataValue {
     Name(Ident),
     List(Vec<DataValue>, Span),
     Record(Vec<(Ident, DataValue)>, Span),
+    /// `Salary { monthly: 2000 € }`: a variant with its data.
+    Variant(Ident, Vec<(Ident, DataValue)>, Span),
 }
 
 impl DataValue {
     pub fn span(&self) -> Span {
         match self {
-            DataValue::Literal(_, s) | DataValue::List(_, s) | DataValue::Record(_, s) => *s,
+            DataValue::Literal(_, s)
+            | DataValue::List(_, s)
+            | DataValue::Record(_, s)
+            | DataValue::Variant(_, _, s) => *s,
             DataValue::Name(i) => i.span,
         }
     }

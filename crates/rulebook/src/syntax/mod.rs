@@ -737,11 +737,19 @@ impl<'a> Builder<'a> {
             Rule::enum_def => {
                 let mut name = None;
                 let mut variants = Vec::new();
+                let mut data = Vec::new();
                 let mut citation = Citation::default();
                 for q in p.into_inner() {
                     match q.as_rule() {
                         Rule::ident if name.is_none() => name = Some(self.ident(q)),
-                        Rule::ident => variants.push(self.ident(q)),
+                        Rule::enum_variant => {
+                            let mut it = q.into_inner();
+                            variants.push(self.ident(it.next()?));
+                            data.push(match it.next() {
+                                Some(f) => self.fields(f),
+                                None => Vec::new(),
+                            });
+                        }
                         Rule::section | Rule::source_clause => self.citation(&mut citation, q),
                         _ => {}
                     }
@@ -749,6 +757,7 @@ impl<'a> Builder<'a> {
                 ItemKind::Enum(EnumDef {
                     name: name?,
                     variants,
+                    data,
                     citation,
                 })
             }
@@ -2140,6 +2149,14 @@ impl<'a> Builder<'a> {
                 DataValue::List(items, span)
             }
             Rule::ident => DataValue::Name(self.ident(inner)),
+            Rule::data_variant => {
+                let mut it = inner.into_inner();
+                let name = self.ident(it.next()?);
+                let DataValue::Record(fields, _) = self.data_value(it.next()?)? else {
+                    return None;
+                };
+                DataValue::Variant(name, fields, span)
+            }
             Rule::neg_literal => match self.cell_value(inner)? {
                 CellValue::Literal(l, s) => DataValue::Literal(l, s),
                 CellValue::Name(i) => DataValue::Name(i),

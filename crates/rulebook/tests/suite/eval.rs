@@ -1329,3 +1329,66 @@ output count_large: integer = fold(n from 0 for f in y.fees where f > 50 €: n 
         checked.diagnostics
     );
 }
+
+const INCOME: &str = "enum Income {\n  Salary { monthly: money 0 € or more }\n  Pension { monthly: money 0 € or more, survivors: bool }\n  NoIncome\n}\n\
+input h { income: Income }\n\
+output counted: money = h.income.Salary.monthly or else h.income.Pension.monthly or else 0 €\n\
+output is_pension: bool = h.income = Pension\n\
+output survivors: bool = h.income.Pension.survivors or else false\n\
+example \"a salary\"\n  on 2021-01-01\n  given h { income: Salary { monthly: 2000 € } }\n  expect counted = 2000 €\n  expect is_pension = false\n";
+
+/// A variant may carry data; `x.Variant.field` is absent unless the value
+/// is that variant, and `x = Variant` tests the variant.
+#[test]
+fn enum_values_may_carry_data() {
+    let case = |income: &str| format!("decision_date: 2021-01-01\nh: {{ income: {income} }}");
+    assert_eq!(
+        out_str(
+            INCOME,
+            &case("{ Salary: { monthly: \"2000\" } }"),
+            "counted"
+        ),
+        "2000.00"
+    );
+    assert_eq!(
+        out_str(
+            INCOME,
+            &case("{ Pension: { monthly: \"900\", survivors: true } }"),
+            "counted"
+        ),
+        "900.00"
+    );
+    assert_eq!(
+        out_str(
+            INCOME,
+            &case("{ Pension: { monthly: \"900\", survivors: true } }"),
+            "is_pension"
+        ),
+        "true"
+    );
+    assert_eq!(
+        out_str(
+            INCOME,
+            &case("{ Pension: { monthly: \"900\", survivors: true } }"),
+            "survivors"
+        ),
+        "true"
+    );
+    assert_eq!(out_str(INCOME, &case("NoIncome"), "counted"), "0.00");
+    assert_eq!(out_str(INCOME, &case("NoIncome"), "is_pension"), "false");
+    // The data is held to its bounds, and a variant's data cannot be left out.
+    let err = run(INCOME, &case("{ Salary: { monthly: \"-5\" } }")).unwrap_err();
+    assert!(err.contains("h.income.Salary.monthly"), "{err}");
+    let err = run(INCOME, &case("Salary")).unwrap_err();
+    assert!(
+        err.contains("Salary of Income carries data, which is missing"),
+        "{err}"
+    );
+    // The example's value with its data checks and passes.
+    let p = program(INCOME);
+    let results = rulebook::ops::examples::run_examples(&p);
+    assert!(results.iter().all(|r| r.passed()), "{results:?}");
+    // The schema offers each variant with data as an object.
+    let schema = rulebook::cases::schema::case_schema(&p).to_string();
+    assert!(schema.contains("\"required\":[\"Salary\"]"), "{schema}");
+}
