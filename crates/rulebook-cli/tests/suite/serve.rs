@@ -1047,4 +1047,37 @@ fn decisions_come_with_their_graph_and_letter_when_asked() {
     assert_eq!(st, 422, "{d}");
     assert_eq!(d["error"]["code"], "letter-unavailable", "{d}");
     assert_eq!(d["error"]["problems"][0]["path"], "letter.language", "{d}");
+
+    // A rulebook that uses another is served with it: the 2023 fee after
+    // the payment ceiling, explained with the ceiling rulebook's own rule.
+    let body = json!({
+        "decision_date": "2023-10-02",
+        "explain": true,
+        "inputs": { "client": { "birth_date": "1980-01-01", "veteran": false },
+                    "visit": { "professional": "Dentist", "with_voucher": false,
+                               "procedures": [{ "difficulty_class": 3, "checkup_or_prevention": false }],
+                               "other_fees": [],
+                               "earlier_fees": [{ "kind": "ShortTermInstitutionalCare", "amount": "700.00", "date": "2023-03-01" }] } }
+    });
+    let (st, d) = call(
+        &a,
+        "POST",
+        &format!("{}{fees}", s.base),
+        Some(&body.to_string()),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["outputs"]["fee_after_ceiling"], "0.00", "{d}");
+    let nodes = d["explanation_graph"]["nodes"].as_array().unwrap();
+    assert!(
+        nodes.iter().any(|n| n["kind"] == "used"
+            && n["source"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("fi.payment_ceiling version 2022-23")),
+        "{d}"
+    );
+    assert!(
+        nodes.iter().any(|n| n["id"] == "ceiling/next_fee_due"),
+        "{d}"
+    );
 }
