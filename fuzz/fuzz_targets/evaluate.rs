@@ -44,13 +44,17 @@ fn value(u: &mut Unstructured, p: &Program, ty: &Type, depth: u32) -> Result<J> 
             u.int_in_range(1u32..=31)?
         )),
         Type::Duration => J::String(format!("{} months", u.int_in_range(-1000i64..=1000)?)),
+        // A variant with data as a one-entry object with its data.
         Type::Enum(e) => {
-            let variants = p
-                .enums
-                .get(*e as usize)
-                .map(|e| e.variants.clone())
-                .unwrap_or_default();
-            J::String(u.choose(&variants).cloned().unwrap_or_default())
+            let Some(info) = p.enums.get(*e as usize) else {
+                return Ok(J::Null);
+            };
+            let k = u.choose_index(info.variants.len().max(1))?;
+            let name = info.variants.get(k).cloned().unwrap_or_default();
+            match info.data.get(k).copied().flatten() {
+                Some(r) => json!({ name: value(u, p, &Type::Record(r), depth + 1)? }),
+                None => J::String(name),
+            }
         }
         Type::Record(r) => {
             let mut m = serde_json::Map::new();

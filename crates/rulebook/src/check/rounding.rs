@@ -63,6 +63,7 @@ impl<'a> Checker<'a> {
             // The used rulebook answers for its own rounding: its outputs
             // are checked for it there.
             ExprKind::Used { .. } => true,
+            ExprKind::OrElse(a, b) => self.exact(a, memo) && self.exact(b, memo),
             // Whole cents at the start and at every step: whole cents at the end.
             ExprKind::Fold { init, body, .. } => self.exact(init, memo) && self.exact(body, memo),
             ExprKind::Def(j) => self.def_exact(*j, memo),

@@ -38,8 +38,13 @@ impl<'a> Checker<'a> {
                     Code::TableShape,
                     span,
                     format!(
-                        "the header row of `{}` should name its inputs, then the result",
-                        t.name.name
+                        "the header row of `{}` should name its inputs, then {}",
+                        t.name.name,
+                        if results.is_empty() {
+                            "the result"
+                        } else {
+                            "its results"
+                        }
                     ),
                 )
                 .with_help(if results.is_empty() {
