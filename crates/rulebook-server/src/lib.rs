@@ -739,6 +739,11 @@ pub struct VersionDoc {
     #[schema(value_type = Object)]
     pub input_schema: J,
     pub outputs: Vec<String>,
+    /// Every parameter with its values and the dates they start, every
+    /// table, every eligibility criterion with its reason, and the
+    /// programmes this version uses, each with its citation.
+    #[schema(value_type = Object)]
+    pub outline: J,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -767,6 +772,7 @@ fn version_doc(e: &Entry) -> VersionDoc {
             .iter()
             .filter_map(|o| p.defs.get(*o as usize).map(|d| d.name.clone()))
             .collect(),
+        outline: serde_json::to_value(rulebook::ops::outline::outline(p)).unwrap_or_default(),
     }
 }
 

@@ -1080,4 +1080,59 @@ fn decisions_come_with_their_graph_and_letter_when_asked() {
         nodes.iter().any(|n| n["id"] == "ceiling/next_fee_due"),
         "{d}"
     );
+
+    // A programme lists its parameters' values over its versions, its
+    // criteria with their reasons and what it uses.
+    let (st, d) = call(
+        &a,
+        "GET",
+        &format!("{}/v1/programmes/fi.payment_ceiling", s.base),
+        None,
+    );
+    assert_eq!(st, 200, "{d}");
+    let ceilings: Vec<String> = d["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| {
+            let p = v["outline"]["parameters"]
+                .as_array()?
+                .iter()
+                .find(|p| p["name"] == "payment_ceiling")?
+                .clone();
+            Some(format!(
+                "{} {}",
+                v["version"].as_str()?,
+                p["values"][0]["value"].as_str()?
+            ))
+        })
+        .collect();
+    assert_eq!(
+        ceilings,
+        ["2020-21 683.00 €", "2022-23 692.00 €", "2024-25 762.00 €"],
+        "{d}"
+    );
+    let (_, d) = call(
+        &a,
+        "GET",
+        &format!("{}/v1/programmes/helsinki.dental_voucher", s.base),
+        None,
+    );
+    let criteria = d["versions"][0]["outline"]["criteria"].as_array().unwrap();
+    assert!(!criteria.is_empty(), "{d}");
+    assert!(
+        criteria
+            .iter()
+            .all(|c| c["reason"].as_str().is_some_and(|r| !r.is_empty())),
+        "{d}"
+    );
+    let (_, d) = call(
+        &a,
+        "GET",
+        &format!("{}{}", s.base, fees.trim_end_matches("/decisions")),
+        None,
+    );
+    let uses = &d["versions"][1]["outline"]["uses"][0];
+    assert_eq!(uses["programme"], "fi.payment_ceiling", "{d}");
+    assert_eq!(uses["versions"], json!(["2022-23"]), "{d}");
 }

@@ -1,6 +1,7 @@
 //! What is done with checked versions: formatting their text, comparing
 //! two of them by meaning, measuring a change's impact on a population,
-//! running a version's examples, and writing a decision's letter.
+//! running a version's examples, writing a decision's letter, and outlining
+//! a version's parameters, tables and criteria for people to look up.
 
 pub mod coverage;
 pub mod diff;
@@ -8,4 +9,5 @@ pub mod examples;
 pub mod format;
 pub mod impact;
 pub mod letter;
+pub mod outline;
 pub mod verify;
