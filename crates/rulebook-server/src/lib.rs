@@ -619,6 +619,35 @@ pub struct LetterRequest {
     pub format: Option<String>,
 }
 
+/// One case against alternatives: each alternative sets a few inputs by
+/// path (`service.hourly_price`), such as each provider's price.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComparisonRequest {
+    /// The case, as for a decision (its `letter` and `subject` are not used).
+    #[serde(flatten)]
+    pub case: DecisionRequest,
+    pub alternatives: Vec<AlternativeRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlternativeRequest {
+    /// Shown with its decision: a provider's name, for example.
+    pub label: String,
+    /// Inputs set otherwise, by path: `{"service.hourly_price": "38.00"}`.
+    #[schema(value_type = Object)]
+    pub inputs: serde_json::Map<String, J>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ComparisonAnswer {
+    /// One per alternative, in order: its `label` and its decision, or its
+    /// `label` and `error`.
+    #[schema(value_type = Vec<Object>)]
+    pub alternatives: Vec<J>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
@@ -1127,6 +1156,80 @@ pub struct BatchAnswer {
     pub results: Vec<J>,
 }
 
+/// What the customer and the city would pay at each alternative: not
+/// decisions of record, so they are not logged.
+#[utoipa::path(post, path = "/v1/programmes/{id}/comparisons", params(("id" = String, Path, description = "Programme id")),
+    request_body = ComparisonRequest,
+    responses((status = 200, body = ComparisonAnswer), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_comparison(
+    State(s): State<Shared>,
+    UrlPath(id): UrlPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Fail> {
+    let body = body.map_err(|e| body_error(e, s.config.max_body))?;
+    let req: ComparisonRequest = parse_json(&body)?;
+    if req.alternatives.len() > s.config.max_batch {
+        return Err(Fail::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "batch-too-large",
+            format!(
+                "the comparison has {} alternatives; at most {} are accepted",
+                req.alternatives.len(),
+                s.config.max_batch
+            ),
+        )
+        .with(
+            "alternatives",
+            "too many",
+            Some("compare fewer alternatives per request".into()),
+        ));
+    }
+    let c = s.catalog();
+    if c.versions(&id).next().is_none() {
+        return Err(unknown_programme(&c, &id));
+    }
+    let mut out = Vec::with_capacity(req.alternatives.len());
+    for (k, alt) in req.alternatives.iter().enumerate() {
+        let changes: Vec<(String, J)> = alt
+            .inputs
+            .iter()
+            .map(|(p, v)| (p.clone(), v.clone()))
+            .collect();
+        let mut entry = serde_json::Map::new();
+        entry.insert("label".into(), J::String(alt.label.clone()));
+        match rulebook::cases::alternatives::with_changes(&req.case.inputs, &changes) {
+            Err(why) => {
+                let f = Fail::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", why).with(
+                    &format!("alternatives[{k}].inputs"),
+                    "unknown path",
+                    Some("name an input by its path, such as service.hourly_price".into()),
+                );
+                entry.insert("error".into(), f.json()["error"].clone());
+            }
+            Ok(inputs) => {
+                let case = DecisionRequest {
+                    inputs,
+                    letter: None,
+                    subject: None,
+                    ..req.case.clone()
+                };
+                match decide(&s, &c, &id, &case) {
+                    Ok((doc, _not_logged)) => {
+                        if let J::Object(m) = serde_json::to_value(&doc).unwrap_or(J::Null) {
+                            entry.extend(m);
+                        }
+                    }
+                    Err(f) => {
+                        entry.insert("error".into(), f.json()["error"].clone());
+                    }
+                }
+            }
+        }
+        out.push(J::Object(entry));
+    }
+    Ok(axum::Json(ComparisonAnswer { alternatives: out }).into_response())
+}
+
 #[utoipa::path(post, path = "/v1/programmes/{id}/decisions/batch", params(("id" = String, Path, description = "Programme id")),
     request_body = BatchRequest,
     responses((status = 200, body = BatchAnswer), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -1356,12 +1459,16 @@ async fn get_decision(
         post_decision,
         post_batch,
         post_stream,
+        post_comparison,
         get_decision
     ),
     components(schemas(
         DecisionRequest,
         LetterRequest,
         BatchRequest,
+        ComparisonRequest,
+        AlternativeRequest,
+        ComparisonAnswer,
         DecisionDoc,
         ExplanationGraphDoc,
         ExplainNodeDoc,
@@ -1624,6 +1731,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/programmes/{id}", get(get_programme))
         .route("/v1/programmes/{id}/decisions", post(post_decision))
         .route("/v1/programmes/{id}/decisions/batch", post(post_batch))
+        .route("/v1/programmes/{id}/comparisons", post(post_comparison))
         .route("/v1/programmes/{id}/decisions/stream", post(post_stream))
         .route("/v1/decisions/{id}", get(get_decision))
         .fallback(not_found)

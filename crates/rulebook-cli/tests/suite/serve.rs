@@ -1135,4 +1135,39 @@ fn decisions_come_with_their_graph_and_letter_when_asked() {
     let uses = &d["versions"][1]["outline"]["uses"][0];
     assert_eq!(uses["programme"], "fi.payment_ceiling", "{d}");
     assert_eq!(uses["versions"], json!(["2022-23"]), "{d}");
+
+    // One home-care case at three providers' prices in one call, each the
+    // decision of its own: the customer pays the part over the voucher.
+    let mut cmp: J = serde_json::from_str(&case_2021("900.00")).unwrap();
+    cmp["alternatives"] = json!([
+        { "label": "A", "inputs": { "service.hourly_price": "30.00" } },
+        { "label": "B", "inputs": { "service.hourly_price": "45.00" } },
+        { "label": "C", "inputs": { "servce.hourly_price": "45.00" } }
+    ]);
+    let (st, d) = call(
+        &a,
+        "POST",
+        &format!("{}{HOME}/comparisons", s.base),
+        Some(&cmp.to_string()),
+    );
+    assert_eq!(st, 200, "{d}");
+    let alts = d["alternatives"].as_array().unwrap();
+    assert_eq!(alts.len(), 3, "{d}");
+    for (alt, price) in alts.iter().take(2).zip(["30.00", "45.00"]) {
+        let mut one: J = serde_json::from_str(&case_2021("900.00")).unwrap();
+        one["inputs"]["service"]["hourly_price"] = json!(price);
+        let (_, alone) = call(&a, "POST", &url, Some(&one.to_string()));
+        assert_eq!(alt["outputs"], alone["outputs"], "{alt} against {alone}");
+    }
+    assert_ne!(
+        alts[0]["outputs"]["customer_pays"], alts[1]["outputs"]["customer_pays"],
+        "{d}"
+    );
+    assert!(
+        alts[2]["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("servce"),
+        "{d}"
+    );
 }

@@ -2,6 +2,7 @@
 //! program's declared inputs, batch records (JSON Lines and CSV), and the
 //! JSON schema of a programme's inputs.
 
+pub mod alternatives;
 pub mod batch;
 pub mod document;
 pub mod input;
