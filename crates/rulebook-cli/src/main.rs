@@ -187,6 +187,10 @@ enum Command {
         /// The letter as text, Markdown or a printable HTML page.
         #[arg(long, value_enum, default_value = "text", requires = "letter")]
         letter_format: LetterFormat,
+        /// Decide the case at each alternative of a JSON file, such as each
+        /// provider's price: `[{"label": "A", "inputs": {"service.hourly_price": "38.00"}}]`.
+        #[arg(long, value_name = "FILE", requires = "input", conflicts_with_all = ["letter", "explain"])]
+        compare: Option<PathBuf>,
     },
     /// Run the examples of rulebooks.
     Test {
@@ -425,6 +429,7 @@ fn main() -> ExitCode {
             off_period,
             letter,
             letter_format,
+            compare,
         } => match (input, cases) {
             (_, Some(cases)) => cmd_eval_cases(&rulebook, cases, output, date, format, off_period),
             (Some(input), None) => {
@@ -437,7 +442,14 @@ fn main() -> ExitCode {
                     }
                 };
                 let letter = letter.map(|l| (l, letter_format));
-                cmd_eval(&rulebook, &input, date, format, explain, off_period, letter)
+                let how = EvalHow {
+                    format,
+                    explain,
+                    off_period,
+                    letter,
+                    compare,
+                };
+                cmd_eval(&rulebook, &input, date, how)
             }
             (None, None) => EXIT_USAGE,
         },
@@ -807,15 +819,125 @@ enum LetterFormat {
     Html,
 }
 
-fn cmd_eval(
-    path: &Path,
-    input: &Path,
-    date: Option<NaiveDate>,
+/// How one case is evaluated and shown.
+struct EvalHow {
     format: OutputFormat,
     explain: bool,
     off_period: bool,
     letter: Option<(String, LetterFormat)>,
+    /// Alternatives to decide the case at, instead of the case alone.
+    compare: Option<PathBuf>,
+}
+
+/// The case decided at each alternative: one line each in text (its label
+/// and outputs, or why it is not eligible), or the list as JSON. An
+/// alternative whose case is invalid or cannot be decided says so in its
+/// place; the exit code is then that of the worst.
+fn cmd_compare(
+    p: &rulebook::eval::Executable,
+    doc: &serde_json::Value,
+    date: Option<NaiveDate>,
+    file: &Path,
+    format: OutputFormat,
 ) -> u8 {
+    let text = match read(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_IO;
+        }
+    };
+    let alternatives: Vec<serde_json::Value> = match serde_json::from_str(&text) {
+        Ok(serde_json::Value::Array(a)) => a,
+        _ => {
+            eprintln!("error: {}: expected a JSON list of alternatives such as [{{\"label\": \"A\", \"inputs\": {{\"service.hourly_price\": \"38.00\"}}}}]", file.display());
+            return EXIT_INPUT;
+        }
+    };
+    let mut code = 0u8;
+    let mut out = Vec::new();
+    let mut lines = Vec::new();
+    for (k, alt) in alternatives.iter().enumerate() {
+        let label = alt["label"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("#{}", k + 1));
+        let changes: Vec<(String, serde_json::Value)> = alt["inputs"]
+            .as_object()
+            .map(|m| m.iter().map(|(p, v)| (p.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let mut entry = serde_json::Map::new();
+        entry.insert("label".into(), serde_json::Value::String(label.clone()));
+        let decided = rulebook::cases::alternatives::with_changes(doc, &changes)
+            .map_err(|why| {
+                (
+                    EXIT_INPUT,
+                    format!("{}: [{k}].inputs: {why}", file.display()),
+                )
+            })
+            .and_then(|changed| {
+                decode_case(p, &changed, date).map_err(|errors| {
+                    let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                    (
+                        EXIT_INPUT,
+                        format!("{}: [{k}]: {}", file.display(), why.join("; ")),
+                    )
+                })
+            })
+            .and_then(|case| {
+                evaluate(p, &case, &Options { explain: false })
+                    .map(|d| (case, d))
+                    .map_err(|e| (EXIT_EVAL, format!("{}: [{k}]: {e}", file.display())))
+            });
+        let line = match decided {
+            Ok((case, d)) => {
+                if let serde_json::Value::Object(m) = rulebook::eval::decision_json(p, &case, &d) {
+                    entry.extend(m);
+                }
+                if d.eligible {
+                    let shown: Vec<String> = d
+                        .outputs
+                        .iter()
+                        .filter_map(|(i, v)| {
+                            p.defs
+                                .get(*i as usize)
+                                .map(|def| format!("{} {}", def.name, p.render(v, &def.ty)))
+                        })
+                        .collect();
+                    format!("{label}: {}", shown.join(", "))
+                } else {
+                    let why: Vec<&str> = d
+                        .failed_criteria
+                        .iter()
+                        .map(|f| f.reason.as_str())
+                        .collect();
+                    format!("{label}: not eligible: {}", why.join("; "))
+                }
+            }
+            Err((c, why)) => {
+                code = code.max(c);
+                entry.insert("error".into(), serde_json::Value::String(why.clone()));
+                format!("{label}: error: {why}")
+            }
+        };
+        out.push(serde_json::Value::Object(entry));
+        lines.push(line);
+    }
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::Value::Array(out)),
+        OutputFormat::Text => lines.iter().for_each(|l| println!("{l}")),
+    }
+    code
+}
+
+fn cmd_eval(path: &Path, input: &Path, date: Option<NaiveDate>, how: EvalHow) -> u8 {
+    let EvalHow {
+        format,
+        explain,
+        off_period,
+        letter,
+        compare,
+    } = how;
     if let Some((lang, _)) = &letter {
         if !rulebook::ops::letter::LETTER_LANGUAGES.contains(&lang.as_str()) {
             eprintln!("error: --letter {lang}: write fi, sv or en");
@@ -878,6 +1000,9 @@ fn cmd_eval(
     let Some(p) = version.program() else {
         return EXIT_FAILED;
     };
+    if let Some(file) = &compare {
+        return cmd_compare(p, &doc, date, file, format);
+    }
     let case = match decode_case(p, &doc, date) {
         Ok(c) => c,
         Err(errors) => {

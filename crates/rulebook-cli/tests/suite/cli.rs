@@ -1189,3 +1189,55 @@ fn a_rulebook_that_uses_another_works_when_named_on_its_own() {
     assert_eq!(lines[0]["outputs"]["annual_payment_ceiling"], "692.00");
     assert_eq!(lines[1]["outputs"]["fee_after_ceiling"], "13.30");
 }
+
+/// One case at several providers' prices: each line is that case's decision
+/// at that price, and a wrong path is reported in its place with exit 3.
+#[test]
+fn eval_compares_a_case_at_each_alternative() {
+    let dir = tempfile::tempdir().unwrap();
+    let alternatives = write(
+        dir.path(),
+        "providers.json",
+        r#"[{"label": "A", "inputs": {"service.hourly_price": "30.00"}},
+            {"label": "B", "inputs": {"service.hourly_price": "45.00"}}]"#,
+    );
+    let out = rulebook(&[
+        "eval",
+        "rulebooks/helsinki-home-care",
+        "--input",
+        CASE,
+        "--compare",
+        &alternatives,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("A: hourly_value 32.18 €, city_pays 600.00 €, customer_pays 0.00 €"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("B: hourly_value 32.18 €, city_pays 643.60 €, customer_pays 256.40 €"),
+        "{shown}"
+    );
+    let wrong = write(
+        dir.path(),
+        "wrong.json",
+        r#"[{"label": "C", "inputs": {"servce.hourly_price": "45.00"}}]"#,
+    );
+    let out = rulebook(&[
+        "eval",
+        "rulebooks/helsinki-home-care",
+        "--input",
+        CASE,
+        "--compare",
+        &wrong,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v[0]["error"].as_str().unwrap_or("").contains("servce"),
+        "{v}"
+    );
+}
