@@ -1156,6 +1156,21 @@ pub struct BatchAnswer {
     pub results: Vec<J>,
 }
 
+/// A request with more items (`what.1`, such as cases) in its `what.0`
+/// than `max` is refused, naming the field and how to stay within it.
+fn at_most(n: usize, max: usize, what: (&str, &str), help: &str) -> Result<(), Fail> {
+    if n <= max {
+        return Ok(());
+    }
+    let (whole, items) = what;
+    Err(Fail::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "batch-too-large",
+        format!("the {whole} has {n} {items}; at most {max} are accepted"),
+    )
+    .with(items, "too many", Some(help.into())))
+}
+
 /// What the customer and the city would pay at each alternative: not
 /// decisions of record, so they are not logged.
 #[utoipa::path(post, path = "/v1/programmes/{id}/comparisons", params(("id" = String, Path, description = "Programme id")),
@@ -1168,22 +1183,12 @@ async fn post_comparison(
 ) -> Result<Response, Fail> {
     let body = body.map_err(|e| body_error(e, s.config.max_body))?;
     let req: ComparisonRequest = parse_json(&body)?;
-    if req.alternatives.len() > s.config.max_batch {
-        return Err(Fail::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "batch-too-large",
-            format!(
-                "the comparison has {} alternatives; at most {} are accepted",
-                req.alternatives.len(),
-                s.config.max_batch
-            ),
-        )
-        .with(
-            "alternatives",
-            "too many",
-            Some("compare fewer alternatives per request".into()),
-        ));
-    }
+    at_most(
+        req.alternatives.len(),
+        s.config.max_batch,
+        ("comparison", "alternatives"),
+        "compare fewer alternatives per request",
+    )?;
     let c = s.catalog();
     if c.versions(&id).next().is_none() {
         return Err(unknown_programme(&c, &id));
@@ -1240,22 +1245,12 @@ async fn post_batch(
 ) -> Result<Response, Fail> {
     let body = body.map_err(|e| body_error(e, s.config.max_body))?;
     let req: BatchRequest = parse_json(&body)?;
-    if req.cases.len() > s.config.max_batch {
-        return Err(Fail::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "batch-too-large",
-            format!(
-                "the batch has {} cases; at most {} are accepted",
-                req.cases.len(),
-                s.config.max_batch
-            ),
-        )
-        .with(
-            "cases",
-            "too many",
-            Some("split the batch, or use the streaming endpoint .../decisions/stream".into()),
-        ));
-    }
+    at_most(
+        req.cases.len(),
+        s.config.max_batch,
+        ("batch", "cases"),
+        "split the batch, or use the streaming endpoint .../decisions/stream",
+    )?;
     let c = s.catalog();
     if c.versions(&id).next().is_none() {
         return Err(unknown_programme(&c, &id));

@@ -145,46 +145,61 @@ impl<'a> Checker<'a> {
                     }
                 }
                 let b = self.expr(base);
-                match &b.ty {
-                    Type::Record(r) => {
-                        let Some(info) = self.records.get(*r as usize) else {
-                            return error_expr(span);
-                        };
-                        match info.fields.iter().position(|f| f.name == field.name) {
-                            Some(i) => {
-                                self.uses.push((
-                                    field.span,
-                                    SymKey::Field(info.name.clone(), field.name.clone()),
-                                ));
-                                let ty = info
-                                    .fields
-                                    .get(i)
-                                    .map(|f| f.ty.clone())
-                                    .unwrap_or(Type::Error);
-                                mk(ExprKind::Field(Box::new(b), i as u32), ty)
-                            }
-                            None => {
-                                let rname = info.name.clone();
-                                let fields: Vec<String> =
-                                    info.fields.iter().map(|f| f.name.clone()).collect();
-                                let mut d = Diagnostic::error(
-                                    Code::UnknownField,
-                                    field.span,
-                                    format!("`{rname}` has no field `{}`", field.name),
-                                )
-                                .with_label("unknown field");
-                                d = match suggest(&field.name, fields.iter().map(|s| s.as_str())) {
-                                    Some(s) => d.did_you_mean(field.span, s),
-                                    None => d.with_help(format!(
-                                        "the fields of `{rname}` are {}",
-                                        fields.join(", ")
-                                    )),
-                                };
-                                self.err(d);
-                                error_expr(span)
-                            }
+                // A field of an optional record is itself optional: absent
+                // when the record is.
+                let record = match &b.ty {
+                    Type::Record(r) => Some((*r, false)),
+                    Type::Optional(inner) => match **inner {
+                        Type::Record(r) => Some((r, true)),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some((r, optional)) = record {
+                    let Some(info) = self.records.get(r as usize) else {
+                        return error_expr(span);
+                    };
+                    return match info.fields.iter().position(|f| f.name == field.name) {
+                        Some(i) => {
+                            self.uses.push((
+                                field.span,
+                                SymKey::Field(info.name.clone(), field.name.clone()),
+                            ));
+                            let ty = info
+                                .fields
+                                .get(i)
+                                .map(|f| f.ty.clone())
+                                .unwrap_or(Type::Error);
+                            let ty = match ty {
+                                Type::Optional(_) | Type::Error => ty,
+                                t if optional => Type::Optional(Box::new(t)),
+                                t => t,
+                            };
+                            mk(ExprKind::Field(Box::new(b), i as u32), ty)
                         }
-                    }
+                        None => {
+                            let rname = info.name.clone();
+                            let fields: Vec<String> =
+                                info.fields.iter().map(|f| f.name.clone()).collect();
+                            let mut d = Diagnostic::error(
+                                Code::UnknownField,
+                                field.span,
+                                format!("`{rname}` has no field `{}`", field.name),
+                            )
+                            .with_label("unknown field");
+                            d = match suggest(&field.name, fields.iter().map(|s| s.as_str())) {
+                                Some(s) => d.did_you_mean(field.span, s),
+                                None => d.with_help(format!(
+                                    "the fields of `{rname}` are {}",
+                                    fields.join(", ")
+                                )),
+                            };
+                            self.err(d);
+                            error_expr(span)
+                        }
+                    };
+                }
+                match &b.ty {
                     Type::Error => error_expr(span),
                     // `income.Salary`: the data of that variant, absent when
                     // the value is another one.
@@ -201,50 +216,6 @@ impl<'a> Checker<'a> {
                             ExprKind::VariantData(Box::new(b), v),
                             Type::Optional(Box::new(Type::Record(rid))),
                         )
-                    }
-                    // A field of an optional record is absent when it is.
-                    Type::Optional(inner) if matches!(**inner, Type::Record(_)) => {
-                        let Type::Record(r) = **inner else {
-                            return error_expr(span);
-                        };
-                        let Some(info) = self.records.get(r as usize) else {
-                            return error_expr(span);
-                        };
-                        match info.fields.iter().position(|f| f.name == field.name) {
-                            Some(i) => {
-                                self.uses.push((
-                                    field.span,
-                                    SymKey::Field(info.name.clone(), field.name.clone()),
-                                ));
-                                let fty = info
-                                    .fields
-                                    .get(i)
-                                    .map(|f| f.ty.clone())
-                                    .unwrap_or(Type::Error);
-                                let ty = match fty {
-                                    Type::Optional(_) | Type::Error => fty,
-                                    t => Type::Optional(Box::new(t)),
-                                };
-                                mk(ExprKind::Field(Box::new(b), i as u32), ty)
-                            }
-                            None => {
-                                let rname = info.name.clone();
-                                let fields: Vec<String> =
-                                    info.fields.iter().map(|f| f.name.clone()).collect();
-                                self.err(
-                                    Diagnostic::error(
-                                        Code::UnknownField,
-                                        field.span,
-                                        format!("`{rname}` has no field `{}`", field.name),
-                                    )
-                                    .with_help(format!(
-                                        "the fields of `{rname}` are {}",
-                                        fields.join(", ")
-                                    )),
-                                );
-                                error_expr(span)
-                            }
-                        }
                     }
                     Type::List(_) => {
                         self.err(

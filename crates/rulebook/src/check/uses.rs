@@ -283,6 +283,16 @@ impl<'a> Checker<'a> {
             .map(|k| k as u32)
     }
 
+    /// Records a use of the alias and gives the used programme's version its
+    /// names are typed against.
+    fn reference_of(&mut self, k: u32, alias: &ast::Ident) -> Option<Arc<Program>> {
+        self.uses
+            .push((alias.span, SymKey::Global(alias.name.clone())));
+        self.imports
+            .get(k as usize)
+            .and_then(|i| i.programme.versions.first().cloned())
+    }
+
     fn used_type(&self, k: u32, t: &Type) -> Type {
         match self.imports.get(k as usize) {
             Some(i) => map_type(t, &i.enum_map, &i.record_map),
@@ -341,13 +351,7 @@ impl<'a> Checker<'a> {
         name: &ast::Ident,
         span: Span,
     ) -> Expr {
-        self.uses
-            .push((alias.span, SymKey::Global(alias.name.clone())));
-        let Some(reference) = self
-            .imports
-            .get(k as usize)
-            .and_then(|i| i.programme.versions.first().cloned())
-        else {
+        let Some(reference) = self.reference_of(k, alias) else {
             return error_expr(span);
         };
         let id = reference.id.clone();
@@ -495,13 +499,7 @@ impl<'a> Checker<'a> {
             }
             return self.unknown_name(&alias.name, alias.span);
         };
-        self.uses
-            .push((alias.span, SymKey::Global(alias.name.clone())));
-        let Some(reference) = self
-            .imports
-            .get(k as usize)
-            .and_then(|i| i.programme.versions.first().cloned())
-        else {
+        let Some(reference) = self.reference_of(k, alias) else {
             return error_expr(span);
         };
         let n = name.name.as_str();
@@ -668,13 +666,7 @@ impl<'a> Checker<'a> {
             }
             return self.unknown_name(&alias.name, alias.span);
         };
-        self.uses
-            .push((alias.span, SymKey::Global(alias.name.clone())));
-        let Some(reference) = self
-            .imports
-            .get(k as usize)
-            .and_then(|i| i.programme.versions.first().cloned())
-        else {
+        let Some(reference) = self.reference_of(k, alias) else {
             return error_expr(span);
         };
         let id = reference.id.clone();

@@ -1052,21 +1052,11 @@ impl Analysis {
                 SymKey::Variant(..) => TokenKind::Variant,
                 SymKey::Field(..) => TokenKind::Field,
                 SymKey::Criterion(_) | SymKey::Property(_) => TokenKind::Variable,
-                SymKey::Used(alias, name) => match self
+                // A name this rulebook or a used one defines: by what it is.
+                SymKey::Global(_) | SymKey::Used(..) => match self
                     .symbols
                     .iter()
-                    .find(|s| s.key == Some(SymKey::Used(alias.clone(), name.clone())))
-                    .map(|s| s.kind)
-                {
-                    Some(SymbolKind::Function | SymbolKind::Table | SymbolKind::Scale) => {
-                        TokenKind::Function
-                    }
-                    _ => TokenKind::Variable,
-                },
-                SymKey::Global(n) => match self
-                    .symbols
-                    .iter()
-                    .find(|s| s.key == Some(SymKey::Global(n.clone())))
+                    .find(|s| s.key.as_ref() == Some(&key))
                     .map(|s| s.kind)
                 {
                     Some(SymbolKind::Function | SymbolKind::Table | SymbolKind::Scale) => {

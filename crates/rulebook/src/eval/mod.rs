@@ -509,25 +509,16 @@ impl<'p> Evaluator<'p> {
         &mut self,
         overrides: &'o [OverrideInfo],
     ) -> R<Option<&'o OverrideInfo>> {
-        // On the stack for the usual handful of exceptions.
-        let mut small = [false; 32];
-        let mut large;
-        let holds: &mut [bool] = if overrides.len() <= small.len() {
-            &mut small[..overrides.len()]
-        } else {
-            large = vec![false; overrides.len()];
-            &mut large
-        };
-        for (h, o) in holds.iter_mut().zip(overrides) {
-            *h = self.holds(&o.condition)?;
-        }
-        let holds = &*holds;
         let beats = |a: usize, b: usize| {
             overrides
                 .get(a)
                 .is_some_and(|o| o.beats.contains(&(b as u32)))
         };
-        match crate::semantics::exceptions::winner(holds, beats) {
+        let holds = |k: usize| match overrides.get(k) {
+            Some(o) => self.holds(&o.condition),
+            None => Ok(false),
+        };
+        match crate::semantics::exceptions::winner_of(overrides.len(), holds, beats)? {
             Ok(k) => Ok(k.and_then(|k| overrides.get(k))),
             Err((a, b)) => {
                 let (Some(a), Some(b)) = (overrides.get(a), overrides.get(b)) else {

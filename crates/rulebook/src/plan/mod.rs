@@ -2160,24 +2160,18 @@ impl<'a> Machine<'a, '_> {
                 Op::Overrides(conds, dst) => {
                     // As the interpreter: the exception no other that holds
                     // wins over; a conflict is the interpreter's to word.
-                    let mut small = [false; 32];
-                    let mut large;
-                    let holds: &mut [bool] = if conds.len() <= small.len() {
-                        &mut small[..conds.len()]
-                    } else {
-                        large = vec![false; conds.len()];
-                        &mut large
-                    };
-                    for (h, (c, _)) in holds.iter_mut().zip(conds.iter()) {
-                        *h = self.i(*c)? != 0;
-                    }
-                    let holds = &*holds;
                     let beats = |a: usize, b: usize| {
                         conds
                             .get(a)
                             .is_some_and(|(_, beats)| beats.contains(&(b as u32)))
                     };
-                    let best = crate::semantics::exceptions::winner(holds, beats).ok()?;
+                    let holds = |k: usize| match conds.get(k) {
+                        Some((c, _)) => self.i(*c).map(|v| v != 0).ok_or(()),
+                        None => Ok(false),
+                    };
+                    let best = crate::semantics::exceptions::winner_of(conds.len(), holds, beats)
+                        .ok()?
+                        .ok()?;
                     let sel = best.map_or(0, |k| k + 1);
                     self.set_i(*dst, i64::try_from(sel).ok()?)?;
                 }

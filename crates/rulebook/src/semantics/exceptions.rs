@@ -22,6 +22,28 @@ pub fn winner(
     }
 }
 
+/// As [`winner`], asking `holds` for each of `n` exceptions in turn (the
+/// evaluator's condition, which may fail); the usual handful of answers is
+/// kept on the stack.
+pub fn winner_of<E>(
+    n: usize,
+    mut holds: impl FnMut(usize) -> Result<bool, E>,
+    beats: impl Fn(usize, usize) -> bool,
+) -> Result<Result<Option<usize>, (usize, usize)>, E> {
+    let mut small = [false; 32];
+    let mut large;
+    let answers: &mut [bool] = if n <= small.len() {
+        &mut small[..n]
+    } else {
+        large = vec![false; n];
+        &mut large
+    };
+    for (k, a) in answers.iter_mut().enumerate() {
+        *a = holds(k)?;
+    }
+    Ok(winner(answers, beats))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

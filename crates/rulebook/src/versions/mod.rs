@@ -140,6 +140,13 @@ fn head(text: &str) -> Option<Head> {
 /// The programmes a rulebook text names with `use`, and the folders it
 /// says they are in.
 pub fn used_programmes(text: &str) -> Vec<(String, Option<String>)> {
+    // Most rulebooks use none: they are not parsed again to find out.
+    if !text
+        .lines()
+        .any(|l| crate::syntax::starts_item(l) && l.starts_with("use"))
+    {
+        return Vec::new();
+    }
     let (file, _) = crate::syntax::parse(text);
     file.items
         .into_iter()
@@ -383,7 +390,12 @@ pub fn load(sources: &[Source]) -> (Vec<Version>, Vec<(usize, Diagnostic)>) {
             })
         })
         .collect();
-    let order = check_order(&written);
+    // An amendment's header is its own: the ids read before writing out hold.
+    let ids: Vec<Option<String>> = heads
+        .iter()
+        .map(|h| h.as_ref().map(|h| h.id.clone()).filter(|id| !id.is_empty()))
+        .collect();
+    let order = check_order(&written, ids);
     let mut checked: Vec<Option<Checked>> = (0..sources.len()).map(|_| None).collect();
     let mut library = crate::check::Library::default();
     for step in order {
@@ -465,13 +477,11 @@ struct Step {
 /// The order to check versions in: a programme after every programme it
 /// uses. Programmes that use each other in a circle come last, each told
 /// who uses it, so that the `use` closing the circle is reported.
-fn check_order(written: &[WrittenOut]) -> Vec<Step> {
+fn check_order(written: &[WrittenOut], of_version: Vec<Option<String>>) -> Vec<Step> {
     let mut ids: Vec<String> = Vec::new();
-    let mut of_version: Vec<Option<String>> = Vec::new();
     let mut uses: std::collections::HashMap<String, HashSet<String>> = Default::default();
-    for (text, _) in written {
-        let id = head(text).map(|h| h.id).filter(|id| !id.is_empty());
-        if let Some(id) = &id {
+    for ((text, _), id) in written.iter().zip(&of_version) {
+        if let Some(id) = id {
             if !ids.contains(id) {
                 ids.push(id.clone());
             }
@@ -479,7 +489,6 @@ fn check_order(written: &[WrittenOut]) -> Vec<Step> {
                 .or_default()
                 .extend(used_programmes(text).into_iter().map(|u| u.0));
         }
-        of_version.push(id);
     }
     // Who uses each programme, directly or not.
     let users_of = |target: &str| -> HashSet<String> {
