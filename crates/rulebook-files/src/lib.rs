@@ -3,8 +3,10 @@
 //! through, so that all three read them alike and within the same limits.
 
 use rulebook::versions::workspace::{LoadError, PathKind, World};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The largest rulebook or case file read, in bytes (16 MiB).
 pub const MAX_FILE: u64 = 16 << 20;
@@ -64,6 +66,41 @@ impl World for Files {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(folder).map_err(fail)? {
             out.push(entry.map_err(fail)?.path());
+        }
+        Ok(out)
+    }
+}
+
+/// The files as an editor has them: its texts, saved or not, over the
+/// files on disk (the language server's open documents, the Studio's
+/// editor).
+#[derive(Debug, Default, Clone)]
+pub struct Overlay {
+    pub open: HashMap<PathBuf, Arc<String>>,
+}
+
+impl World for Overlay {
+    fn read(&self, path: &Path) -> Result<String, LoadError> {
+        match self.open.get(path) {
+            Some(text) => Ok(text.to_string()),
+            None => Files.read(path),
+        }
+    }
+
+    fn kind(&self, path: &Path) -> PathKind {
+        if self.open.contains_key(path) {
+            PathKind::File
+        } else {
+            Files.kind(path)
+        }
+    }
+
+    fn list(&self, folder: &Path) -> Result<Vec<PathBuf>, LoadError> {
+        let mut out = Files.list(folder).unwrap_or_default();
+        for p in self.open.keys() {
+            if p.parent() == Some(folder) && !out.contains(p) {
+                out.push(p.clone());
+            }
         }
         Ok(out)
     }

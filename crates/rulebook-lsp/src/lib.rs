@@ -21,11 +21,10 @@
 //! symbols walk the folder with the loader's own walk and keep each unopened
 //! file's analysis until the file changes.
 
-use rulebook::diagnostic::{Code, Diagnostic as RDiag, Severity, Span};
+use rulebook::diagnostic::{Diagnostic as RDiag, Severity, Span};
 use rulebook::editor::{analyze, Analysis, CompletionKind, SymbolKind as RSym, TokenKind};
-use rulebook::ops::verify::{verify, Outcome, Settings};
-use rulebook::versions::workspace::{LoadError, PathKind, Workspace, World};
-use rulebook_files::Files;
+use rulebook::versions::workspace::{LoadError, Workspace, World};
+use rulebook_files::{Files, Overlay};
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -366,84 +365,31 @@ impl Backend {
 
 /// A document with the diagnostics of `rulebook check` (a version that
 /// amends another checked together with the files beside it, as the editor
-/// has them) plus failing examples, and the versions it builds on.
+/// has them) plus failing examples and properties with a counterexample,
+/// and the versions it builds on: the core's `editor::context`, in the
+/// protocol's terms.
 fn in_context(
     uri: &Uri,
     text: String,
-    mut a: Analysis,
+    a: Analysis,
     mut open: HashMap<PathBuf, Arc<String>>,
 ) -> (Document, Vec<Diagnostic>) {
-    let amends = a.checked.ast.header.as_ref().and_then(|h| h.amends.clone());
-    let mut own: Vec<RDiag> = a.checked.diagnostics.clone();
-    let mut example_results = a.examples.clone();
-    let mut bases = Vec::new();
-    let mut used = Vec::new();
-    // A rulebook that amends or uses others is checked with them: the
-    // loader reads the versions beside it and the folders its `use`s name.
-    let uses_others = a
-        .checked
-        .ast
-        .items
-        .iter()
-        .find(|i| matches!(i.kind, rulebook::syntax::ast::ItemKind::Use(_)))
-        .map(|i| i.span);
-    let context_at = amends.as_ref().map(|a| a.span).or(uses_others);
-    if let (Some(at), Some(path)) = (context_at, uri.to_file_path()) {
-        let path = path.to_path_buf();
+    let path = uri.to_file_path().map(|p| p.to_path_buf());
+    if let Some(path) = &path {
         // The text this analysis is of, which may be older than the latest
         // the client sent.
         open.insert(path.clone(), Arc::new(text.clone()));
-        let world = EditorFiles { open };
-        match Workspace::load(&world, std::slice::from_ref(&path)) {
-            Ok(loaded) => {
-                // What it takes from the programmes it uses is hovered,
-                // completed and followed like its own names.
-                if amends.is_none() {
-                    a = rulebook::editor::analyze_with(&text, &loaded.library());
-                }
-                if let Some(v) = loaded.versions.first() {
-                    own = loaded.diagnostics(0);
-                    // Example spans point into the written-out text; show
-                    // them at the example's name.
-                    example_results = v
-                        .program()
-                        .map(rulebook::ops::examples::run_examples)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|mut r| {
-                            r.span = a
-                                .symbols
-                                .iter()
-                                .find(|s| s.kind == RSym::Example && s.name == r.name)
-                                .map(|s| s.name_span)
-                                .unwrap_or(r.span);
-                            r
-                        })
-                        .collect();
-                }
-                bases = bases_of(&loaded, 0);
-                used = used_files(&loaded, &a);
-            }
-            Err(e) if amends.is_some() => own.push(
-                RDiag::error(
-                    Code::InvalidAmendment,
-                    at,
-                    format!("the version this amends could not be read: {e}"),
-                )
-                .with_help("make the files beside this one readable rulebooks, or remove `amends`"),
-            ),
-            Err(e) => own.push(
-                RDiag::error(
-                    Code::InvalidUse,
-                    at,
-                    format!("the rulebooks this one uses could not be read: {e}"),
-                )
-                .with_help("check the folder after `from`"),
-            ),
-        }
     }
-    let mut out: Vec<Diagnostic> = own.iter().map(|d| to_lsp(uri, &text, d)).collect();
-    for r in example_results.iter().filter(|r| !r.passed()) {
+    let world = Overlay { open };
+    let c = rulebook::editor::context::in_context(
+        &world,
+        path.as_deref(),
+        &text,
+        a,
+        EDITOR_VERIFY_CASES,
+    );
+    let mut out: Vec<Diagnostic> = c.diagnostics.iter().map(|d| to_lsp(uri, &text, d)).collect();
+    for r in c.examples.iter().filter(|r| !r.passed()) {
         out.push(Diagnostic {
             range: range(&text, r.span),
             severity: Some(DiagnosticSeverity::ERROR),
@@ -453,44 +399,34 @@ fn in_context(
             ..Default::default()
         });
     }
-    // Properties of a version on its own (an amendment's spans are of its
-    // written-out text), searched briefly: a failing one is shown on the
-    // property, with its counterexample as a quick fix.
+    // A failing property is shown on the property, with its counterexample
+    // as a quick fix.
     let mut counterexamples = Vec::new();
-    let mut coverage = None;
-    if context_at.is_none() {
-        if let Some(program) = a.checked.program.clone() {
-            let exe = rulebook::eval::Executable::new(program);
-            coverage = Some(rulebook::ops::coverage::coverage(&exe, &text));
-            let settings = Settings {
-                cases: EDITOR_VERIFY_CASES,
-                ..Settings::default()
-            };
-            for r in verify(&exe, &text, settings) {
-                if let Outcome::Counterexample { why, example, .. } = r.outcome {
-                    out.push(Diagnostic {
-                        range: range(&text, r.span),
-                        severity: Some(DiagnosticSeverity::ERROR),
-                        code: Some(NumberOrString::String("property-fails".into())),
-                        source: Some("rulebook verify".into()),
-                        message: format!(
-                            "the property {} fails: {why}\n\ncounterexample:\n{example}",
-                            r.property
-                        ),
-                        ..Default::default()
-                    });
-                    counterexamples.push((r.span, example));
-                }
-            }
-        }
+    for x in c.counterexamples {
+        out.push(Diagnostic {
+            range: range(&text, x.span),
+            severity: Some(DiagnosticSeverity::ERROR),
+            code: Some(NumberOrString::String("property-fails".into())),
+            source: Some("rulebook verify".into()),
+            message: format!(
+                "the property {} fails: {}\n\ncounterexample:\n{}",
+                x.property, x.why, x.example
+            ),
+            ..Default::default()
+        });
+        counterexamples.push((x.span, x.example));
     }
+    let (bases, used) = match &c.loaded {
+        Some(loaded) => (bases_of(loaded, 0), used_files(loaded, &c.analysis)),
+        None => (Vec::new(), Vec::new()),
+    };
     let doc = Document {
         text,
-        analysis: Arc::new(a),
+        analysis: Arc::new(c.analysis),
         bases,
         used,
         counterexamples,
-        coverage,
+        coverage: c.coverage,
     };
     (doc, out)
 }
@@ -508,7 +444,7 @@ fn users_renamed(
     let Some(root) = path.and_then(Path::parent).and_then(Path::parent) else {
         return Vec::new();
     };
-    let world = EditorFiles { open };
+    let world = Overlay { open };
     let Ok(files) = rulebook::versions::workspace::rulebooks_below(&world, root) else {
         return Vec::new();
     };
@@ -608,39 +544,6 @@ fn bases_of(loaded: &Workspace, mut i: usize) -> Vec<Base> {
         i = k;
     }
     out
-}
-
-/// The rulebook files as the editor has them: open documents' texts,
-/// saved or not, over the files on disk.
-struct EditorFiles {
-    open: HashMap<PathBuf, Arc<String>>,
-}
-
-impl World for EditorFiles {
-    fn read(&self, path: &Path) -> std::result::Result<String, LoadError> {
-        match self.open.get(path) {
-            Some(text) => Ok(text.to_string()),
-            None => Files.read(path),
-        }
-    }
-
-    fn kind(&self, path: &Path) -> PathKind {
-        if self.open.contains_key(path) {
-            PathKind::File
-        } else {
-            Files.kind(path)
-        }
-    }
-
-    fn list(&self, folder: &Path) -> std::result::Result<Vec<PathBuf>, LoadError> {
-        let mut out = Files.list(folder).unwrap_or_default();
-        for p in self.open.keys() {
-            if p.parent() == Some(folder) && !out.contains(p) {
-                out.push(p.clone());
-            }
-        }
-        Ok(out)
-    }
 }
 
 fn to_lsp(uri: &Uri, text: &str, d: &RDiag) -> Diagnostic {

@@ -3,6 +3,8 @@
 //! the examples' results. Built on the checker; the language server only
 //! translates positions and protocol types.
 
+pub mod context;
+
 use crate::check::{Checked, SymKey};
 use crate::diagnostic::{LineIndex, Span};
 use crate::eval::Executable;
