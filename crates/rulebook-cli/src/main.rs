@@ -342,6 +342,19 @@ enum Command {
         /// The trusted signing keys for --bundle: lines `NAME ed25519:HEX`.
         #[arg(long, requires = "bundle")]
         trust: Option<PathBuf>,
+        /// Do not serve Rulebook Studio (read-only, at /studio/) beside the API.
+        #[arg(long)]
+        no_studio: bool,
+    },
+    /// Rulebook Studio on a folder: read, try, compare and edit its
+    /// rulebooks in the browser, on this machine only (see docs/studio.md).
+    Studio {
+        /// The folder of rulebooks.
+        #[arg(default_value = "rulebooks")]
+        dir: PathBuf,
+        /// The loopback address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8300")]
+        addr: std::net::SocketAddr,
     },
     /// Signed release bundles: make a signing key, pack a folder, verify.
     Bundle {
@@ -504,6 +517,7 @@ fn main() -> ExitCode {
             retention_days,
             bundle,
             trust,
+            no_studio,
         } => {
             init_tracing(log_json);
             let keys = match keys.map(|k| serve::access::Keys::load(&k)).transpose() {
@@ -551,6 +565,11 @@ fn main() -> ExitCode {
                     key,
                     client_ca: tls_client_ca,
                 }),
+                studio: if no_studio {
+                    serve::studio::Mode::Off
+                } else {
+                    serve::studio::Mode::ReadOnly
+                },
             }) {
                 Ok(()) => 0,
                 Err(serve::Stopped::RulebooksRejected) => EXIT_FAILED,
@@ -558,6 +577,7 @@ fn main() -> ExitCode {
                 Err(serve::Stopped::Refused) => EXIT_USAGE,
             }
         }
+        Command::Studio { dir, addr } => cmd_studio(dir, addr),
         Command::Log { action } => cmd_log(action),
         Command::Bundle { action } => cmd_bundle(action),
         Command::Keys {
@@ -1776,6 +1796,43 @@ fn cmd_replay(
 }
 
 /// The parts of a decision that replay compares.
+/// `rulebook studio DIR`: the service on a loopback address with the
+/// Studio editing the folder; trial decisions are not logged.
+fn cmd_studio(dir: PathBuf, addr: std::net::SocketAddr) -> u8 {
+    if !addr.ip().is_loopback() {
+        eprintln!("error: the Studio edits files and has no keys, so it listens on this machine only; give a loopback address such as 127.0.0.1:8300 (to share rulebooks read-only, use `rulebook serve`)");
+        return EXIT_USAGE;
+    }
+    if !dir.is_dir() {
+        eprintln!("error: {} is not a folder; name the folder of rulebooks, such as `rulebook studio rulebooks`", dir.display());
+        return EXIT_IO;
+    }
+    init_tracing(false);
+    match serve::run(serve::Config {
+        source: serve::ReleaseSource::Folder(dir),
+        addr,
+        db: None,
+        max_body: 4 << 20,
+        max_batch: 1000,
+        reload_interval: std::time::Duration::from_millis(500),
+        keys: None,
+        allow_unauthenticated: false,
+        allowed_hosts: Vec::new(),
+        allowed_origins: Vec::new(),
+        limits: serve::transport::Limits::default(),
+        request_timeout: std::time::Duration::from_secs(120),
+        max_in_flight: 16,
+        retention: None,
+        tls: None,
+        studio: serve::studio::Mode::Edit,
+    }) {
+        Ok(()) => 0,
+        Err(serve::Stopped::RulebooksRejected) => EXIT_FAILED,
+        Err(serve::Stopped::Io) => EXIT_IO,
+        Err(serve::Stopped::Refused) => EXIT_USAGE,
+    }
+}
+
 fn json_decision_core(v: &serde_json::Value) -> serde_json::Value {
     serde_json::json!({
         "eligible": v.get("eligible"),

@@ -388,7 +388,11 @@ fn in_context(
         a,
         EDITOR_VERIFY_CASES,
     );
-    let mut out: Vec<Diagnostic> = c.diagnostics.iter().map(|d| to_lsp(uri, &text, d)).collect();
+    let mut out: Vec<Diagnostic> = c
+        .diagnostics
+        .iter()
+        .map(|d| to_lsp(uri, &text, d))
+        .collect();
     for r in c.examples.iter().filter(|r| !r.passed()) {
         out.push(Diagnostic {
             range: range(&text, r.span),

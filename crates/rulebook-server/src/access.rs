@@ -45,6 +45,10 @@ impl Role {
 pub fn required(method: &str, path: &str) -> Option<Role> {
     match (method, path) {
         (_, "/v1/health" | "/v1/ready") => None,
+        // The Studio's page and its script hold no data; what it shows comes
+        // from `/studio/api` and `/v1`, which need a key.
+        (_, "/studio" | "/studio/") => None,
+        (_, p) if p.starts_with("/studio/assets/") => None,
         (_, "/metrics") => Some(Role::Operate),
         (_, p) if p.starts_with("/v1/decisions/") => Some(Role::Audit),
         // Decisions, programmes, the API's description and unknown paths.

@@ -5,6 +5,7 @@ pub mod access;
 pub mod bundle;
 pub mod decision_log;
 pub mod privacy;
+pub mod studio;
 pub mod transport;
 
 use crate::decision_log::{DecisionLog, Record};
@@ -52,6 +53,9 @@ pub struct Catalog {
     /// The release's id, in every logged decision: the SHA-256 of its
     /// files (rulebooks and `privacy.yaml`, by path), or a bundle's id.
     pub release: String,
+    /// Versions left out of a lenient load (the Studio's), with why; empty
+    /// for a release, which is accepted whole or not at all.
+    pub refused: String,
     fingerprint: Vec<(PathBuf, SystemTime, u64)>,
 }
 
@@ -112,7 +116,14 @@ pub fn load_catalog(dir: &Path) -> Result<Catalog, String> {
 /// A fault inside the checker refuses the set too, rather than taking the
 /// service down.
 pub fn load_source(source: &ReleaseSource) -> Result<Catalog, String> {
-    match std::panic::catch_unwind(|| load_unguarded(source)) {
+    load_source_as(source, false)
+}
+
+/// As [`load_source`]; `lenient` (the Studio's) leaves out the versions
+/// that do not check, fail an example or have a counterexample, and says
+/// why in the catalog's `refused`, instead of refusing the whole set.
+pub fn load_source_as(source: &ReleaseSource, lenient: bool) -> Result<Catalog, String> {
+    match std::panic::catch_unwind(|| load_unguarded(source, lenient)) {
         Ok(result) => result,
         Err(_) => Err(format!(
             "checking {source} failed inside rulebook itself; the set is refused (please report this with the files)"
@@ -120,7 +131,7 @@ pub fn load_source(source: &ReleaseSource) -> Result<Catalog, String> {
     }
 }
 
-fn load_unguarded(source: &ReleaseSource) -> Result<Catalog, String> {
+fn load_unguarded(source: &ReleaseSource, lenient: bool) -> Result<Catalog, String> {
     // Taken before reading and compared after: a set whose files changed
     // while it was read (a file rewritten in place) is refused, and loaded
     // once the files stay unchanged.
@@ -133,7 +144,7 @@ fn load_unguarded(source: &ReleaseSource) -> Result<Catalog, String> {
             } else {
                 None
             };
-            let mut c = load_release(&Files, dir, privacy.as_deref())?;
+            let mut c = load_release(&Files, dir, privacy.as_deref(), lenient)?;
             c.release = format!("sha256:{}", c.release);
             c
         }
@@ -141,7 +152,7 @@ fn load_unguarded(source: &ReleaseSource) -> Result<Catalog, String> {
             let text = rulebook_files::read_limited(path).map_err(|e| e.to_string())?;
             let release =
                 bundle::open(&text, trusted).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut c = load_files(Path::new("/bundle"), &release.files)?;
+            let mut c = load_files_as(Path::new("/bundle"), &release.files, lenient)?;
             tracing::info!(bundle = %release.id, signer = %release.signer, "bundle verified");
             c.release = format!("bundle:{}", release.id);
             c
@@ -163,12 +174,20 @@ pub fn load_files(
     root: &Path,
     files: &std::collections::BTreeMap<String, String>,
 ) -> Result<Catalog, String> {
+    load_files_as(root, files, false)
+}
+
+fn load_files_as(
+    root: &Path,
+    files: &std::collections::BTreeMap<String, String>,
+    lenient: bool,
+) -> Result<Catalog, String> {
     let world = bundle::BundleWorld {
         root: root.to_path_buf(),
         files,
     };
     let privacy = files.get(privacy::FILE).map(String::as_str);
-    load_release(&world, root, privacy)
+    load_release(&world, root, privacy, lenient)
 }
 
 /// Checks, tests and verifies the rulebooks below `root` in `world`; the
@@ -177,6 +196,7 @@ fn load_release(
     world: &dyn rulebook::versions::workspace::World,
     root: &Path,
     privacy_text: Option<&str>,
+    lenient: bool,
 ) -> Result<Catalog, String> {
     let loaded = Workspace::load(world, &[root.to_path_buf()]).map_err(|e| e.to_string())?;
     if loaded.sources.is_empty() {
@@ -206,11 +226,13 @@ fn load_release(
             texts.push((src.name.clone(), v.text));
         }
     }
-    if !report.is_empty() {
+    if !report.is_empty() && !lenient {
         return Err(report);
     }
     // A release is tested as well as checked.
-    for (e, (name, text)) in entries.iter().zip(&texts) {
+    let mut failing = Vec::new();
+    for (k, (e, (name, text))) in entries.iter().zip(&texts).enumerate() {
+        let before = report.len();
         for r in rulebook::ops::examples::run_examples(&e.program) {
             if !r.passed() {
                 report.push_str(&format!(
@@ -228,10 +250,18 @@ fn load_release(
                 ));
             }
         }
+        if report.len() > before {
+            failing.push(k);
+        }
     }
-    if !report.is_empty() {
+    if !report.is_empty() && !lenient {
         return Err(report);
     }
+    for k in failing.into_iter().rev() {
+        entries.remove(k);
+        texts.remove(k);
+    }
+    let refused = report;
     let programs: Vec<&Program> = entries.iter().map(|e| e.program.program()).collect();
     let privacy = match privacy_text {
         Some(text) => privacy::Privacy::parse(text, &programs)
@@ -253,6 +283,7 @@ fn load_release(
         entries,
         privacy,
         release: format!("{:x}", release.finalize()),
+        refused,
         fingerprint: Vec::new(),
     })
 }
@@ -396,6 +427,11 @@ pub struct Config {
     /// Serve HTTPS with this certificate and key (PEM); with `client_ca`,
     /// clients must show a certificate that authority signed (mutual TLS).
     pub tls: Option<Tls>,
+    /// Rulebook Studio: off, read-only beside the API (`rulebook serve`), or
+    /// editing the folder (`rulebook studio`), where the versions that check
+    /// and pass their tests are served and the others are left out (not
+    /// refusing the whole set), so that work in progress can be tried.
+    pub studio: studio::Mode,
 }
 
 /// The files of `--tls-cert`, `--tls-key` and `--tls-client-ca`.
@@ -438,7 +474,10 @@ impl AppState {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        match load_source(&self.config.source) {
+        match load_source_as(
+            &self.config.source,
+            self.config.studio == studio::Mode::Edit,
+        ) {
             Ok(c) => {
                 let versions = c.entries.len();
                 match self.catalog.write() {
@@ -501,7 +540,12 @@ impl Fail {
             },
         )
     }
-    fn with(mut self, path: &str, message: impl Into<String>, help: Option<String>) -> Fail {
+    pub(crate) fn with(
+        mut self,
+        path: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Fail {
         self.1.problems.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -521,7 +565,7 @@ impl IntoResponse for Fail {
     }
 }
 
-fn body_error(e: BytesRejection, limit: usize) -> Fail {
+pub(crate) fn body_error(e: BytesRejection, limit: usize) -> Fail {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         Fail::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -544,7 +588,7 @@ fn body_error(e: BytesRejection, limit: usize) -> Fail {
     }
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, Fail> {
+pub(crate) fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, Fail> {
     let v: J = rulebook::cases::document::json_from_slice(bytes).map_err(|e| {
         Fail::new(
             StatusCode::BAD_REQUEST,
@@ -1531,7 +1575,13 @@ async fn authorize(State(s): State<Shared>, mut req: Request, next: Next) -> Res
         .get(axum::http::header::ORIGIN)
         .and_then(|v| v.to_str().ok())
     {
-        if !s.config.allowed_origins.iter().any(|o| o == origin) {
+        // The Studio's own page calls from the service's own origin.
+        let own = req
+            .headers()
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|h| origin.split_once("://").is_some_and(|(_, o)| o == h));
+        if !own && !s.config.allowed_origins.iter().any(|o| o == origin) {
             return Fail::new(
                 StatusCode::FORBIDDEN,
                 "origin-not-allowed",
@@ -1717,7 +1767,11 @@ async fn shed_and_time(State(s): State<Shared>, req: Request, next: Next) -> Res
 
 pub fn router(state: Shared) -> Router {
     let limit = state.config.max_body;
-    Router::new()
+    let studio = match state.config.studio {
+        studio::Mode::Off => Router::new(),
+        _ => studio::routes(),
+    };
+    studio
         .route("/v1/health", get(health))
         .route("/v1/ready", get(ready))
         .route("/metrics", get(metrics))
@@ -1816,7 +1870,7 @@ pub fn run(config: Config) -> Result<(), Stopped> {
             }
         },
     };
-    let catalog = match load_source(&config.source) {
+    let catalog = match load_source_as(&config.source, config.studio == studio::Mode::Edit) {
         Ok(c) => c,
         Err(report) => {
             eprint!("{report}");
@@ -1866,7 +1920,17 @@ pub fn run(config: Config) -> Result<(), Stopped> {
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!(%addr, versions = state.catalog().entries.len(), log = ?state.log.as_ref().map(|l| l.path.display().to_string()), "listening");
         let scheme = if tls.is_some() { "https" } else { "http" };
-        println!("listening on {scheme}://{addr}");
+        // Written, not printed: a caller that read the first line and
+        // closed the pipe must not stop the service.
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "listening on {scheme}://{addr}");
+            if state.config.studio != studio::Mode::Off {
+                let _ = writeln!(out, "Rulebook Studio: open {scheme}://{addr}/studio/ in a browser");
+            }
+            let _ = out.flush();
+        }
         // Reload on SIGHUP and when a rulebook file changes.
         #[cfg(unix)]
         {

@@ -9,6 +9,7 @@ mod impact;
 mod privacy;
 mod releases;
 mod serve;
+mod studio;
 
 /// The repository's root, which holds `rulebooks/` and `docs/`.
 pub fn repo() -> &'static Path {

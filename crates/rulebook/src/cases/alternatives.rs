@@ -11,30 +11,50 @@ use serde_json::Value as J;
 pub fn with_changes(doc: &J, changes: &[(String, J)]) -> Result<J, String> {
     let mut out = doc.clone();
     for (path, value) in changes {
-        let mut parts = path.split('.').peekable();
+        let parts: Vec<&str> = path.split('.').collect();
         let mut at = &mut out;
-        let mut walked = Vec::new();
-        while let Some(part) = parts.next() {
-            walked.push(part);
-            let Some(map) = at.as_object_mut() else {
-                return Err(format!(
-                    "`{}` is not a record, so `{path}` cannot be set",
-                    walked[..walked.len() - 1].join(".")
-                ));
-            };
-            if parts.peek().is_none() {
-                map.insert(part.to_string(), value.clone());
-                break;
-            }
-            at = match map.get_mut(part) {
-                Some(next) => next,
-                None => {
+        for (k, part) in parts.iter().enumerate() {
+            let walked = parts[..k].join(".");
+            let last = k + 1 == parts.len();
+            let next = match at {
+                // A list's member is named by its position from 0:
+                // `treatment.procedures.0.price`.
+                J::Array(list) => {
+                    let len = list.len();
+                    let Some(member) = part.parse::<usize>().ok().and_then(|i| list.get_mut(i))
+                    else {
+                        return Err(format!(
+                            "`{walked}` is a list of {len}; name a member by its position from 0, such as `{walked}.0`, to set `{path}`"
+                        ));
+                    };
+                    member
+                }
+                J::Object(map) => {
+                    if last {
+                        map.insert(part.to_string(), value.clone());
+                        break;
+                    }
+                    match map.get_mut(*part) {
+                        Some(next) => next,
+                        None => {
+                            return Err(format!(
+                                "the case has no `{}` to set `{path}` in",
+                                parts[..=k].join(".")
+                            ))
+                        }
+                    }
+                }
+                _ => {
                     return Err(format!(
-                        "the case has no `{}` to set `{path}` in",
-                        walked.join(".")
+                        "`{walked}` is not a record, so `{path}` cannot be set"
                     ))
                 }
             };
+            if last {
+                *next = value.clone();
+                break;
+            }
+            at = next;
         }
     }
     Ok(out)
@@ -60,6 +80,23 @@ mod tests {
         assert_eq!(
             with_changes(&case, &[("service.hours_per_month.x".into(), json!("1"))]),
             Err("`service.hours_per_month` is not a record, so `service.hours_per_month.x` cannot be set".into())
+        );
+    }
+
+    #[test]
+    fn a_list_member_is_named_by_its_position() {
+        let case =
+            json!({ "treatment": { "procedures": [ { "price": "40" }, { "price": "50" } ] } });
+        assert_eq!(
+            with_changes(
+                &case,
+                &[("treatment.procedures.1.price".into(), json!("45"))]
+            ),
+            Ok(json!({ "treatment": { "procedures": [ { "price": "40" }, { "price": "45" } ] } }))
+        );
+        assert_eq!(
+            with_changes(&case, &[("treatment.procedures.2.price".into(), json!("45"))]),
+            Err("`treatment.procedures` is a list of 2; name a member by its position from 0, such as `treatment.procedures.0`, to set `treatment.procedures.2.price`".into())
         );
     }
 }

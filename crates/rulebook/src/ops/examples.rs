@@ -170,3 +170,85 @@ fn property_failure(p: &Executable, k: u32, case: &Case, step: Option<&Value>) -
         )),
     }
 }
+
+/// A decided case written as an example block to paste into the rulebook:
+/// its date, its inputs and, as expectations, what was decided (every
+/// output when eligible, the failed criteria when not). The Studio saves a
+/// tried case this way.
+pub fn example_block(
+    p: &crate::ir::Program,
+    name: &str,
+    case: &Case,
+    d: &crate::semantics::decision::Decision,
+) -> String {
+    let mut out = format!("example {name:?}\n  on {}\n", case.decision_date);
+    for (input, v) in p.inputs.iter().zip(&case.inputs) {
+        if matches!(v, Value::Absent) {
+            continue;
+        }
+        out.push_str(&format!(
+            "  given {} {}\n",
+            input.name,
+            crate::ops::verify::literal(p, v, &input.ty)
+        ));
+    }
+    if d.eligible {
+        for (slot, v) in &d.outputs {
+            if let Some(def) = p.defs.get(*slot as usize) {
+                out.push_str(&format!(
+                    "  expect {} = {}\n",
+                    def.name,
+                    crate::ops::verify::literal(p, v, &def.ty)
+                ));
+            }
+        }
+        if d.outputs.is_empty() {
+            out.push_str("  expect eligible\n");
+        }
+    } else {
+        let failed: Vec<&str> = d
+            .failed_criteria
+            .iter()
+            .map(|c| c.criterion.as_str())
+            .collect();
+        out.push_str(&format!(
+            "  expect not eligible because {}\n",
+            failed.join(", ")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A decided case written as an example is an example the rulebook
+    /// accepts, and it passes.
+    #[test]
+    fn a_decided_case_written_as_an_example_passes() {
+        let text = "rulebook t.x \"T\"\n  version 1\n  in force 2024-01-01 to 2024-12-31\n\ninput price: money 0 € or more\ninput size: integer 1 to 9\n\neligibility\n  small: size < 5 else \"too large\"\n\noutput pays = price * 2\n";
+        let checked = crate::check::check(text);
+        let p = Executable::new(checked.program.clone().expect("checks"));
+        for (size, eligible) in [(2, true), (7, false)] {
+            let case = Case {
+                decision_date: chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+                inputs: vec![Value::Num("12.50".parse().unwrap()), Value::Int(size)],
+            };
+            let d = evaluate(&p, &case, &Options { explain: false }).unwrap();
+            assert_eq!(d.eligible, eligible);
+            let block = example_block(&p, "tried", &case, &d);
+            let with = format!("{text}\n{block}");
+            let checked = crate::check::check(&with);
+            assert!(
+                checked.diagnostics.iter().all(|d| !d.is_error()),
+                "{block}\n{:?}",
+                checked.diagnostics
+            );
+            let again = Executable::new(checked.program.unwrap());
+            let results = run_examples(&again);
+            assert_eq!(results.len(), 1, "{block}");
+            assert!(results[0].passed(), "{block}: {:?}", results[0].failures);
+        }
+    }
+}

@@ -925,7 +925,7 @@ pub fn example_text(p: &Program, prop: &PropertyInfo, case: &Case, step: Option<
 }
 
 /// A value as it is written in an example.
-fn literal(p: &Program, v: &Value, ty: &Type) -> String {
+pub(crate) fn literal(p: &Program, v: &Value, ty: &Type) -> String {
     match (v, ty) {
         (Value::Num(d), Type::Money) => format!("{} €", format_money(*d)),
         (Value::Int(i), Type::Money) => format!("{} €", format_money(Decimal::from(*i))),
