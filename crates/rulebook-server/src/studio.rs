@@ -282,63 +282,41 @@ async fn overview(State(s): State<Shared>) -> Result<Response, Fail> {
         let loaded = root
             .with(|w| Workspace::load(w, std::slice::from_ref(&root.dir)))
             .map_err(|e| Fail::new(StatusCode::SERVICE_UNAVAILABLE, "unreadable", e.to_string()))?;
-        let mut files = Vec::new();
-        for (i, (src, v)) in loaded.sources.iter().zip(&loaded.versions).enumerate() {
-            let diags = loaded.diagnostics(i);
-            let errors = diags.iter().filter(|d| d.is_error()).count();
-            let p = &v.checked.partial;
-            let mut doc = json!({
-                "path": root.relative(Path::new(&src.name)),
-                "programme": p.id,
-                "version": p.version,
-                "errors": errors,
-                "warnings": diags.len() - errors,
-            });
-            if let Some(exe) = v.program().filter(|_| errors == 0) {
-                let program = exe.program();
-                let results = rulebook::ops::examples::run_examples(exe);
-                let passed = results.iter().filter(|r| r.passed()).count();
-                let props = rulebook::ops::verify::verify(exe, &v.text, Default::default());
-                let failed = props.iter().filter(|r| r.failed()).count();
-                let coverage = rulebook::ops::coverage::coverage(exe, &v.text);
-                let texts: serde_json::Map<String, J> = program
-                    .texts
-                    .iter()
-                    .map(|(k, t)| {
-                        let mut m = serde_json::Map::new();
-                        // A rulebook without declared languages has its texts
-                        // under `_`.
-                        let first = program.languages.first().map_or("_", String::as_str);
-                        m.insert(first.to_string(), J::String(t.first.clone()));
-                        for (l, x) in &t.translations {
-                            m.insert(l.clone(), J::String(x.clone()));
-                        }
-                        (k.clone(), J::Object(m))
-                    })
-                    .collect();
-                let served = catalog.entries.iter().any(|e| {
-                    e.program.id == program.id && e.program.version == program.version
-                });
-                let extra = json!({
-                    "title": program.title,
-                    "texts": texts,
-                    "languages": program.languages,
-                    "in_force_from": program.in_force_from.to_string(),
-                    "in_force_to": program.in_force_to.map(|d| d.to_string()),
-                    "source": program.source,
-                    "amends": program.amends,
-                    "examples": { "passed": passed, "total": results.len() },
-                    "properties": { "searched": props.len(), "failed": failed },
-                    "coverage": { "reached": coverage.covered, "total": coverage.total, "percent": coverage.percent() },
-                    "served": served,
-                    "outline": rulebook::ops::outline::outline(program),
-                    "tables": table_cells(program, &v.text),
-                });
-                if let (Some(d), J::Object(e)) = (doc.as_object_mut(), extra) {
-                    d.extend(e);
-                }
+        // Examples, properties and coverage are worked out once per set of
+        // texts; whether the service decides with a version is not cached.
+        let key = {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            for s in &loaded.sources {
+                h.update(format!("{}\n{}\n", s.name, s.text.len()));
+                h.update(s.text.as_bytes());
             }
-            files.push(doc);
+            format!("{:x}", h.finalize())
+        };
+        let cache = OVERVIEW.get_or_init(|| std::sync::Mutex::new(None));
+        let cached = cache.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, f)| f.clone())
+        });
+        let mut files = match cached {
+            Some(files) => files,
+            None => {
+                let files = statuses(&loaded, &root);
+                if let Ok(mut c) = cache.lock() {
+                    *c = Some((key, files.clone()));
+                }
+                files
+            }
+        };
+        for f in &mut files {
+            let served = catalog.entries.iter().any(|e| {
+                f["programme"] == e.program.id.as_str()
+                    && f["version"] == e.program.version.as_str()
+            });
+            if let Some(o) = f.as_object_mut() {
+                o.insert("served".into(), J::Bool(served));
+            }
         }
         Ok(json!({
             "editable": mode == Mode::Edit,
@@ -348,6 +326,72 @@ async fn overview(State(s): State<Shared>) -> Result<Response, Fail> {
     })
     .await?;
     Ok(axum::Json(answer).into_response())
+}
+
+/// The last overview's statuses, by the SHA-256 of the texts they are of.
+static OVERVIEW: std::sync::OnceLock<std::sync::Mutex<Option<Statuses>>> =
+    std::sync::OnceLock::new();
+
+/// The key of a set of texts and their versions' statuses.
+type Statuses = (String, Vec<J>);
+
+/// Each version's findings, examples, properties and coverage.
+fn statuses(loaded: &Workspace, root: &Root) -> Vec<J> {
+    let mut files = Vec::new();
+    for (i, (src, v)) in loaded.sources.iter().zip(&loaded.versions).enumerate() {
+        let diags = loaded.diagnostics(i);
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        let p = &v.checked.partial;
+        let mut doc = json!({
+            "path": root.relative(Path::new(&src.name)),
+            "programme": p.id,
+            "version": p.version,
+            "errors": errors,
+            "warnings": diags.len() - errors,
+        });
+        if let Some(exe) = v.program().filter(|_| errors == 0) {
+            let program = exe.program();
+            let results = rulebook::ops::examples::run_examples(exe);
+            let passed = results.iter().filter(|r| r.passed()).count();
+            let props = rulebook::ops::verify::verify(exe, &v.text, Default::default());
+            let failed = props.iter().filter(|r| r.failed()).count();
+            let coverage = rulebook::ops::coverage::coverage(exe, &v.text);
+            let texts: serde_json::Map<String, J> = program
+                .texts
+                .iter()
+                .map(|(k, t)| {
+                    let mut m = serde_json::Map::new();
+                    // A rulebook without declared languages has its texts
+                    // under `_`.
+                    let first = program.languages.first().map_or("_", String::as_str);
+                    m.insert(first.to_string(), J::String(t.first.clone()));
+                    for (l, x) in &t.translations {
+                        m.insert(l.clone(), J::String(x.clone()));
+                    }
+                    (k.clone(), J::Object(m))
+                })
+                .collect();
+            let extra = json!({
+                "title": program.title,
+                "texts": texts,
+                "languages": program.languages,
+                "in_force_from": program.in_force_from.to_string(),
+                "in_force_to": program.in_force_to.map(|d| d.to_string()),
+                "source": program.source,
+                "amends": program.amends,
+                "examples": { "passed": passed, "total": results.len() },
+                "properties": { "searched": props.len(), "failed": failed },
+                "coverage": { "reached": coverage.covered, "total": coverage.total, "percent": coverage.percent() },
+                "outline": rulebook::ops::outline::outline(program),
+                "tables": table_cells(program, &v.text),
+            });
+            if let (Some(d), J::Object(e)) = (doc.as_object_mut(), extra) {
+                d.extend(e);
+            }
+        }
+        files.push(doc);
+    }
+    files
 }
 
 /// The rows shown of one table, at most: a table read from a large file

@@ -7,10 +7,13 @@ import { text } from "./state.js";
 import { linkify } from "./citations.js";
 
 export function outputsTable(decision, file) {
+  // The explanation writes each value with its unit (`32.18 €`).
+  const written = new Map(((decision.explanation_graph || {}).nodes || []).map((n) => [n.id, n.value]));
+  const shown = (k, v) => amount(written.get(k) || (typeof v === "object" ? JSON.stringify(v) : String(v)));
   return h("table", {},
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("outputs")), h("th", { scope: "col", class: "num" }, t("value")))),
     h("tbody", {}, Object.entries(decision.outputs || {}).map(([k, v]) =>
-      h("tr", { "data-output": k }, h("th", { scope: "row" }, text(file, `output:${k}`, k)), h("td", { class: "num" }, amount(typeof v === "object" ? JSON.stringify(v) : String(v)))))));
+      h("tr", { "data-output": k }, h("th", { scope: "row" }, text(file, `output:${k}`, k)), h("td", { class: "num" }, shown(k, v))))));
 }
 
 function explanation(graph) {

@@ -65,10 +65,12 @@ export async function render(main, params) {
   ].sort((a, b) => a.from - b.from || (a.def ? -1 : 1));
   // Keep one mark per place: a definition's name is also a use of itself.
   const marksUnique = marks.filter((m, i) => i === 0 || m.from !== marks[i - 1].from);
+  // Each use, by the item it is in, to link to.
+  const itemAt = (offset) => doc.items.findIndex((it) => it.from <= offset && offset < it.to);
   const usesOf = new Map();
   for (const r of doc.references) {
     if (!usesOf.has(r.key)) usesOf.set(r.key, []);
-    usesOf.get(r.key).push(r.line);
+    usesOf.get(r.key).push({ line: r.line, item: itemAt(r.from) });
   }
   main.replaceChildren(
     h("h1", {}, (info.texts && info.texts.title && (info.texts.title[lang()] || Object.values(info.texts.title)[0])) || info.title || path),
@@ -101,8 +103,12 @@ export async function render(main, params) {
     if (cited.length) section.append(h("p", { class: "citation" }, `${t("source")}: `, cited.map((c, i) => [i ? "; " : "", linkify(c)])));
     const defs = doc.definitions.filter((d) => d.from >= item.from && d.to <= item.to && !d.container);
     for (const d of defs) {
-      const lines2 = (usesOf.get(d.key) || []).filter((l) => l !== d.line);
-      if (lines2.length) section.append(h("p", { class: "uses" }, `${d.name}: ${t("usedAt")} ${[...new Set(lines2)].join(", ")}`));
+      const seen = new Set();
+      const uses = (usesOf.get(d.key) || []).filter((u) => u.item !== n && u.item >= 0 && !seen.has(u.line) && seen.add(u.line));
+      if (uses.length) {
+        section.append(h("p", { class: "uses" }, `${d.name}: ${t("usedAt")} `,
+          uses.map((u, i) => [i ? ", " : "", h("a", { href: `#item-${u.item}`, onclick: follow }, String(u.line))])));
+      }
     }
     container.append(section);
   });

@@ -155,7 +155,8 @@ test("the home-care form decides as rulebook eval does", async () => {
   }
   const cli = JSON.parse(execFileSync(binary, ["eval", join(repo, "rulebooks/helsinki-home-care/2021.rulebook"), "--input", join(repo, "rulebooks/helsinki-home-care/case-single.yaml"), "--format", "json"]).toString());
   assert.ok(Object.keys(cli.outputs).length >= 3);
-  for (const [k, v] of Object.entries(cli.outputs)) assert.equal(shown[k], String(v), `${k}: ${shown[k]} in the browser, ${v} from rulebook eval`);
+  // The page writes amounts with their unit (`32.18 €`).
+  for (const [k, v] of Object.entries(cli.outputs)) assert.equal(shown[k], `${v} €`, `${k}: ${shown[k]} in the browser, ${v} from rulebook eval`);
   // The explanation and the letter.
   assert.ok(await page.locator(".explanation details").count() >= 1);
   const letter = page.frameLocator("iframe.letter");
