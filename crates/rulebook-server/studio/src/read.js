@@ -4,7 +4,7 @@
 import { h } from "./dom.js";
 import { t, lang } from "./i18n.js";
 import { get } from "./api.js";
-import { link, loadOverview } from "./state.js";
+import { link, loadOverview, text as text2 } from "./state.js";
 import { linkify } from "./citations.js";
 
 const anchor = (key) => `def-${key.replace(/[^A-Za-z0-9]+/g, "_")}`;
@@ -98,6 +98,12 @@ export async function render(main, params) {
       section.append(table(tableLines));
     } else {
       section.append(h("pre", { class: "rule" }, code(text, item.from, item.to, marksUnique)));
+    }
+    // Eligibility: each criterion with the reason a decision gives, in the
+    // chosen language.
+    if (item.kind === "eligibility" && info.outline) {
+      section.append(h("ul", { class: "criteria" }, info.outline.criteria.map((c) =>
+        h("li", {}, h("strong", {}, c.name), ": ", text2(info, `criterion:${c.name}`, c.reason)))));
     }
     const cited = citations(itemText);
     if (cited.length) section.append(h("p", { class: "citation" }, `${t("source")}: `, cited.map((c, i) => [i ? "; " : "", linkify(c)])));

@@ -106,6 +106,11 @@ test("the programmes page lists every programme with its versions and status", a
 test("a rulebook reads with tables, linked names and citations that link to Finlex", async () => {
   const page = await open("#/read?file=dental-client-fees/2018-21.rulebook");
   assert.ok(await page.locator("main .reading table").count() >= 1, "no table laid out");
+  // Criteria with their reasons, in the chosen language.
+  const home = await open("#/read?file=helsinki-dental-voucher/2022.rulebook", "sv");
+  assert.ok(await home.locator("ul.criteria li").count() >= 1, "no criteria listed");
+  assert.match(await home.locator("ul.criteria").innerText(), /Kunden uppfyller inte kriterierna/, "the reasons are not in Swedish");
+  await home.context().close();
   const finlex = page.locator("a.finlex").first();
   assert.match(await finlex.getAttribute("href"), /^https:\/\/www\.finlex\.fi\/fi\/lainsaadanto\/1992\/912$/);
   // Following a name goes to its definition.
@@ -168,6 +173,14 @@ test("the home-care form decides as rulebook eval does", async () => {
   assert.match(example, new RegExp(`expect customer_pays = ${cli.outputs.customer_pays.replace(".", "\\.")}`));
   await accessible(page, "try");
   await shoot(page, "try");
+  // A shared link opens the same case and decides it.
+  await page.getByRole("button", { name: "Copy a link to share" }).click();
+  const shared = page.url();
+  assert.match(shared, /case=/);
+  const other = await open(shared.slice(shared.indexOf("#")));
+  await other.waitForSelector("section.decision tr[data-output='customer_pays']");
+  assert.equal((await other.locator("section.decision tr[data-output='customer_pays'] td").innerText()).trim(), `${cli.outputs.customer_pays} €`);
+  await other.context().close();
   await page.context().close();
 });
 
@@ -251,6 +264,26 @@ test("an error typed in the editor is shown, and fixing it clears it", async () 
   await page.keyboard.press("Escape");
   for (let i = 0; i < "let z = formula_m".length + 1; i += 1) await page.keyboard.press("Backspace");
   await page.waitForSelector("#findings li.ok", { timeout: 20000 });
+  // Hover tells what a name is.
+  const spot = await page.evaluate(() => {
+    const line = [...document.querySelectorAll(".cm-line")].find((l) => l.textContent.startsWith("parameter min_value"));
+    const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const at = n.textContent.indexOf("min_value");
+      if (at >= 0) {
+        const r = document.createRange();
+        r.setStart(n, at + 2);
+        r.setEnd(n, at + 5);
+        const b = r.getBoundingClientRect();
+        return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+      }
+    }
+    return null;
+  });
+  assert.ok(spot, "min_value is not on screen");
+  await page.mouse.move(spot.x, spot.y);
+  await page.locator(".cm-tooltip-hover").first().waitFor({ timeout: 20000 });
+  assert.match(await page.locator(".cm-tooltip-hover").first().innerText(), /min_value/);
   await page.getByRole("button", { name: "Save" }).click();
   await page.waitForFunction(() => document.getElementById("save-state").textContent.startsWith("Saved:"));
   assert.equal(readFileSync(join(folder, "helsinki-home-care/2024-25.rulebook"), "utf8"), readFileSync(join(repo, "rulebooks/helsinki-home-care/2024-25.rulebook"), "utf8"));
