@@ -2,7 +2,7 @@
 //! connections on loopback, each sending one decision request after
 //! another for a fixed time. Prints throughput and latency percentiles.
 //!
-//! cargo run --release --example load -- URL SECONDS CONNECTIONS BODY_FILE
+//! cargo run --release --example load -- URL[,URL...] SECONDS CONNECTIONS BODY_FILE
 //! (see bench/serve.sh; only loopback addresses are accepted.)
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -15,17 +15,21 @@ fn main() {
         eprintln!("usage: load URL SECONDS CONNECTIONS BODY_FILE");
         std::process::exit(2);
     }
-    let url = args[1]
-        .strip_prefix("http://")
-        .unwrap_or(&args[1])
-        .to_string();
-    let (host, path) = url
-        .split_once('/')
-        .map(|(h, p)| (h.to_string(), format!("/{p}")))
-        .unwrap_or((url.clone(), "/".into()));
-    if !(host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")) {
-        eprintln!("refusing to load {host}: only loopback addresses");
-        std::process::exit(2);
+    // Several URLs, separated by commas (replicas): connection i sends to
+    // URL i modulo their number.
+    let mut targets = Vec::new();
+    for u in args[1].split(',') {
+        let url = u.strip_prefix("http://").unwrap_or(u).to_string();
+        let (host, path) = url
+            .split_once('/')
+            .map(|(h, p)| (h.to_string(), format!("/{p}")))
+            .unwrap_or((url.clone(), "/".into()));
+        if !(host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]"))
+        {
+            eprintln!("refusing to load {host}: only loopback addresses");
+            std::process::exit(2);
+        }
+        targets.push((host, path));
     }
     let seconds: u64 = args[2].parse().expect("seconds");
     let conns: usize = args[3].parse().expect("connections");
@@ -34,14 +38,22 @@ fn main() {
     let auth = std::env::var("RULEBOOK_KEY")
         .map(|k| format!("Authorization: Bearer {k}\r\n"))
         .unwrap_or_default();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let requests: Vec<(String, String)> = targets
+        .iter()
+        .map(|(host, path)| {
+            (
+                host.clone(),
+                format!(
+                    "POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                ),
+            )
+        })
+        .collect();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let workers: Vec<_> = (0..conns)
-        .map(|_| {
-            let (host, request) = (host.clone(), request.clone());
+        .map(|i| {
+            let (host, request) = requests[i % requests.len()].clone();
             std::thread::spawn(move || {
                 let stream = TcpStream::connect(&host).expect("connect");
                 stream.set_nodelay(true).ok();

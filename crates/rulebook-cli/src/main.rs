@@ -93,6 +93,7 @@ enum BundleAction {
 enum LogAction {
     /// Delete the decisions served more than DAYS days ago.
     Purge {
+        /// The decision log: a SQLite file or a PostgreSQL address.
         #[arg(long, default_value = "decisions.sqlite")]
         db: PathBuf,
         /// Keep the decisions of the last DAYS days.
@@ -102,6 +103,7 @@ enum LogAction {
     /// Delete every decision about one person (GDPR art. 17), found by the
     /// `subject` the client sent with the request.
     Erase {
+        /// The decision log: a SQLite file or a PostgreSQL address.
         #[arg(long, default_value = "decisions.sqlite")]
         db: PathBuf,
         #[arg(long)]
@@ -271,7 +273,8 @@ enum Command {
         /// The address to listen on; loopback by default.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
-        /// The SQLite file of the decision log.
+        /// The decision log: a SQLite file, or a PostgreSQL database
+        /// (`postgres://USER@HOST:PORT/DB`) that several replicas share.
         #[arg(long, default_value = "decisions.sqlite")]
         db: PathBuf,
         /// Do not log decisions.
@@ -376,6 +379,7 @@ enum Command {
     Replay {
         /// The decision id.
         id: String,
+        /// The decision log: a SQLite file or a PostgreSQL address.
         #[arg(long, default_value = "decisions.sqlite")]
         db: PathBuf,
         #[arg(long, default_value = "rulebooks")]
@@ -1606,21 +1610,24 @@ fn cmd_log(action: LogAction) -> u8 {
             let cutoff = decision_log::cutoff(age);
             (
                 db,
-                decision_log::open_for_deleting(db)
-                    .and_then(|c| decision_log::purge_before(&c, &cutoff)),
+                decision_log::Store::open_existing(&db.to_string_lossy())
+                    .and_then(|mut c| c.purge_before(&cutoff)),
                 format!("served before {cutoff}"),
             )
         }
         LogAction::Erase { db, subject } => (
             db,
-            decision_log::open_for_deleting(db)
-                .and_then(|c| decision_log::erase_subject(&c, subject)),
+            decision_log::Store::open_existing(&db.to_string_lossy())
+                .and_then(|mut c| c.erase_subject(subject)),
             format!("about subject `{subject}`"),
         ),
     };
     match deleted {
         Ok(n) => {
-            println!("deleted {n} decision(s) {what} from {}", db.display());
+            println!(
+                "deleted {n} decision(s) {what} from {}",
+                decision_log::shown(&db.to_string_lossy())
+            );
             0
         }
         Err(e) => {
@@ -1637,17 +1644,20 @@ fn cmd_replay(
     against: Option<&str>,
     format: OutputFormat,
 ) -> u8 {
-    let conn = match decision_log::open_read_only(db) {
+    let mut conn = match decision_log::open_read_only(&db.to_string_lossy()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_IO;
         }
     };
-    let record = match decision_log::read_record(&conn, id) {
+    let record = match conn.read_record(id) {
         Ok(Some(r)) => r,
         Ok(None) => {
-            eprintln!("error: there is no decision `{id}` in {}", db.display());
+            eprintln!(
+                "error: there is no decision `{id}` in {}",
+                decision_log::shown(&db.to_string_lossy())
+            );
             return EXIT_FAILED;
         }
         Err(e) => {

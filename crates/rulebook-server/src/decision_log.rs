@@ -1,13 +1,17 @@
-//! The decision log: every decision served, in an embedded SQLite database.
+//! The decision log: every decision served, in an embedded SQLite database
+//! or, for several replicas sharing one log, in PostgreSQL
+//! (`--db postgres://...`).
 //!
 //! One writer thread takes decisions from a channel and writes them in
-//! batches, one transaction each, in WAL mode with `synchronous = FULL`, so
-//! a commit is on disk when it returns. A request waits for the commit of
-//! its batch before it is answered: a decision a client has seen survives
-//! `kill -9` (group commit keeps that cheap under load).
+//! batches, one transaction each: in SQLite in WAL mode with `synchronous =
+//! FULL`, in PostgreSQL with its default synchronous commit, so a commit is
+//! on disk when it returns. A request waits for the commit of its batch
+//! before it is answered: a decision a client has seen survives `kill -9`
+//! (group commit keeps that cheap under load). Decision ids are UUIDs of
+//! version 7, unique across replicas, so replicas never collide.
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -57,9 +61,200 @@ const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 pub struct DecisionLog {
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    reader: Mutex<Connection>,
-    pub path: PathBuf,
+    reader: Mutex<Store>,
+    /// The file, or the database's address without its password.
+    pub location: String,
     healthy: Arc<AtomicBool>,
+}
+
+/// Where decisions are kept.
+pub enum Store {
+    Sqlite(Connection),
+    Postgres {
+        client: Box<postgres::Client>,
+        url: String,
+    },
+}
+
+/// Whether `db` names a PostgreSQL database rather than a file.
+pub fn is_postgres(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// A database address as it may be shown: without its password.
+pub fn shown(db: &str) -> String {
+    if !is_postgres(db) {
+        return db.to_string();
+    }
+    match (db.find("://"), db.rfind('@')) {
+        (Some(s), Some(at)) if at > s && db[s + 3..at].contains(':') => {
+            let user = db[s + 3..at].split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &db[..s + 3], &db[at..])
+        }
+        _ => db.to_string(),
+    }
+}
+
+const PG_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS decisions (
+        id TEXT PRIMARY KEY,
+        served_at TEXT NOT NULL,
+        programme TEXT NOT NULL,
+        version TEXT NOT NULL,
+        rulebook_hash TEXT NOT NULL,
+        decision_date TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        subject TEXT,
+        masked BOOLEAN NOT NULL DEFAULT FALSE,
+        release TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX IF NOT EXISTS decisions_subject ON decisions (subject) WHERE subject IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS decisions_served_at ON decisions (served_at);";
+
+/// Replicas starting together create the table one at a time.
+const PG_SCHEMA_LOCK: i64 = 0x7275_6c65_626f_6f6b;
+
+fn open_postgres(url: &str) -> Result<Store, String> {
+    let fail = |e: postgres::Error| format!("cannot open the decision log {}: {e}", shown(url));
+    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(fail)?;
+    client
+        .batch_execute(&format!("SELECT pg_advisory_lock({PG_SCHEMA_LOCK})"))
+        .map_err(fail)?;
+    let created = client
+        .batch_execute(&format!("SET client_min_messages TO warning; {PG_SCHEMA}"))
+        .map_err(fail);
+    let _ = client.batch_execute(&format!("SELECT pg_advisory_unlock({PG_SCHEMA_LOCK})"));
+    created?;
+    Ok(Store::Postgres {
+        client: Box::new(client),
+        url: url.to_string(),
+    })
+}
+
+impl Store {
+    /// Opens the log `db` (a file, created if missing, or a PostgreSQL
+    /// address), creating its table.
+    pub fn open(db: &str) -> Result<Store, String> {
+        if is_postgres(db) {
+            return open_postgres(db);
+        }
+        let path = Path::new(db);
+        open(path)
+            .map(Store::Sqlite)
+            .map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))
+    }
+
+    /// Opens a log that must exist already (for purging, erasing and
+    /// replaying).
+    pub fn open_existing(db: &str) -> Result<Store, String> {
+        if !is_postgres(db) && !Path::new(db).exists() {
+            return Err(format!("{db}: no such decision log"));
+        }
+        Store::open(db)
+    }
+
+    /// A PostgreSQL connection that broke (the server restarted) is made
+    /// again before the next write.
+    fn reconnect_if_closed(&mut self) {
+        if let Store::Postgres { client, url } = self {
+            if client.is_closed() {
+                if let Ok(c) = postgres::Client::connect(url, postgres::NoTls) {
+                    **client = c;
+                }
+            }
+        }
+    }
+
+    fn write_batch(&mut self, batch: &[(Box<Record>, Ack)]) -> Result<(), String> {
+        self.reconnect_if_closed();
+        match self {
+            Store::Sqlite(conn) => write_batch(conn, batch).map_err(|e| e.to_string()),
+            Store::Postgres { client, .. } => {
+                // One statement per batch (one round trip), whatever its size.
+                let col = |f: &dyn Fn(&Record) -> String| -> Vec<String> {
+                    batch.iter().map(|(r, _)| f(r)).collect()
+                };
+                let ids = col(&|r| r.decision_id.clone());
+                let served = col(&|r| r.served_at.clone());
+                let programmes = col(&|r| r.programme.clone());
+                let versions = col(&|r| r.version.clone());
+                let hashes = col(&|r| r.rulebook_hash.clone());
+                let dates = col(&|r| r.decision_date.clone());
+                let inputs = col(&|r| r.inputs.to_string());
+                let decisions = col(&|r| r.decision.to_string());
+                let releases = col(&|r| r.release.clone());
+                let subjects: Vec<Option<String>> =
+                    batch.iter().map(|(r, _)| r.subject.clone()).collect();
+                let masked: Vec<bool> = batch.iter().map(|(r, _)| r.masked).collect();
+                client
+                    .execute(
+                        "INSERT INTO decisions (id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision, subject, masked, release)
+                         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[], $11::text[])",
+                        &[&ids, &served, &programmes, &versions, &hashes, &dates, &inputs, &decisions, &subjects, &masked, &releases],
+                    )
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Deletes the decisions served before `cutoff` (RFC 3339, UTC, as
+    /// `served_at` is written); returns how many.
+    pub fn purge_before(&mut self, cutoff: &str) -> Result<usize, String> {
+        let fail = |e: String| format!("purging the decision log failed: {e}");
+        match self {
+            Store::Sqlite(conn) => purge_before(conn, cutoff),
+            Store::Postgres { client, .. } => client
+                .execute("DELETE FROM decisions WHERE served_at < $1", &[&cutoff])
+                .map(|n| n as usize)
+                .map_err(|e| fail(e.to_string())),
+        }
+    }
+
+    /// Deletes every decision about one subject (GDPR art. 17); returns
+    /// how many.
+    pub fn erase_subject(&mut self, subject: &str) -> Result<usize, String> {
+        match self {
+            Store::Sqlite(conn) => erase_subject(conn, subject),
+            Store::Postgres { client, .. } => client
+                .execute("DELETE FROM decisions WHERE subject = $1", &[&subject])
+                .map(|n| n as usize)
+                .map_err(|e| format!("erasing from the decision log failed: {e}")),
+        }
+    }
+
+    pub fn read_record(&mut self, id: &str) -> Result<Option<Record>, String> {
+        self.reconnect_if_closed();
+        match self {
+            Store::Sqlite(conn) => read_record(conn, id),
+            Store::Postgres { client, .. } => {
+                let row = client
+                    .query_opt(
+                        "SELECT id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision, subject, masked, release FROM decisions WHERE id = $1",
+                        &[&id],
+                    )
+                    .map_err(|e| format!("reading the decision log failed: {e}"))?;
+                Ok(row.map(|row| {
+                    let inputs: String = row.get(6);
+                    let decision: String = row.get(7);
+                    Record {
+                        decision_id: row.get(0),
+                        served_at: row.get(1),
+                        programme: row.get(2),
+                        version: row.get(3),
+                        rulebook_hash: row.get(4),
+                        decision_date: row.get(5),
+                        inputs: serde_json::from_str(&inputs).unwrap_or(serde_json::Value::Null),
+                        decision: serde_json::from_str(&decision)
+                            .unwrap_or(serde_json::Value::Null),
+                        subject: row.get(8),
+                        masked: row.get(9),
+                        release: row.get(10),
+                    }
+                }))
+            }
+        }
+    }
 }
 
 /// Creates the log file readable and writable by its owner only (0600), as
@@ -129,7 +324,7 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 
 /// Deletes the decisions served before `cutoff` (RFC 3339, UTC, as
 /// `served_at` is written); returns how many.
-pub fn purge_before(conn: &Connection, cutoff: &str) -> Result<usize, String> {
+fn purge_before(conn: &Connection, cutoff: &str) -> Result<usize, String> {
     conn.execute(
         "DELETE FROM decisions WHERE served_at < ?1",
         params![cutoff],
@@ -139,18 +334,9 @@ pub fn purge_before(conn: &Connection, cutoff: &str) -> Result<usize, String> {
 
 /// Deletes every decision about one subject (GDPR art. 17); returns how
 /// many.
-pub fn erase_subject(conn: &Connection, subject: &str) -> Result<usize, String> {
+fn erase_subject(conn: &Connection, subject: &str) -> Result<usize, String> {
     conn.execute("DELETE FROM decisions WHERE subject = ?1", params![subject])
         .map_err(|e| format!("erasing from the decision log failed: {e}"))
-}
-
-/// Opens a decision log for purging or erasing (the service may be
-/// running: SQLite serialises the writers).
-pub fn open_for_deleting(path: &Path) -> Result<Connection, String> {
-    if !path.exists() {
-        return Err(format!("{}: no such decision log", path.display()));
-    }
-    open(path).map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))
 }
 
 /// A moment as `served_at` is written (UTC, RFC 3339, microseconds), so
@@ -198,27 +384,30 @@ fn write_batch(conn: &mut Connection, batch: &[(Box<Record>, Ack)]) -> rusqlite:
 }
 
 impl DecisionLog {
-    /// Opens (or creates) the log. With `retention`, decisions older than
-    /// that are deleted at start and every hour after.
-    pub fn open(
-        path: &Path,
-        retention: Option<std::time::Duration>,
-    ) -> Result<DecisionLog, String> {
-        let mut conn = open(path)
-            .map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))?;
-        let reader = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| format!("cannot open the decision log {}: {e}", path.display()))?;
-        // A damaged file is refused at start, not found by the first
-        // decision that cannot be logged.
-        let check: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| format!("cannot check the decision log {}: {e}", path.display()))?;
-        if check != "ok" {
-            return Err(format!(
-                "the decision log {} is damaged ({check}); restore it from a backup or move it away",
-                path.display()
-            ));
-        }
+    /// Opens (or creates) the log: a SQLite file, or a PostgreSQL address.
+    /// With `retention`, decisions older than that are deleted at start and
+    /// every hour after (by each replica; deleting twice is harmless).
+    pub fn open(db: &str, retention: Option<std::time::Duration>) -> Result<DecisionLog, String> {
+        let mut store = Store::open(db)?;
+        let reader = match &store {
+            Store::Sqlite(conn) => {
+                // A damaged file is refused at start, not found by the
+                // first decision that cannot be logged.
+                let check: String = conn
+                    .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                    .map_err(|e| format!("cannot check the decision log {db}: {e}"))?;
+                if check != "ok" {
+                    return Err(format!(
+                        "the decision log {db} is damaged ({check}); restore it from a backup or move it away"
+                    ));
+                }
+                Store::Sqlite(
+                    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                        .map_err(|e| format!("cannot open the decision log {db}: {e}"))?,
+                )
+            }
+            Store::Postgres { .. } => Store::open(db)?,
+        };
         let healthy = Arc::new(AtomicBool::new(true));
         let writer_health = healthy.clone();
         let (tx, rx) = mpsc::channel::<Msg>();
@@ -229,7 +418,7 @@ impl DecisionLog {
                 loop {
                     if let Some(age) = retention {
                         if purged_at.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
-                            match purge_before(&conn, &cutoff(age)) {
+                            match store.purge_before(&cutoff(age)) {
                                 Ok(n) => tracing::info!(deleted = n, "decisions past the retention period deleted"),
                                 Err(e) => tracing::error!(error = %e, "purging the decision log failed"),
                             }
@@ -250,7 +439,7 @@ impl DecisionLog {
                             Err(_) => break,
                         }
                     }
-                    let result = write_batch(&mut conn, &batch).map_err(|e| e.to_string());
+                    let result = store.write_batch(&batch);
                     writer_health.store(result.is_ok(), Ordering::Relaxed);
                     if let Err(e) = &result {
                         tracing::error!(error = %e, decisions = batch.len(), "writing to the decision log failed");
@@ -260,14 +449,16 @@ impl DecisionLog {
                     }
                 }
                 // The channel closed: every queued decision was written.
-                let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+                if let Store::Sqlite(conn) = &store {
+                    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+                }
             })
             .map_err(|e| format!("cannot start the decision log writer: {e}"))?;
         Ok(DecisionLog {
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             reader: Mutex::new(reader),
-            path: path.to_path_buf(),
+            location: shown(db),
             healthy,
         })
     }
@@ -295,11 +486,11 @@ impl DecisionLog {
     }
 
     pub fn get(&self, id: &str) -> Result<Option<Record>, String> {
-        let conn = self
+        let mut store = self
             .reader
             .lock()
             .map_err(|_| "the decision log is unavailable".to_string())?;
-        read_record(&conn, id)
+        store.read_record(id)
     }
 
     /// Stops taking decisions, writes what is queued and closes the file.
@@ -313,7 +504,7 @@ impl DecisionLog {
     }
 }
 
-pub fn read_record(conn: &Connection, id: &str) -> Result<Option<Record>, String> {
+fn read_record(conn: &Connection, id: &str) -> Result<Option<Record>, String> {
     conn.query_row(
         "SELECT id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision, subject, masked, release FROM decisions WHERE id = ?1",
         params![id],
@@ -339,11 +530,17 @@ pub fn read_record(conn: &Connection, id: &str) -> Result<Option<Record>, String
     .map_err(|e| format!("reading the decision log failed: {e}"))
 }
 
-/// Opens a decision log file for reading only (for `rulebook replay`).
-pub fn open_read_only(path: &Path) -> Result<Connection, String> {
+/// Opens a decision log for reading only (for `rulebook replay`): a file
+/// is not changed, a PostgreSQL log is read as it is.
+pub fn open_read_only(db: &str) -> Result<Store, String> {
+    if is_postgres(db) {
+        return Store::open(db);
+    }
+    let path = Path::new(db);
     if !path.exists() {
         return Err(format!("{}: no such decision log", path.display()));
     }
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map(Store::Sqlite)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))
 }

@@ -1459,14 +1459,23 @@ async fn get_decision(
         .as_ref()
         .map_or("(no key: loopback)", |c| c.name.as_str());
     tracing::info!(reader, decision_id = %id, "decision read");
-    let Some(log) = &s.log else {
+    if s.log.is_none() {
         return Err(Fail::new(
             StatusCode::NOT_FOUND,
             "not-found",
             "decisions are not logged by this service (it runs with --no-log)",
         ));
-    };
-    let found = log.get(&id).map_err(|e| {
+    }
+    // Reading blocks (a database round trip): off the runtime.
+    let state = s.clone();
+    let wanted = id.clone();
+    let read = tokio::task::spawn_blocking(move || match &state.log {
+        Some(log) => log.get(&wanted),
+        None => Ok(None),
+    })
+    .await
+    .unwrap_or_else(|_| Err("the decision log reader stopped".to_string()));
+    let found = read.map_err(|e| {
         tracing::error!(error = %e, "reading the decision log failed");
         Fail::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -1883,7 +1892,7 @@ pub fn run(config: Config) -> Result<(), Stopped> {
     };
     let log = match &config.db {
         None => None,
-        Some(path) => match DecisionLog::open(path, config.retention) {
+        Some(path) => match DecisionLog::open(&path.to_string_lossy(), config.retention) {
             Ok(l) => Some(l),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -1918,7 +1927,7 @@ pub fn run(config: Config) -> Result<(), Stopped> {
             }
         };
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        tracing::info!(%addr, versions = state.catalog().entries.len(), log = ?state.log.as_ref().map(|l| l.path.display().to_string()), "listening");
+        tracing::info!(%addr, versions = state.catalog().entries.len(), log = ?state.log.as_ref().map(|l| l.location.clone()), "listening");
         let scheme = if tls.is_some() { "https" } else { "http" };
         // Written, not printed: a caller that read the first line and
         // closed the pipe must not stop the service.

@@ -353,7 +353,13 @@ fn statuses(loaded: &Workspace, root: &Root) -> Vec<J> {
             let program = exe.program();
             let results = rulebook::ops::examples::run_examples(exe);
             let passed = results.iter().filter(|r| r.passed()).count();
-            let props = rulebook::ops::verify::verify(exe, &v.text, Default::default());
+            // A quick look, as in the editor; a release the service loads
+            // is searched fully (`rulebook verify`'s 5 000 cases).
+            let settings = rulebook::ops::verify::Settings {
+                cases: EDITOR_VERIFY_CASES,
+                ..Default::default()
+            };
+            let props = rulebook::ops::verify::verify(exe, &v.text, settings);
             let failed = props.iter().filter(|r| r.failed()).count();
             let coverage = rulebook::ops::coverage::coverage(exe, &v.text);
             let texts: serde_json::Map<String, J> = program

@@ -8,6 +8,7 @@ mod hostile;
 mod impact;
 mod privacy;
 mod releases;
+mod replicas;
 mod serve;
 mod studio;
 

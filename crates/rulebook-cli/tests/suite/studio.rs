@@ -3,10 +3,18 @@
 //! stay inside the folder, keys guard the data but not the page. The page
 //! itself is tested in a browser (crates/rulebook-server/studio/test).
 
-use crate::serve::{agent, call, copy_dir, rulebooks, start, Server};
+use crate::serve::{call, copy_dir, rulebooks, start, Server};
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+
+/// The Studio's answers check, test and search whole folders: a debug
+/// build on a busy machine takes its time.
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+}
 
 fn studio(dir: &std::path::Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))

@@ -66,6 +66,8 @@ async function open(hash, language = "en") {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
   await context.addInitScript((l) => { try { localStorage.setItem("rulebook-studio-language", l); } catch { /* a sandboxed frame */ } }, language);
   const page = await context.newPage();
+  // A debug build on a busy machine checks whole folders slowly.
+  page.setDefaultTimeout(120000);
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${hash}: ${m.text()}`); });
   page.on("pageerror", (e) => consoleErrors.push(`${hash}: ${e.message}`));
   await page.goto(`${base}/studio/${hash}`);
