@@ -301,10 +301,7 @@ impl Backend {
         // Analysis, and for an amendment the reading and checking of the
         // versions beside it, run off the server's runtime.
         let analysed = tokio::task::spawn_blocking(move || {
-            guarded(|| {
-                let analysis = analyze(&text);
-                Some(in_context(&u, text.to_string(), analysis, open))
-            })
+            guarded(|| Some(in_context(&u, text.to_string(), open)))
         })
         .await
         .ok()
@@ -371,23 +368,17 @@ impl Backend {
 fn in_context(
     uri: &Uri,
     text: String,
-    a: Analysis,
     mut open: HashMap<PathBuf, Arc<String>>,
 ) -> (Document, Vec<Diagnostic>) {
     let path = uri.to_file_path().map(|p| p.to_path_buf());
     if let Some(path) = &path {
-        // The text this analysis is of, which may be older than the latest
-        // the client sent.
+        // The text analysed, which may be older than the latest the client
+        // sent.
         open.insert(path.clone(), Arc::new(text.clone()));
     }
     let world = Overlay { open };
-    let c = rulebook::editor::context::in_context(
-        &world,
-        path.as_deref(),
-        &text,
-        a,
-        EDITOR_VERIFY_CASES,
-    );
+    let c =
+        rulebook::editor::context::in_context(&world, path.as_deref(), &text, EDITOR_VERIFY_CASES);
     let mut out: Vec<Diagnostic> = c
         .diagnostics
         .iter()

@@ -521,8 +521,7 @@ async fn file(State(s): State<Shared>, Query(q): Query<FileQuery>) -> Result<Res
 }
 
 fn in_context(w: &dyn World, path: &Path, text: &str) -> rulebook::editor::context::InContext {
-    let analysis = rulebook::editor::analyze(text);
-    rulebook::editor::context::in_context(w, Some(path), text, analysis, EDITOR_VERIFY_CASES)
+    rulebook::editor::context::in_context(w, Some(path), text, EDITOR_VERIFY_CASES)
 }
 
 // ---- the editor -----------------------------------------------------------------

@@ -45,10 +45,31 @@ pub fn in_context(
     world: &dyn World,
     path: Option<&Path>,
     text: &str,
-    analysis: Analysis,
     verify_cases: usize,
 ) -> InContext {
-    let mut a = analysis;
+    // A rulebook that uses others is loaded with them first and analysed
+    // once, with what it uses, rather than also alone (where every used
+    // name is unknown).
+    let mut preloaded = match path {
+        Some(p) if !crate::versions::used_programmes(text).is_empty() => {
+            Some(Workspace::load(world, &[p.to_path_buf()]))
+        }
+        _ => None,
+    };
+    let amends_another = |l: &Workspace| {
+        l.versions
+            .first()
+            .and_then(|v| v.checked.ast.header.as_ref())
+            .is_some_and(|h| h.amends.is_some())
+    };
+    let mut with_library = false;
+    let mut a = match &preloaded {
+        Some(Ok(loaded)) if !amends_another(loaded) => {
+            with_library = true;
+            super::analyze_with(text, &loaded.library())
+        }
+        _ => super::analyze(text),
+    };
     let amends = a.checked.ast.header.as_ref().and_then(|h| h.amends.clone());
     let mut own: Vec<Diagnostic> = a.checked.diagnostics.clone();
     let mut examples = a.examples.clone();
@@ -64,11 +85,14 @@ pub fn in_context(
         .map(|i| i.span);
     let context_at = amends.as_ref().map(|a| a.span).or(uses_others);
     if let (Some(at), Some(path)) = (context_at, path) {
-        match Workspace::load(world, &[path.to_path_buf()]) {
+        let result = preloaded
+            .take()
+            .unwrap_or_else(|| Workspace::load(world, &[path.to_path_buf()]));
+        match result {
             Ok(loaded) => {
                 // What it takes from the programmes it uses is hovered,
                 // completed and followed like its own names.
-                if amends.is_none() {
+                if amends.is_none() && !with_library {
                     a = super::analyze_with(text, &loaded.library());
                 }
                 if let Some(v) = loaded.versions.first() {
