@@ -2,7 +2,7 @@
 // groups, enums as choices, lists with members added and removed, dates as
 // date fields, amounts as text (kept exact: never a floating-point number).
 import { h, uid } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, range } from "./i18n.js";
 
 const types = (schema) => (Array.isArray(schema.type) ? schema.type : [schema.type]);
 
@@ -68,8 +68,10 @@ function input(schema, path, label, initial, required) {
   // when the label has no text in the chosen one. Its allowed range always.
   const own = label(plain(path));
   const desc = schema.description || "";
-  const allowed = desc.includes("allowed:") ? desc.slice(desc.indexOf("allowed:")) : null;
-  const hintText = [own ? allowed : desc, euros ? "€" : null].filter(Boolean).join(" · ");
+  const at = desc.indexOf("allowed: ");
+  const allowed = at >= 0 ? `${t("allowed")}: ${range(desc.slice(at + 9).trim())}` : null;
+  const before = (at >= 0 ? desc.slice(0, at) : desc).replace(/[;,.\s]+$/, "");
+  const hintText = [own ? null : before, allowed, euros && !(allowed || "").includes("€") ? "€" : null].filter(Boolean).join(" · ");
   const hintId = hintText ? uid("hint") : null;
   if (hintId) el.setAttribute("aria-describedby", hintId);
   return {

@@ -90,6 +90,7 @@ const words = {
   reasons: ["Perustelut", "Skäl", "Reasons"],
   dependsOn: ["käyttää", "använder", "uses"],
   shownAbove: ["katso yllä", "se ovan", "see above"],
+  allowed: ["sallittu", "tillåtet", "allowed"],
 };
 
 const order = { fi: 0, sv: 1, en: 2 };
@@ -114,6 +115,18 @@ export function date(iso) {
     return `${d} ${months[m - 1]} ${y}`;
   }
   return `${d}.${m}.${y}`;
+}
+
+// A range as the checker writes it (`0 € or more`, `1 to 16`), in the
+// language.
+export function range(text) {
+  const more = /^(.*) or more$/.exec(text);
+  const less = /^(.*) or less$/.exec(text);
+  const between = /^(.*) to (.*)$/.exec(text);
+  if (more) return [`vähintään ${amount(more[1])}`, `minst ${amount(more[1])}`, `${more[1]} or more`][order[current]];
+  if (less) return [`enintään ${amount(less[1])}`, `högst ${amount(less[1])}`, `${less[1]} or less`][order[current]];
+  if (between) return current === "en" ? text : `${amount(between[1])}–${amount(between[2])}`;
+  return amount(text);
 }
 
 // An amount as the rulebook writes it (`1234.50 €`) in the language's form:
