@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use rulebook::diagnostic::{Diagnostic, Severity, Span};
+use rulebook::editor::context::checked_in_context;
 use rulebook::versions::workspace::{Workspace, World};
 use rulebook_files::{Files, Overlay};
 use serde::Deserialize;
@@ -153,6 +154,19 @@ impl Root {
                 root: self.dir.clone(),
                 files,
             }),
+        }
+    }
+
+    /// As [`Root::with`], with the editor's `text` in place of the file at
+    /// `path`. A bundle's files cannot be edited; they are read as they are.
+    fn with_text<T>(&self, path: &Path, text: &str, f: impl FnOnce(&dyn World) -> T) -> T {
+        match &self.bundle {
+            Some(_) => self.with(f),
+            None => {
+                let mut open = std::collections::HashMap::new();
+                open.insert(path.to_path_buf(), Arc::new(text.to_string()));
+                f(&Overlay { open })
+            }
         }
     }
 
@@ -457,7 +471,7 @@ async fn file(State(s): State<Shared>, Query(q): Query<FileQuery>) -> Result<Res
             Fail::new(StatusCode::NOT_FOUND, "unknown-file", e.to_string())
                 .with("path", "no such rulebook", Some("choose a file from the overview".into()))
         })?;
-        let c = root.with(|w| in_context(w, &path, &text));
+        let c = root.with(|w| checked_in_context(w, Some(&path), &text));
         let o = Offsets::new(&text);
         let a = &c.analysis;
         let items: Vec<J> = a
@@ -520,10 +534,6 @@ async fn file(State(s): State<Shared>, Query(q): Query<FileQuery>) -> Result<Res
     Ok(axum::Json(answer).into_response())
 }
 
-fn in_context(w: &dyn World, path: &Path, text: &str) -> rulebook::editor::context::InContext {
-    rulebook::editor::context::in_context(w, Some(path), text, EDITOR_VERIFY_CASES)
-}
-
 // ---- the editor -----------------------------------------------------------------
 
 #[derive(Deserialize)]
@@ -546,22 +556,6 @@ fn edited(s: &crate::AppState, req: &EditorRequest) -> Result<(Root, PathBuf), F
     Ok((root, path))
 }
 
-fn overlay_in_context(
-    root: &Root,
-    path: &Path,
-    text: &str,
-) -> rulebook::editor::context::InContext {
-    match &root.bundle {
-        // A bundle's files cannot be edited; its file is checked as sent.
-        Some(_) => root.with(|w| in_context(w, path, text)),
-        None => {
-            let mut open = std::collections::HashMap::new();
-            open.insert(path.to_path_buf(), Arc::new(text.to_string()));
-            in_context(&Overlay { open }, path, text)
-        }
-    }
-}
-
 /// Findings, examples and properties of the editor's text: what the
 /// language server publishes.
 async fn analyze(
@@ -571,7 +565,9 @@ async fn analyze(
     let req: EditorRequest = parse(body, s.config.max_body)?;
     let (root, path) = edited(&s, &req)?;
     let answer = blocking(move || {
-        let c = overlay_in_context(&root, &path, &req.text);
+        let c = root.with_text(&path, &req.text, |w| {
+            rulebook::editor::context::in_context(w, Some(&path), &req.text, EDITOR_VERIFY_CASES)
+        });
         let text = &req.text;
         let o = Offsets::new(text);
         let mut diagnostics: Vec<J> = c.diagnostics.iter().map(|d| diagnostic_json(text, &o, d)).collect();
@@ -607,71 +603,67 @@ async fn analyze(
     Ok(axum::Json(answer).into_response())
 }
 
-fn offset_of(req: &EditorRequest) -> Result<u32, Fail> {
-    req.offset.ok_or_else(|| {
+/// Hover and completion: the editor's text analysed in its context, and
+/// the answer at the cursor (`offset`), worked out by `answer` from the
+/// analysis, the page's offsets and the cursor's byte offset.
+async fn at_cursor(
+    s: &crate::AppState,
+    body: Result<Bytes, BytesRejection>,
+    answer: impl FnOnce(&rulebook::editor::Analysis, &Offsets, usize) -> J + Send + 'static,
+) -> Result<Response, Fail> {
+    let req: EditorRequest = parse(body, s.config.max_body)?;
+    let (root, path) = edited(s, &req)?;
+    let at = req.offset.ok_or_else(|| {
         bad(
             "offset",
             "no offset",
             "send the cursor's position in the text",
         )
+    })?;
+    let answer = blocking(move || {
+        let c = root.with_text(&path, &req.text, |w| {
+            checked_in_context(w, Some(&path), &req.text)
+        });
+        let o = Offsets::new(&req.text);
+        Ok(answer(&c.analysis, &o, o.byte(at)))
     })
+    .await?;
+    Ok(axum::Json(answer).into_response())
 }
 
 async fn hover(
     State(s): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Fail> {
-    let req: EditorRequest = parse(body, s.config.max_body)?;
-    let (root, path) = edited(&s, &req)?;
-    let at = offset_of(&req)?;
-    let answer = blocking(move || {
-        let c = overlay_in_context(&root, &path, &req.text);
-        let o = Offsets::new(&req.text);
-        let byte = o.byte(at);
-        let found = c
-            .analysis
-            .expect_explanation(byte)
-            .or_else(|| c.analysis.hover(byte));
-        Ok(match found {
+    at_cursor(&s, body, |a, o, byte| {
+        match a.expect_explanation(byte).or_else(|| a.hover(byte)) {
             Some((span, text)) => {
                 let (from, to) = o.span(span);
                 json!({ "from": from, "to": to, "text": text })
             }
             None => J::Null,
-        })
+        }
     })
-    .await?;
-    Ok(axum::Json(answer).into_response())
+    .await
 }
 
 async fn completions(
     State(s): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Fail> {
-    let req: EditorRequest = parse(body, s.config.max_body)?;
-    let (root, path) = edited(&s, &req)?;
-    let at = offset_of(&req)?;
-    let answer = blocking(move || {
-        let c = overlay_in_context(&root, &path, &req.text);
-        let o = Offsets::new(&req.text);
-        let list: Vec<J> = c
-            .analysis
-            .completions(o.byte(at))
-            .into_iter()
-            .map(|x| {
-                json!({
-                    "label": x.label,
-                    "kind": format!("{:?}", x.kind).to_ascii_lowercase(),
-                    "detail": x.detail,
-                    "insert": x.insert,
-                    "snippet": x.snippet,
-                })
+    at_cursor(&s, body, |a, _, byte| {
+        let list = a.completions(byte).into_iter().map(|x| {
+            json!({
+                "label": x.label,
+                "kind": format!("{:?}", x.kind).to_ascii_lowercase(),
+                "detail": x.detail,
+                "insert": x.insert,
+                "snippet": x.snippet,
             })
-            .collect();
-        Ok(J::Array(list))
+        });
+        J::Array(list.collect())
     })
-    .await?;
-    Ok(axum::Json(answer).into_response())
+    .await
 }
 
 /// Saves the editor's text to its file (`rulebook studio` only), whole or
@@ -716,7 +708,7 @@ async fn save(
             let _ = std::fs::remove_file(&tmp);
             return Err(fail(e));
         }
-        let c = in_context(&Files, &path, &req.text);
+        let c = checked_in_context(&Files, Some(&path), &req.text);
         let errors = c.diagnostics.iter().filter(|d| d.is_error()).count();
         tracing::info!(file = %req.path, errors, "saved from the Studio");
         Ok(json!({ "saved": req.path, "errors": errors }))

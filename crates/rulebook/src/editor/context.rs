@@ -39,14 +39,66 @@ pub struct InContext {
 }
 
 /// Checks `text`, the editor's text of the file at `path` (which `world`
-/// must give back for that path), in its context; `verify_cases` bounds the
-/// property search (an editor's quick look tries a few hundred cases).
+/// must give back for that path), in its context, and for a version on its
+/// own also searches its properties and measures its coverage;
+/// `verify_cases` bounds the search (an editor's quick look tries a few
+/// hundred cases).
 pub fn in_context(
     world: &dyn World,
     path: Option<&Path>,
     text: &str,
     verify_cases: usize,
 ) -> InContext {
+    let mut c = checked_in_context(world, path, text);
+    // Properties of a version on its own (an amendment's spans are of its
+    // written-out text), searched briefly.
+    if context_at(&c.analysis).is_some() {
+        return c;
+    }
+    if let Some(program) = c.analysis.checked.program.clone() {
+        let exe = crate::eval::Executable::new(program);
+        c.coverage = Some(crate::ops::coverage::coverage(&exe, text));
+        let settings = Settings {
+            cases: verify_cases,
+            ..Settings::default()
+        };
+        for r in verify(&exe, text, settings) {
+            if let Outcome::Counterexample { why, example, .. } = r.outcome {
+                c.counterexamples.push(Counterexample {
+                    span: r.span,
+                    property: r.property,
+                    why,
+                    example,
+                });
+            }
+        }
+    }
+    c
+}
+
+/// Where a rulebook names the others it is checked with: its `amends`, or
+/// else its first `use`.
+fn context_at(a: &Analysis) -> Option<Span> {
+    let amends = a
+        .checked
+        .ast
+        .header
+        .as_ref()
+        .and_then(|h| h.amends.as_ref());
+    amends.map(|a| a.span).or_else(|| {
+        a.checked
+            .ast
+            .items
+            .iter()
+            .find(|i| matches!(i.kind, crate::syntax::ast::ItemKind::Use(_)))
+            .map(|i| i.span)
+    })
+}
+
+/// As [`in_context`] without the property search and the coverage: the
+/// analysis, findings and examples, which hover, completion and reading
+/// need.
+pub fn checked_in_context(world: &dyn World, path: Option<&Path>, text: &str) -> InContext {
     // A rulebook that uses others is loaded with them first and analysed
     // once, with what it uses, rather than also alone (where every used
     // name is unknown).
@@ -76,15 +128,7 @@ pub fn in_context(
     let mut loaded_out = None;
     // A rulebook that amends or uses others is checked with them: the
     // loader reads the versions beside it and the folders its `use`s name.
-    let uses_others = a
-        .checked
-        .ast
-        .items
-        .iter()
-        .find(|i| matches!(i.kind, crate::syntax::ast::ItemKind::Use(_)))
-        .map(|i| i.span);
-    let context_at = amends.as_ref().map(|a| a.span).or(uses_others);
-    if let (Some(at), Some(path)) = (context_at, path) {
+    if let (Some(at), Some(path)) = (context_at(&a), path) {
         let result = preloaded
             .take()
             .unwrap_or_else(|| Workspace::load(world, &[path.to_path_buf()]));
@@ -135,36 +179,12 @@ pub fn in_context(
             ),
         }
     }
-    // Properties of a version on its own (an amendment's spans are of its
-    // written-out text), searched briefly.
-    let mut counterexamples = Vec::new();
-    let mut coverage = None;
-    if context_at.is_none() {
-        if let Some(program) = a.checked.program.clone() {
-            let exe = crate::eval::Executable::new(program);
-            coverage = Some(crate::ops::coverage::coverage(&exe, text));
-            let settings = Settings {
-                cases: verify_cases,
-                ..Settings::default()
-            };
-            for r in verify(&exe, text, settings) {
-                if let Outcome::Counterexample { why, example, .. } = r.outcome {
-                    counterexamples.push(Counterexample {
-                        span: r.span,
-                        property: r.property,
-                        why,
-                        example,
-                    });
-                }
-            }
-        }
-    }
     InContext {
         analysis: a,
         diagnostics: own,
         examples,
-        counterexamples,
-        coverage,
+        counterexamples: Vec::new(),
+        coverage: None,
         loaded: loaded_out,
     }
 }
