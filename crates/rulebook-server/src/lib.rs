@@ -56,6 +56,9 @@ pub struct Catalog {
     /// Versions left out of a lenient load (the Studio's), with why; empty
     /// for a release, which is accepted whole or not at all.
     pub refused: String,
+    /// A bundle's files, as verified when it was loaded (the Studio reads
+    /// them); `None` for a folder.
+    pub bundle_files: Option<Arc<std::collections::BTreeMap<String, String>>>,
     fingerprint: Vec<(PathBuf, SystemTime, u64)>,
 }
 
@@ -64,6 +67,9 @@ impl Catalog {
         self.entries.iter().filter(move |e| e.program.id == id)
     }
 }
+
+/// Where a bundle's files are, for the loader and in its findings.
+pub const BUNDLE_ROOT: &str = "/bundle";
 
 /// Where a release comes from.
 pub enum ReleaseSource {
@@ -152,9 +158,10 @@ fn load_unguarded(source: &ReleaseSource, lenient: bool) -> Result<Catalog, Stri
             let text = rulebook_files::read_limited(path).map_err(|e| e.to_string())?;
             let release =
                 bundle::open(&text, trusted).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut c = load_files_as(Path::new("/bundle"), &release.files, lenient)?;
+            let mut c = load_files_as(Path::new(BUNDLE_ROOT), &release.files, lenient)?;
             tracing::info!(bundle = %release.id, signer = %release.signer, "bundle verified");
             c.release = format!("bundle:{}", release.id);
+            c.bundle_files = Some(Arc::new(release.files));
             c
         }
     };
@@ -284,6 +291,7 @@ fn load_release(
         privacy,
         release: format!("{:x}", release.finalize()),
         refused,
+        bundle_files: None,
         fingerprint: Vec::new(),
     })
 }

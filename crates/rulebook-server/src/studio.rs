@@ -122,7 +122,7 @@ fn bad(path: &str, message: impl Into<String>, help: &str) -> Fail {
 /// or a bundle's files as it holds them.
 struct Root {
     dir: PathBuf,
-    bundle: Option<std::collections::BTreeMap<String, String>>,
+    bundle: Option<Arc<std::collections::BTreeMap<String, String>>>,
 }
 
 impl Root {
@@ -132,18 +132,12 @@ impl Root {
                 dir: dir.clone(),
                 bundle: None,
             }),
-            crate::ReleaseSource::Bundle { path, trusted } => {
-                let unreadable =
-                    |e: String| Fail::new(StatusCode::SERVICE_UNAVAILABLE, "bundle-unreadable", e);
-                let text =
-                    rulebook_files::read_limited(path).map_err(|e| unreadable(e.to_string()))?;
-                let release =
-                    crate::bundle::open(&text, trusted).map_err(|e| unreadable(e.to_string()))?;
-                Ok(Root {
-                    dir: PathBuf::from("/bundle"),
-                    bundle: Some(release.files),
-                })
-            }
+            // The files of the bundle being served, as verified when it
+            // was loaded.
+            crate::ReleaseSource::Bundle { .. } => Ok(Root {
+                dir: PathBuf::from(crate::BUNDLE_ROOT),
+                bundle: Some(s.catalog().bundle_files.clone().unwrap_or_default()),
+            }),
         }
     }
 
@@ -152,7 +146,7 @@ impl Root {
             None => f(&Files),
             Some(files) => f(&crate::bundle::BundleWorld {
                 root: self.dir.clone(),
-                files,
+                files: files.as_ref(),
             }),
         }
     }

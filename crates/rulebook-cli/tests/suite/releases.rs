@@ -414,3 +414,47 @@ fn kill_9_during_a_bundle_release_loses_no_decision() {
         );
     }
 }
+
+/// The Studio beside a service serving a bundle reads the bundle's files as
+/// they were verified, not the file on disk, which may have changed or gone.
+#[test]
+fn the_studio_reads_the_bundle_being_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let out = rulebook(&["bundle", "keygen", "ops", "--secret", &p("signing.key")]);
+    std::fs::write(p("trust"), &out.stdout).unwrap();
+    let books = dir.path().join("rulebooks");
+    copy_dir(&rulebooks(), &books);
+    let out = build_bundle(&books, &p("signing.key"), "ops", "r1", &p("live.bundle"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = serve_bundle(&books, &dir.path().join("log.sqlite"), dir.path());
+    std::fs::remove_file(p("live.bundle")).unwrap();
+    let a = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(120))
+        .build();
+    let (status, ov) =
+        crate::serve::call(&a, "GET", &format!("{}/studio/api/overview", s.base), None);
+    assert_eq!(status, 200, "{ov}");
+    assert_eq!(ov["editable"], false);
+    let home = ov["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "helsinki-home-care/2021.rulebook")
+        .unwrap_or_else(|| panic!("{ov}"));
+    assert_eq!(home["errors"], 0);
+    let url = format!(
+        "{}/studio/api/file?path=helsinki-home-care/2021.rulebook",
+        s.base
+    );
+    let (status, file) = crate::serve::call(&a, "GET", &url, None);
+    assert_eq!(status, 200, "{file}");
+    assert_eq!(
+        file["text"].as_str().unwrap(),
+        std::fs::read_to_string(rulebooks().join("helsinki-home-care/2021.rulebook")).unwrap()
+    );
+}
