@@ -32,7 +32,14 @@ pub(crate) fn start(rulebooks: &Path, db: Option<&Path>, extra: &[&str]) -> Serv
         Some(db) => cmd.arg("--db").arg(db),
         None => cmd.arg("--no-log"),
     };
-    cmd.args(extra).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.args(extra);
+    listening(cmd)
+}
+
+/// Starts a service command and waits for its first line, `listening on
+/// URL`.
+pub(crate) fn listening(mut cmd: Command) -> Server {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = cmd.spawn().expect("the server starts");
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();

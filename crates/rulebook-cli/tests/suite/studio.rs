@@ -3,10 +3,9 @@
 //! stay inside the folder, keys guard the data but not the page. The page
 //! itself is tested in a browser (crates/rulebook-server/studio/test).
 
-use crate::serve::{call, copy_dir, rulebooks, start, Server};
+use crate::serve::{call, copy_dir, listening, rulebooks, start, Server};
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The Studio's answers check, test and search whole folders: a debug
 /// build on a busy machine takes its time.
@@ -17,23 +16,9 @@ fn agent() -> ureq::Agent {
 }
 
 fn studio(dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args(["studio", "--addr", "127.0.0.1:0"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the Studio starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
-    Server { child, base }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rulebook"));
+    cmd.args(["studio", "--addr", "127.0.0.1:0"]).arg(dir);
+    listening(cmd)
 }
 
 #[test]
