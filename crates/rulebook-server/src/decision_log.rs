@@ -107,8 +107,11 @@ const PG_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS decisions (
         subject TEXT,
         masked BOOLEAN NOT NULL DEFAULT FALSE,
         release TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX IF NOT EXISTS decisions_subject ON decisions (subject) WHERE subject IS NOT NULL;
+    );";
+
+/// The indexes `log erase` and retention use, the same in both databases.
+const INDEXES: &str =
+    "CREATE INDEX IF NOT EXISTS decisions_subject ON decisions (subject) WHERE subject IS NOT NULL;
     CREATE INDEX IF NOT EXISTS decisions_served_at ON decisions (served_at);";
 
 /// Replicas starting together create the table one at a time.
@@ -121,7 +124,9 @@ fn open_postgres(url: &str) -> Result<Store, String> {
         .batch_execute(&format!("SELECT pg_advisory_lock({PG_SCHEMA_LOCK})"))
         .map_err(fail)?;
     let created = client
-        .batch_execute(&format!("SET client_min_messages TO warning; {PG_SCHEMA}"))
+        .batch_execute(&format!(
+            "SET client_min_messages TO warning; {PG_SCHEMA} {INDEXES}"
+        ))
         .map_err(fail);
     let _ = client.batch_execute(&format!("SELECT pg_advisory_unlock({PG_SCHEMA_LOCK})"));
     created?;
@@ -315,10 +320,7 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
             conn.execute_batch(ddl)?;
         }
     }
-    conn.execute_batch(
-        "CREATE INDEX IF NOT EXISTS decisions_subject ON decisions (subject) WHERE subject IS NOT NULL;
-         CREATE INDEX IF NOT EXISTS decisions_served_at ON decisions (served_at);",
-    )?;
+    conn.execute_batch(INDEXES)?;
     Ok(conn)
 }
 
