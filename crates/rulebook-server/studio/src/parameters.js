@@ -3,7 +3,7 @@
 // searched by name or citation.
 import { h, s, uid, announce } from "./dom.js";
 import { t, date, amount } from "./i18n.js";
-import { loadOverview, byProgramme, link, text } from "./state.js";
+import { loadOverview, byProgramme, link, programmeChoice } from "./state.js";
 import { linkify } from "./citations.js";
 
 // The number in a value as written (`762.00 €`, `35 %`), for the chart.
@@ -90,8 +90,7 @@ export async function render(main, params) {
   const q = (params.get("q") || "").toLowerCase();
   const selectId = uid("programme");
   const searchId = uid("search");
-  const select = h("select", { id: selectId, onchange: (e) => { location.hash = link("parameters", { programme: e.target.value, q: params.get("q") }); } },
-    [...groups.entries()].map(([id, files]) => h("option", { value: id, selected: id === chosen }, text(files[files.length - 1], "title", id))));
+  const select = programmeChoice(selectId, groups, chosen, "parameters", { q: params.get("q") });
   const search = h("input", { id: searchId, type: "search", value: params.get("q") || "", onchange: (e) => { location.hash = link("parameters", { programme: chosen, q: e.target.value }); } });
   main.replaceChildren(h("h1", {}, t("parameters")),
     h("div", { class: "toolbar" }, h("label", { for: selectId }, t("programme")), select, h("label", { for: searchId }, t("search")), search));

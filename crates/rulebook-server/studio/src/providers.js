@@ -5,7 +5,7 @@
 import { h, uid, announce } from "./dom.js";
 import { t, amount } from "./i18n.js";
 import { post } from "./api.js";
-import { loadOverview, byProgramme, link, text } from "./state.js";
+import { loadOverview, byProgramme, text, programmeChoice } from "./state.js";
 import { caseForm, remembered, remember } from "./tryit.js";
 import { errorView } from "./decision.js";
 
@@ -50,8 +50,7 @@ export async function render(main, params) {
   const groups = byProgramme(ov);
   const programme = params.get("programme") || [...groups.keys()][0];
   const selectId = uid("programme"), listId = uid("providers"), fileId = uid("upload"), sortId = uid("sort");
-  const select = h("select", { id: selectId, onchange: (e) => { location.hash = link("providers", { programme: e.target.value }); } },
-    [...groups.entries()].map(([id, files]) => h("option", { value: id, selected: id === programme }, text(files[files.length - 1], "title", id))));
+  const select = programmeChoice(selectId, groups, programme, "providers");
   const sortBy = h("select", { id: sortId });
   const fillSort = (f, v) => {
     const outs = v ? v.outputs : [];

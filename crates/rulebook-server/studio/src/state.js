@@ -2,6 +2,7 @@
 // again after a save), the programmes of the decision API, and the route.
 import { get } from "./api.js";
 import { lang } from "./i18n.js";
+import { h } from "./dom.js";
 
 let overview = null;
 let programmes = null;
@@ -59,3 +60,11 @@ export function inForce(files, day) {
 }
 
 export function today() { return new Date().toISOString().slice(0, 10); }
+
+// A choice of programme, each by its title in the chosen language; choosing
+// one goes to `page` for it, keeping the route parameters in `keep`.
+export function programmeChoice(id, groups, chosen, page, keep) {
+  const go = (e) => { location.hash = link(page, { ...keep, programme: e.target.value }); };
+  return h("select", { id, onchange: go },
+    [...groups.entries()].map(([p, files]) => h("option", { value: p, selected: p === chosen }, text(files[files.length - 1], "title", p))));
+}

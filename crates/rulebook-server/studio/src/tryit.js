@@ -4,7 +4,7 @@
 import { h, uid, announce } from "./dom.js";
 import { t, lang } from "./i18n.js";
 import { get, post } from "./api.js";
-import { loadOverview, loadProgrammes, byProgramme, link, text, inForce, today } from "./state.js";
+import { loadOverview, loadProgrammes, byProgramme, link, text, inForce, today, programmeChoice } from "./state.js";
 import { buildForm } from "./form.js";
 import { decisionView, errorView } from "./decision.js";
 
@@ -83,8 +83,7 @@ export async function render(main, params) {
   const shared = params.get("case") ? decodeCase(params.get("case")) : null;
   const initial = shared || remembered(programme);
   const selectId = uid("programme");
-  const select = h("select", { id: selectId, onchange: (e) => { location.hash = link("try", { programme: e.target.value }); } },
-    [...groups.entries()].map(([id, files]) => h("option", { value: id, selected: id === programme }, text(files[files.length - 1], "title", id))));
+  const select = programmeChoice(selectId, groups, programme, "try");
   const result = h("div", { "aria-live": "polite" });
   const form = await caseForm(programme, initial);
   const run = async (ev) => {

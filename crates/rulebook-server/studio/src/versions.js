@@ -4,7 +4,7 @@
 import { h, uid, announce } from "./dom.js";
 import { t } from "./i18n.js";
 import { post } from "./api.js";
-import { loadOverview, byProgramme, link, text } from "./state.js";
+import { loadOverview, byProgramme, programmeChoice } from "./state.js";
 import { errorView } from "./decision.js";
 
 export async function render(main, params) {
@@ -13,8 +13,7 @@ export async function render(main, params) {
   const programme = params.get("programme") || [...groups.keys()][0];
   const files = (groups.get(programme) || []).filter((f) => !f.errors);
   const ids = { p: uid("programme"), a: uid("old"), b: uid("new"), pop: uid("population"), up: uid("upload"), by: uid("by") };
-  const select = h("select", { id: ids.p, onchange: (e) => { location.hash = link("versions", { programme: e.target.value }); } },
-    [...groups.entries()].map(([id, fs]) => h("option", { value: id, selected: id === programme }, text(fs[fs.length - 1], "title", id))));
+  const select = programmeChoice(ids.p, groups, programme, "versions");
   const choice = (id, chosen) => h("select", { id }, files.map((f) => h("option", { value: f.path, selected: f.path === chosen }, `${f.version} (${f.path})`)));
   const old = choice(ids.a, params.get("old") || (files[files.length - 2] || files[0] || {}).path);
   const nu = choice(ids.b, params.get("new") || (files[files.length - 1] || {}).path);
