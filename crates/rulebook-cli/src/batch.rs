@@ -1,23 +1,30 @@
-//! `rulebook eval --cases`: streams cases (JSON Lines or CSV) through a
-//! rulebook on every core and writes the decisions in input order.
+//! `rulebook eval --cases`: streams cases (JSON Lines, CSV, Parquet or
+//! Arrow IPC) through a rulebook on every core and writes the decisions in
+//! input order, in any of those formats.
 //!
-//! One thread reads chunks of about a megabyte, split at line ends; the
-//! workers decide whole chunks; this thread puts the results back in order
+//! One thread reads chunks of about a megabyte, split at line ends (or
+//! batches of 4 096 rows of a columnar file); the workers decide whole
+//! chunks; this thread puts the results back in order
 //! and writes them. A fixed number of chunks is in flight at any time, so
 //! memory stays bounded whatever the size of the population.
 
+use crate::columnar::{self, Kind};
 use crate::{EXIT_EVAL, EXIT_INPUT, EXIT_IO};
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, FieldRef};
 use chrono::NaiveDate;
 use rulebook::cases::batch::{
     csv_case, type_at, write_jsonl, CsvColumns, Decided, Decider, Outcome,
 };
 use rulebook::eval::Executable;
 use rulebook::ir::Program;
+use rulebook_arrow::{CaseColumns, DecisionSchema};
+use serde_json::Value as J;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 const CHUNK_BYTES: usize = 1 << 20;
@@ -30,6 +37,8 @@ const CSV_CHUNK_ROWS: usize = 4096;
 pub enum Format {
     Jsonl,
     Csv,
+    /// Parquet or Arrow IPC, with typed columns.
+    Columnar(Kind),
 }
 
 pub struct Config<'a> {
@@ -56,6 +65,14 @@ enum Chunk {
         rows: Vec<(u64, Result<csv::StringRecord, String>)>,
         bytes: u64,
     },
+    /// Rows of a columnar file, the first being row `first` (from 1).
+    Batch { first: u64, batch: RecordBatch },
+}
+
+/// A chunk's decisions, ready to write.
+enum Encoded {
+    Bytes(Vec<u8>),
+    Batch(RecordBatch),
 }
 
 #[derive(Default, Clone, Copy)]
@@ -84,6 +101,37 @@ enum Source {
         reader: csv::Reader<Box<dyn Read + Send>>,
         header: Vec<String>,
     },
+    Columnar {
+        batches: columnar::Batches,
+        columns: CaseColumns,
+        /// The cases' `id` column, passed through to columnar decisions.
+        id: Option<FieldRef>,
+    },
+}
+
+/// Where decisions are written.
+enum Sink {
+    Text(Box<dyn Write + Send>),
+    Columnar(columnar::Writer<Box<dyn Write + Send>>),
+}
+
+impl Sink {
+    fn write(&mut self, e: Encoded) -> std::io::Result<()> {
+        match (self, e) {
+            (Sink::Text(w), Encoded::Bytes(b)) => w.write_all(&b),
+            (Sink::Columnar(w), Encoded::Batch(b)) => w.write(&b).map_err(std::io::Error::other),
+            _ => Err(std::io::Error::other(
+                "decisions were encoded for another format",
+            )),
+        }
+    }
+
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            Sink::Text(mut w) => w.flush(),
+            Sink::Columnar(w) => w.finish().map_err(std::io::Error::other),
+        }
+    }
 }
 
 pub fn run(config: Config<'_>) -> u8 {
@@ -106,6 +154,29 @@ fn open_cases(config: &Config<'_>) -> Result<(Source, Option<u64>), (u8, String)
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(f), size)
     };
+    if let Some(kind) = Kind::of(&config.cases) {
+        let (schema, batches, rows) = columnar::open(&config.cases, kind)?;
+        let programs: Vec<&Program> = config.programs.iter().map(|p| p.program()).collect();
+        let columns = CaseColumns::new(&schema, &programs)
+            .map_err(|e| (EXIT_INPUT, format!("{shown}: {e}")))?;
+        let id = columns
+            .has_id()
+            .then(|| {
+                schema
+                    .field_with_name("id")
+                    .ok()
+                    .map(|f| Arc::new(f.clone()))
+            })
+            .flatten();
+        return Ok((
+            Source::Columnar {
+                batches,
+                columns,
+                id,
+            },
+            rows,
+        ));
+    }
     if config.cases.extension().is_none_or(|e| e != "csv") {
         return Ok((Source::Lines(raw), size));
     }
@@ -155,9 +226,26 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
         // Whether JSON cases carry an id is known only when reading them;
         // CSV output from JSON Lines always has the column.
         Source::Lines(_) => (None, true),
+        Source::Columnar { columns, .. } => (None, columns.has_id()),
     };
     let programs: Vec<&Program> = config.programs.iter().map(|p| p.program()).collect();
     let columns = CsvColumns::new(&programs, with_id);
+    let case_columns = match &source {
+        Source::Columnar { columns, .. } => Some(columns.clone()),
+        _ => None,
+    };
+    // Decisions as columns: the cases' own `id` column when they are
+    // columnar, else ids as text (JSON for ids that are not texts).
+    let decision_schema = match config.format {
+        Format::Columnar(_) => Some(DecisionSchema::new(
+            &programs,
+            match &source {
+                Source::Columnar { id, .. } => id.clone(),
+                _ => with_id.then(|| Arc::new(Field::new("id", DataType::Utf8, true))),
+            },
+        )),
+        _ => None,
+    };
     // Decisions go to a partial file renamed at the end, so that an
     // interrupted run never leaves a file that looks complete.
     let partial = config.output.as_ref().map(|o| {
@@ -165,16 +253,31 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
         name.push(".partial");
         PathBuf::from(name)
     });
-    let mut out: Box<dyn Write> = match &partial {
+    let raw: Box<dyn Write + Send> = match &partial {
         Some(p) => Box::new(std::io::BufWriter::with_capacity(
             1 << 20,
             std::fs::File::create(p)
                 .map_err(|e| (EXIT_IO, format!("cannot write {}: {e}", p.display())))?,
         )),
-        None => Box::new(std::io::BufWriter::with_capacity(
-            1 << 20,
-            std::io::stdout().lock(),
-        )),
+        None => {
+            if matches!(config.format, Format::Columnar(_)) && std::io::stdout().is_terminal() {
+                return Err((
+                    crate::EXIT_USAGE,
+                    "Parquet and Arrow decisions are not for a terminal; give --output FILE".into(),
+                ));
+            }
+            Box::new(std::io::BufWriter::with_capacity(
+                1 << 20,
+                std::io::stdout(),
+            ))
+        }
+    };
+    let mut out = match (&config.format, &decision_schema) {
+        (Format::Columnar(kind), Some(schema)) => Sink::Columnar(
+            columnar::Writer::new(raw, *kind, schema.schema())
+                .map_err(|e| (EXIT_IO, format!("cannot write the decisions: {e}")))?,
+        ),
+        _ => Sink::Text(raw),
     };
     let write_error = |e: std::io::Error| {
         let name = config
@@ -189,7 +292,7 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
         w.write_record(columns.header())
             .map_err(|e| (EXIT_IO, e.to_string()))?;
         let bytes = w.into_inner().map_err(|e| (EXIT_IO, e.to_string()))?;
-        out.write_all(&bytes).map_err(write_error)?;
+        out.write(Encoded::Bytes(bytes)).map_err(write_error)?;
     }
 
     let workers = std::thread::available_parallelism()
@@ -205,7 +308,7 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
     let (job_tx, job_rx) = sync_channel::<(u64, Chunk)>(in_flight);
     let jobs = Mutex::new(job_rx);
     let result = std::thread::scope(|s| -> Result<(), (u8, String)> {
-        let (done_tx, done_rx) = sync_channel::<(u64, Vec<u8>, Counts)>(in_flight);
+        let (done_tx, done_rx) = sync_channel::<(u64, Encoded, Counts)>(in_flight);
         let (token_tx, token_rx) = sync_channel::<()>(in_flight);
         for _ in 0..in_flight {
             let _ = token_tx.send(());
@@ -215,6 +318,7 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
         for _ in 0..workers {
             let done_tx = done_tx.clone();
             let (jobs, columns, header, programs) = (&jobs, &columns, &header, &config.programs);
+            let (case_columns, decision_schema) = (case_columns.as_ref(), decision_schema.as_ref());
             s.spawn(move || {
                 let mut decider =
                     Decider::new(programs.clone(), config.date).allow_off_period(config.off_period);
@@ -227,10 +331,14 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
                     let (bytes, counts) = decide_chunk(
                         &mut decider,
                         chunk,
-                        config.format,
-                        columns,
-                        header.as_deref(),
-                        newest,
+                        Encoding {
+                            format: config.format,
+                            columns,
+                            header: header.as_deref(),
+                            newest,
+                            case_columns,
+                            decision_schema,
+                        },
                     );
                     if done_tx.send((seq, bytes, counts)).is_err() {
                         return;
@@ -240,14 +348,14 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
         }
         drop(done_tx);
         // Write in input order; chunks that finish early wait here.
-        let mut pending: BTreeMap<u64, (Vec<u8>, Counts)> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, (Encoded, Counts)> = BTreeMap::new();
         let mut next = 0u64;
         let mut failure = None;
         for (seq, bytes, counts) in done_rx.iter() {
             pending.insert(seq, (bytes, counts));
             while let Some((bytes, counts)) = pending.remove(&next) {
                 if failure.is_none() {
-                    if let Err(e) = out.write_all(&bytes) {
+                    if let Err(e) = out.write(bytes) {
                         failure = Some(write_error(e));
                     }
                 }
@@ -277,8 +385,7 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
         eprintln!();
     }
     result?;
-    out.flush().map_err(write_error)?;
-    drop(out);
+    out.finish().map_err(write_error)?;
     if let (Some(p), Some(o)) = (&partial, &config.output) {
         std::fs::rename(p, o)
             .map_err(|e| (EXIT_IO, format!("cannot write {}: {e}", o.display())))?;
@@ -395,6 +502,32 @@ fn read_chunks(
                 seq += 1;
             }
         }
+        Source::Columnar { batches, .. } => {
+            let mut first = 1u64;
+            for batch in batches {
+                let batch = batch.map_err(|e| (EXIT_INPUT, format!("cannot read {shown}: {e}")))?;
+                // Batches of an IPC file may be of any size; share them out
+                // in pieces (slices share the memory).
+                let mut start = 0;
+                while start < batch.num_rows() {
+                    let len = columnar::BATCH_ROWS.min(batch.num_rows() - start);
+                    if tokens.recv().is_err() {
+                        return Ok(());
+                    }
+                    let chunk = Chunk::Batch {
+                        first: first + start as u64,
+                        batch: batch.slice(start, len),
+                    };
+                    if jobs.send((seq, chunk)).is_err() {
+                        return Ok(());
+                    }
+                    seq += 1;
+                    start += len;
+                }
+                first += batch.num_rows() as u64;
+            }
+            Ok(())
+        }
         Source::Csv { mut reader, .. } => {
             let mut records = reader.records();
             let mut last_offset = 0u64;
@@ -438,36 +571,32 @@ fn read_chunks(
     }
 }
 
-fn decide_chunk(
-    decider: &mut Decider<'_>,
-    chunk: Chunk,
+/// What a worker needs to encode its chunk's decisions.
+#[derive(Clone, Copy)]
+struct Encoding<'a, 'p> {
     format: Format,
-    columns: &CsvColumns,
-    header: Option<&[String]>,
-    newest: Option<&Executable>,
-) -> (Vec<u8>, Counts) {
+    columns: &'a CsvColumns,
+    header: Option<&'a [String]>,
+    newest: Option<&'p Executable>,
+    case_columns: Option<&'a CaseColumns>,
+    decision_schema: Option<&'a DecisionSchema>,
+}
+
+fn decide_chunk<'p>(
+    decider: &mut Decider<'p>,
+    chunk: Chunk,
+    enc: Encoding<'_, 'p>,
+) -> (Encoded, Counts) {
     let mut counts = Counts::default();
-    let mut out = Vec::with_capacity(1 << 20);
-    let mut csv_out = (format == Format::Csv).then(|| {
-        csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(Vec::with_capacity(1 << 20))
-    });
-    let mut emit = |line: u64, d: Decided<'_>, counts: &mut Counts| {
-        counts.cases += 1;
-        match d.outcome {
-            Outcome::Decided { .. } => counts.decided += 1,
-            Outcome::Invalid(_) => counts.invalid += 1,
-            Outcome::Failed(_) => counts.failed += 1,
-        }
-        match &mut csv_out {
-            Some(w) => {
-                let _ = w.write_record(columns.row(line, &d));
-            }
-            None => {
-                write_jsonl(&mut out, line, &d);
-            }
-        }
+    let mut decided: Vec<(u64, Decided<'p>)> = Vec::new();
+    let mut ids: Option<ArrayRef> = None;
+    let invalid = |path: String, message: String, help: Option<String>| Decided {
+        id: None,
+        outcome: Outcome::Invalid(vec![rulebook::cases::input::InputError {
+            path,
+            message,
+            help,
+        }]),
     };
     match chunk {
         Chunk::Lines {
@@ -479,18 +608,12 @@ fn decide_chunk(
             for (n, raw) in bytes.split(|&b| b == b'\n').enumerate() {
                 let line = first + n as u64;
                 if too_long.contains(&line) {
-                    let d = Decided {
-                        id: None,
-                        outcome: Outcome::Invalid(vec![rulebook::cases::input::InputError {
-                            path: String::new(),
-                            message: format!(
-                                "the line is longer than {} MiB",
-                                MAX_LINE_BYTES >> 20
-                            ),
-                            help: Some("write one case per line; a case is far smaller".into()),
-                        }]),
-                    };
-                    emit(line, d, &mut counts);
+                    let d = invalid(
+                        String::new(),
+                        format!("the line is longer than {} MiB", MAX_LINE_BYTES >> 20),
+                        Some("write one case per line; a case is far smaller".into()),
+                    );
+                    decided.push((line, d));
                     continue;
                 }
                 if raw.iter().all(u8::is_ascii_whitespace) {
@@ -498,41 +621,97 @@ fn decide_chunk(
                 }
                 let d = match std::str::from_utf8(raw) {
                     Ok(text) => decider.decide_json(text),
-                    Err(e) => Decided {
-                        id: None,
-                        outcome: Outcome::Invalid(vec![rulebook::cases::input::InputError {
-                            path: format!("byte {}", e.valid_up_to() + 1),
-                            message: "the line is not UTF-8 text".into(),
-                            help: Some("save the cases file as UTF-8".into()),
-                        }]),
-                    },
+                    Err(e) => invalid(
+                        format!("byte {}", e.valid_up_to() + 1),
+                        "the line is not UTF-8 text".into(),
+                        Some("save the cases file as UTF-8".into()),
+                    ),
                 };
-                emit(line, d, &mut counts);
+                decided.push((line, d));
             }
         }
         Chunk::Rows { rows, bytes } => {
             counts.bytes = bytes;
             for (line, row) in rows {
-                let d = match (row, newest, header) {
+                let d = match (row, enc.newest, enc.header) {
                     (Ok(rec), Some(p), Some(h)) => decider.decide(csv_case(p, h, &rec)),
-                    (Err(message), _, _) => Decided {
-                        id: None,
-                        outcome: Outcome::Invalid(vec![rulebook::cases::input::InputError {
-                            path: String::new(),
-                            message,
-                            help: None,
-                        }]),
-                    },
+                    (Err(message), _, _) => invalid(String::new(), message, None),
                     _ => continue,
                 };
-                emit(line, d, &mut counts);
+                decided.push((line, d));
+            }
+        }
+        Chunk::Batch { first, batch } => {
+            counts.bytes = batch.num_rows() as u64;
+            if let Some(columns) = enc.case_columns {
+                ids = columns.id(&batch);
+                for row in 0..batch.num_rows() {
+                    let mut d = match columns.document(&batch, row) {
+                        Ok(doc) => decider.decide(doc),
+                        Err(e) => Decided {
+                            id: None,
+                            outcome: Outcome::Invalid(vec![e]),
+                        },
+                    };
+                    if !matches!(enc.format, Format::Columnar(_)) {
+                        d.id = columns.id_json(&batch, row);
+                    }
+                    decided.push((first + row as u64, d));
+                }
             }
         }
     }
-    if let Some(w) = csv_out {
-        if let Ok(bytes) = w.into_inner() {
-            out = bytes;
+    for (_, d) in &decided {
+        counts.cases += 1;
+        match d.outcome {
+            Outcome::Decided { .. } => counts.decided += 1,
+            Outcome::Invalid(_) => counts.invalid += 1,
+            Outcome::Failed(_) => counts.failed += 1,
         }
     }
-    (out, counts)
+    let encoded = match (enc.format, enc.decision_schema) {
+        (Format::Columnar(_), Some(schema)) => {
+            let lines: Vec<u64> = decided.iter().map(|(l, _)| *l).collect();
+            let ids = ids.or_else(|| {
+                // Ids of JSON or CSV cases, as texts.
+                let texts: StringArray = decided
+                    .iter()
+                    .map(|(_, d)| {
+                        d.id.as_ref().map(|id| match id {
+                            J::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                    })
+                    .collect();
+                Some(Arc::new(texts) as ArrayRef)
+            });
+            let rows: Vec<Decided<'p>> = decided.into_iter().map(|(_, d)| d).collect();
+            match schema.batch(&rows, &lines, ids) {
+                Ok(b) => Encoded::Batch(b),
+                // Only a mistake here could give a batch that does not fit
+                // the schema; the writer reports it.
+                Err(e) => {
+                    eprintln!("error: cannot encode decisions: {e}");
+                    Encoded::Bytes(Vec::new())
+                }
+            }
+        }
+        (Format::Csv, _) => {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::with_capacity(1 << 20));
+            for (line, d) in &decided {
+                let _ = w.write_record(enc.columns.row(*line, d));
+            }
+            Encoded::Bytes(w.into_inner().unwrap_or_default())
+        }
+        _ => {
+            let mut out = Vec::with_capacity(1 << 20);
+            for (line, d) in &decided {
+                write_jsonl(&mut out, *line, d);
+            }
+            Encoded::Bytes(out)
+        }
+    };
+    (encoded, counts)
 }

@@ -1,4 +1,5 @@
-//! Streaming a population of cases (JSON Lines or CSV) through two versions,
+//! Streaming a population of cases (JSON Lines, CSV, Parquet or Arrow IPC)
+//! through two versions,
 //! on both cores, with a progress line on a terminal; the changes file and
 //! shard summaries.
 
@@ -173,7 +174,33 @@ pub fn run<'p>(
             }
             Ok(())
         };
-    if path.extension().is_some_and(|e| e == "csv") {
+    if let Some(kind) = crate::columnar::Kind::of(path) {
+        let (schema, batches, _) = crate::columnar::open(path, kind)?;
+        let columns = rulebook_arrow::CaseColumns::new(&schema, &[old.program(), new.program()])
+            .map_err(|e| (EXIT_INPUT, format!("{}: {e}", path.display())))?;
+        let mut row_no = 0u64;
+        for b in batches {
+            let b = b.map_err(|e| (EXIT_INPUT, format!("cannot read {}: {e}", path.display())))?;
+            for row in 0..b.num_rows() {
+                row_no += 1;
+                if !take() {
+                    continue;
+                }
+                batch.push(match columns.document(&b, row) {
+                    Ok(mut doc) => {
+                        if let (Some(id), J::Object(map)) = (columns.id_json(&b, row), &mut doc) {
+                            map.insert("id".into(), id);
+                        }
+                        Item::Case(row_no, doc)
+                    }
+                    Err(e) => Item::Unreadable(row_no, e.to_string()),
+                });
+                if batch.len() == BATCH {
+                    flush(&mut acc, &mut batch)?;
+                }
+            }
+        }
+    } else if path.extension().is_some_and(|e| e == "csv") {
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(false)
             .from_reader(reader);

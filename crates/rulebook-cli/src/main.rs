@@ -6,6 +6,7 @@
 //! 4 evaluation failed; 5 a file could not be read or written.
 
 mod batch;
+mod columnar;
 mod coverage;
 mod impact;
 mod verify;
@@ -127,6 +128,10 @@ enum EvalFormat {
     Jsonl,
     /// A header and one row per case (many cases).
     Csv,
+    /// Parquet, with typed columns (many cases; needs --output).
+    Parquet,
+    /// The Arrow IPC file format (many cases; needs --output).
+    Arrow,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -193,6 +198,23 @@ enum Command {
         /// provider's price: `[{"label": "A", "inputs": {"service.hourly_price": "38.00"}}]`.
         #[arg(long, value_name = "FILE", requires = "input", conflicts_with_all = ["letter", "explain"])]
         compare: Option<PathBuf>,
+    },
+    /// Write cases (JSON Lines or CSV) as Parquet or Arrow IPC, with the
+    /// rulebook's typed columns: money as decimal128, records as structs,
+    /// lists of records as lists of structs.
+    Convert {
+        /// The rulebook file (or folder: its newest version) whose inputs
+        /// type the columns.
+        rulebook: PathBuf,
+        /// The cases: JSON Lines, or CSV when the name ends in .csv.
+        #[arg(long)]
+        cases: PathBuf,
+        /// The file to write: .parquet, .arrow (IPC file) or .arrows (IPC stream).
+        #[arg(long)]
+        output: PathBuf,
+        /// The decision date of cases that do not give their own.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
     },
     /// Run the examples of rulebooks.
     Test {
@@ -435,6 +457,12 @@ fn main() -> ExitCode {
             format,
             deny_warnings,
         } => cmd_check(&paths, format, deny_warnings),
+        Command::Convert {
+            rulebook,
+            cases,
+            output,
+            date,
+        } => cmd_convert(&rulebook, &cases, &output, date),
         Command::Eval {
             rulebook,
             input,
@@ -792,6 +820,8 @@ fn cmd_eval_cases(
 ) -> u8 {
     let format = match format {
         Some(EvalFormat::Csv) => batch::Format::Csv,
+        Some(EvalFormat::Parquet) => batch::Format::Columnar(columnar::Kind::Parquet),
+        Some(EvalFormat::Arrow) => batch::Format::Columnar(columnar::Kind::ArrowFile),
         Some(EvalFormat::Jsonl) | Some(EvalFormat::Json) => batch::Format::Jsonl,
         Some(EvalFormat::Text) => {
             eprintln!(
@@ -804,6 +834,12 @@ fn cmd_eval_cases(
             .is_some_and(|o| o.extension().is_some_and(|e| e == "csv")) =>
         {
             batch::Format::Csv
+        }
+        None if output.as_deref().and_then(columnar::Kind::of).is_some() => {
+            match output.as_deref().and_then(columnar::Kind::of) {
+                Some(kind) => batch::Format::Columnar(kind),
+                None => batch::Format::Jsonl,
+            }
         }
         None => batch::Format::Jsonl,
     };
@@ -834,6 +870,46 @@ fn cmd_eval_cases(
         date,
         off_period,
     })
+}
+
+fn cmd_convert(path: &Path, cases: &Path, output: &Path, date: Option<NaiveDate>) -> u8 {
+    let loaded = match load_for_eval(path) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    // The newest version requested types the columns.
+    let newest = loaded
+        .requested
+        .iter()
+        .copied()
+        .filter_map(|i| {
+            loaded
+                .versions
+                .get(i)
+                .and_then(|v| v.program())
+                .map(|p| (i, p))
+        })
+        .max_by_key(|(_, p)| p.in_force_from);
+    let Some((i, program)) = newest else {
+        eprintln!(
+            "error: {}: no rulebook to convert cases for",
+            path.display()
+        );
+        return EXIT_FAILED;
+    };
+    if refuse_with_errors(&loaded, i) {
+        return EXIT_FAILED;
+    }
+    match columnar::convert(program.program(), cases, output, date) {
+        Ok(n) => {
+            eprintln!("{n} case(s) written to {}", output.display());
+            0
+        }
+        Err((code, message)) => {
+            eprintln!("error: {message}");
+            code
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 mod cli;
+mod columnar;
 mod hostile;
 mod impact;
 mod privacy;

@@ -1,0 +1,547 @@
+//! Decisions as an Arrow record batch: one row per case, in the cases'
+//! order, with typed columns.
+//!
+//! | column | Arrow type |
+//! | --- | --- |
+//! | `id` (when the cases have one) | as in the cases |
+//! | `decision_date` | date32 |
+//! | `version` | utf8 |
+//! | `eligible` | boolean |
+//! | one per output | by its type, below |
+//! | `failed_criteria` | list of utf8 |
+//! | `error` | utf8: the JSON error of a case that was not decided |
+//!
+//! Output types: `money` is decimal128(38, 2), whole cents; `decimal` is
+//! decimal128(38, 18); `percent` is decimal128(38, 18) in percentage points
+//! (35 % is 35); `integer` int64; `bool` boolean; `date` date32; `text`,
+//! `duration` and enums utf8 (a variant with data as its JSON); records are
+//! structs and lists are lists. A value that does not fit its column
+//! exactly (an amount with fractions of a cent, which `rulebook check`
+//! warns about as `unrounded-money`) makes the row an error rather than
+//! being rounded.
+
+use arrow_array::builder::{ArrayBuilder, BooleanBuilder, StringBuilder};
+use arrow_array::{
+    new_null_array, Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, Int64Array,
+    ListArray, RecordBatch, StringArray, StructArray,
+};
+use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef, Fields, Schema, SchemaRef};
+use rulebook::cases::batch::{jsonl_record, Decided, Outcome};
+use rulebook::ir::value::{format_duration, Type, Value};
+use rulebook::ir::Program;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// Scale of `money` columns: whole cents.
+pub const MONEY_SCALE: i8 = 2;
+/// Scale of `decimal` and `percent` columns.
+pub const DECIMAL_SCALE: i8 = 18;
+const PRECISION: u8 = 38;
+
+/// The Arrow type of values of `ty` in `p`.
+pub fn arrow_type(p: &Program, ty: &Type) -> DataType {
+    match ty {
+        Type::Bool => DataType::Boolean,
+        Type::Integer => DataType::Int64,
+        Type::Money => DataType::Decimal128(PRECISION, MONEY_SCALE),
+        Type::Decimal | Type::Percent => DataType::Decimal128(PRECISION, DECIMAL_SCALE),
+        Type::Text | Type::Duration | Type::Enum(_) => DataType::Utf8,
+        Type::Date => DataType::Date32,
+        Type::Record(r) => DataType::Struct(record_fields(p, *r)),
+        Type::List(t) => DataType::List(Arc::new(Field::new("item", arrow_type(p, t), true))),
+        Type::Optional(t) => arrow_type(p, t),
+        Type::Error => DataType::Null,
+    }
+}
+
+fn record_fields(p: &Program, r: u32) -> Fields {
+    p.records
+        .get(r as usize)
+        .map(|info| {
+            info.fields
+                .iter()
+                .map(|f| Field::new(&f.name, arrow_type(p, &f.ty), true))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One output column: its name and, per version, the output's slot and type.
+struct OutputColumn {
+    name: String,
+    data_type: DataType,
+}
+
+/// The schema of decisions of some versions, and how to fill it.
+pub struct DecisionSchema {
+    schema: SchemaRef,
+    id: Option<FieldRef>,
+    outputs: Vec<OutputColumn>,
+}
+
+impl DecisionSchema {
+    /// `programs`: the versions, oldest first; an output's column type is
+    /// its type in the newest version that has it. `id`: the cases' `id`
+    /// column, passed through.
+    pub fn new(programs: &[&Program], id: Option<FieldRef>) -> DecisionSchema {
+        let mut outputs: Vec<OutputColumn> = Vec::new();
+        for p in programs.iter().rev() {
+            for &o in &p.outputs {
+                let Some(def) = p.defs.get(o as usize) else {
+                    continue;
+                };
+                if !outputs.iter().any(|c| c.name == def.name) {
+                    outputs.push(OutputColumn {
+                        name: def.name.clone(),
+                        data_type: arrow_type(p, &def.ty),
+                    });
+                }
+            }
+        }
+        // The newest version's order, then older versions' extra outputs.
+        let mut fields: Vec<FieldRef> = Vec::new();
+        if let Some(f) = &id {
+            fields.push(Arc::new(f.as_ref().clone().with_nullable(true)));
+        }
+        fields.push(Arc::new(Field::new(
+            "decision_date",
+            DataType::Date32,
+            true,
+        )));
+        fields.push(Arc::new(Field::new("version", DataType::Utf8, true)));
+        fields.push(Arc::new(Field::new("eligible", DataType::Boolean, true)));
+        for o in &outputs {
+            fields.push(Arc::new(Field::new(&o.name, o.data_type.clone(), true)));
+        }
+        fields.push(Arc::new(Field::new(
+            "failed_criteria",
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            true,
+        )));
+        fields.push(Arc::new(Field::new("error", DataType::Utf8, true)));
+        DecisionSchema {
+            schema: Arc::new(Schema::new(fields)),
+            id,
+            outputs,
+        }
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The decisions of one batch of cases as a record batch. `rows` are
+    /// the cases' row numbers (for error messages); `id` is the cases' `id`
+    /// column, of the same length as `decided`.
+    pub fn batch(
+        &self,
+        decided: &[Decided<'_>],
+        rows: &[u64],
+        id: Option<ArrayRef>,
+    ) -> Result<RecordBatch, ArrowError> {
+        let n = decided.len();
+        // Rows whose outputs do not fit their columns become errors.
+        let mut misfit: Vec<Option<String>> = vec![None; n];
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        let mut values: Vec<Vec<Option<Cell<'_>>>> =
+            vec![Vec::with_capacity(n); self.outputs.len()];
+        for (r, d) in decided.iter().enumerate() {
+            for (c, col) in self.outputs.iter().enumerate() {
+                let mut found = None;
+                if let Outcome::Decided {
+                    program, decision, ..
+                } = &d.outcome
+                {
+                    for (slot, v) in &decision.outputs {
+                        let Some(def) = program.defs.get(*slot as usize) else {
+                            continue;
+                        };
+                        if def.name != col.name {
+                            continue;
+                        }
+                        let cell = Cell {
+                            program,
+                            value: v,
+                            ty: &def.ty,
+                        };
+                        match fits(&cell, &col.data_type) {
+                            Ok(()) => found = Some(cell),
+                            Err(why) => {
+                                misfit[r].get_or_insert(format!("output `{}`: {why}", col.name));
+                            }
+                        }
+                    }
+                }
+                values[c].push(found);
+            }
+        }
+        let decided_row = |r: usize| misfit[r].is_none();
+        if let Some(f) = &self.id {
+            columns.push(match id {
+                Some(a) if a.len() == n => a,
+                _ => new_null_array(f.data_type(), n),
+            });
+        }
+        let mut dates = Vec::with_capacity(n);
+        let mut versions = StringBuilder::new();
+        let mut eligible = BooleanBuilder::with_capacity(n);
+        let mut failed_offsets = vec![0i32];
+        let mut failed_names = StringBuilder::new();
+        let mut failed_valid = Vec::with_capacity(n);
+        let mut errors = StringBuilder::new();
+        for (r, d) in decided.iter().enumerate() {
+            match (&d.outcome, decided_row(r)) {
+                (
+                    Outcome::Decided {
+                        program,
+                        case,
+                        decision,
+                    },
+                    true,
+                ) => {
+                    dates.push(Some(days(case.decision_date)));
+                    versions.append_value(&program.version);
+                    eligible.append_value(decision.eligible);
+                    for c in &decision.failed_criteria {
+                        failed_names.append_value(&c.criterion);
+                    }
+                    failed_valid.push(true);
+                    errors.append_null();
+                }
+                _ => {
+                    dates.push(None);
+                    versions.append_null();
+                    eligible.append_null();
+                    failed_valid.push(false);
+                    let line = rows.get(r).copied().unwrap_or(r as u64 + 1);
+                    let text = match &misfit[r] {
+                        Some(why) => serde_json::json!({
+                            "kind": "output",
+                            "message": why,
+                            "help": "round the amount in the rulebook (`rounded to cents`), or write JSON Lines, which keep every digit",
+                        })
+                        .to_string(),
+                        None => jsonl_record(line, d)
+                            .get("error")
+                            .map(|e| e.to_string())
+                            .unwrap_or_default(),
+                    };
+                    errors.append_value(text);
+                }
+            }
+            failed_offsets.push(i32::try_from(failed_names.len()).unwrap_or(i32::MAX));
+        }
+        columns.push(Arc::new(Date32Array::from(dates)));
+        columns.push(Arc::new(versions.finish()));
+        columns.push(Arc::new(eligible.finish()));
+        for (c, col) in self.outputs.iter().enumerate() {
+            let cells: Vec<Option<Cell<'_>>> = values[c]
+                .iter()
+                .enumerate()
+                .map(|(r, v)| if decided_row(r) { *v } else { None })
+                .collect();
+            columns.push(build(&col.data_type, &cells)?);
+        }
+        columns.push(Arc::new(ListArray::try_new(
+            Arc::new(Field::new("item", DataType::Utf8, true)),
+            OffsetBuffer::new(ScalarBuffer::from(failed_offsets)),
+            Arc::new(failed_names.finish()),
+            Some(NullBuffer::from(failed_valid)),
+        )?));
+        columns.push(Arc::new(errors.finish()));
+        RecordBatch::try_new(self.schema.clone(), columns)
+    }
+}
+
+/// Days since 1970-01-01, as date32 holds a date.
+fn days(d: chrono::NaiveDate) -> i32 {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(chrono::NaiveDate::MIN);
+    i32::try_from(d.signed_duration_since(epoch).num_days()).unwrap_or(i32::MAX)
+}
+
+/// A value with the program and type that say how to read it.
+#[derive(Clone, Copy)]
+struct Cell<'a> {
+    program: &'a Program,
+    value: &'a Value,
+    ty: &'a Type,
+}
+
+impl<'a> Cell<'a> {
+    fn with(&self, value: &'a Value, ty: &'a Type) -> Cell<'a> {
+        Cell {
+            program: self.program,
+            value,
+            ty,
+        }
+    }
+    /// The type without `optional`, or `None` for an absent value.
+    fn present(self) -> Option<Cell<'a>> {
+        if matches!(self.value, Value::Absent) {
+            return None;
+        }
+        let mut ty = self.ty;
+        while let Type::Optional(t) = ty {
+            ty = t;
+        }
+        Some(Cell { ty, ..self })
+    }
+}
+
+/// The exact i128 of `d` at `scale`, or `None` when it would need rounding
+/// or does not fit.
+fn scaled(d: Decimal, scale: i8) -> Option<i128> {
+    let target = u32::try_from(scale).ok()?;
+    let mut m = d.mantissa();
+    let mut s = d.scale();
+    while s > target {
+        if m % 10 != 0 {
+            return None;
+        }
+        m /= 10;
+        s -= 1;
+    }
+    let m = m.checked_mul(10i128.checked_pow(target - s)?)?;
+    (m.unsigned_abs() < 10u128.pow(u32::from(PRECISION))).then_some(m)
+}
+
+fn decimal_of(cell: &Cell<'_>) -> Option<Decimal> {
+    let d = cell.value.as_decimal()?;
+    if *cell.ty == Type::Percent {
+        d.checked_mul(Decimal::ONE_HUNDRED)
+    } else {
+        Some(d)
+    }
+}
+
+/// Whether a value can be written to a column of `dt` exactly.
+fn fits(cell: &Cell<'_>, dt: &DataType) -> Result<(), String> {
+    let Some(cell) = cell.present() else {
+        return Ok(());
+    };
+    if arrow_type(cell.program, cell.ty) != *dt {
+        return Err(format!(
+            "its type in version {} differs from the newest version's",
+            cell.program.version
+        ));
+    }
+    match (cell.value, dt) {
+        (_, DataType::Decimal128(_, scale)) => match decimal_of(&cell) {
+            Some(d) if scaled(d, *scale).is_some() => Ok(()),
+            Some(d) => Err(format!("{d} does not fit {} decimal places exactly", scale)),
+            None => Err("not a number".into()),
+        },
+        (Value::Record(fields), DataType::Struct(_))
+        | (Value::Tagged(_, fields), DataType::Struct(_)) => {
+            let Type::Record(r) = cell.ty else {
+                return Ok(());
+            };
+            let types = cell.program.field_types(*r);
+            let DataType::Struct(arrow_fields) = dt else {
+                return Ok(());
+            };
+            for ((v, t), f) in fields.iter().zip(&types).zip(arrow_fields.iter()) {
+                fits(&cell.with(v, t), f.data_type()).map_err(|e| format!("{}: {e}", f.name()))?;
+            }
+            Ok(())
+        }
+        (Value::List(items), DataType::List(f)) => {
+            let Type::List(t) = cell.ty else {
+                return Ok(());
+            };
+            for (i, v) in items.iter().enumerate() {
+                fits(&cell.with(v, t), f.data_type()).map_err(|e| format!("[{i}]: {e}"))?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An array of `dt` from cells that [`fits`] accepted.
+fn build(dt: &DataType, cells: &[Option<Cell<'_>>]) -> Result<ArrayRef, ArrowError> {
+    let present: Vec<Option<Cell<'_>>> = cells.iter().map(|c| c.and_then(Cell::present)).collect();
+    Ok(match dt {
+        DataType::Boolean => Arc::new(BooleanArray::from(
+            present
+                .iter()
+                .map(|c| c.and_then(|c| c.value.as_bool()))
+                .collect::<Vec<_>>(),
+        )),
+        DataType::Int64 => Arc::new(Int64Array::from(
+            present
+                .iter()
+                .map(|c| match c.map(|c| c.value) {
+                    Some(Value::Int(i)) => Some(*i),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        )),
+        DataType::Decimal128(p, s) => Arc::new(
+            Decimal128Array::from(
+                present
+                    .iter()
+                    .map(|c| c.as_ref().and_then(decimal_of).and_then(|d| scaled(d, *s)))
+                    .collect::<Vec<_>>(),
+            )
+            .with_precision_and_scale(*p, *s)?,
+        ),
+        DataType::Date32 => Arc::new(Date32Array::from(
+            present
+                .iter()
+                .map(|c| match c.map(|c| c.value) {
+                    Some(Value::Date(d)) => Some(days(*d)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        )),
+        DataType::Utf8 => Arc::new(
+            present
+                .iter()
+                .map(|c| c.map(|c| text(&c)))
+                .collect::<StringArray>(),
+        ),
+        DataType::Struct(fields) => {
+            let mut children = Vec::with_capacity(fields.len());
+            for (i, f) in fields.iter().enumerate() {
+                let child: Vec<Option<Cell<'_>>> = present
+                    .iter()
+                    .map(|c| {
+                        let c = (*c)?;
+                        let (Value::Record(values), Type::Record(r)) = (c.value, c.ty) else {
+                            return None;
+                        };
+                        let ty = c
+                            .program
+                            .records
+                            .get(*r as usize)?
+                            .fields
+                            .get(i)
+                            .map(|f| &f.ty)?;
+                        Some(c.with(values.get(i)?, ty))
+                    })
+                    .collect();
+                children.push(build(f.data_type(), &child)?);
+            }
+            let valid = NullBuffer::from(present.iter().map(Option::is_some).collect::<Vec<_>>());
+            Arc::new(StructArray::try_new(fields.clone(), children, Some(valid))?)
+        }
+        DataType::List(f) => {
+            let mut offsets = vec![0i32];
+            let mut items: Vec<Option<Cell<'_>>> = Vec::new();
+            for c in &present {
+                if let Some(c) = c {
+                    if let (Value::List(values), Type::List(t)) = (c.value, c.ty) {
+                        items.extend(values.iter().map(|v| Some(c.with(v, t))));
+                    }
+                }
+                offsets.push(i32::try_from(items.len()).map_err(|_| {
+                    ArrowError::ComputeError("a list column longer than 2^31 items".into())
+                })?);
+            }
+            let child = build(f.data_type(), &items)?;
+            let valid = NullBuffer::from(present.iter().map(Option::is_some).collect::<Vec<_>>());
+            Arc::new(ListArray::try_new(
+                f.clone(),
+                OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                child,
+                Some(valid),
+            )?)
+        }
+        other => new_null_array(other, cells.len()),
+    })
+}
+
+/// A value written as text: a text itself, a variant's name, a duration
+/// as `rulebook eval` writes it, a variant with data as its JSON.
+fn text(c: &Cell<'_>) -> String {
+    match c.value {
+        Value::Text(t) => t.to_string(),
+        Value::Duration(d) => format_duration(*d),
+        _ => match c.program.to_json(c.value, c.ty) {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        },
+    }
+}
+
+/// The Arrow schema of cases of `p`: `id` (text) when `with_id`,
+/// `decision_date`, and one column per input, typed as decisions are.
+pub fn case_schema(p: &Program, with_id: bool) -> SchemaRef {
+    let mut fields = Vec::new();
+    if with_id {
+        fields.push(Field::new("id", DataType::Utf8, true));
+    }
+    fields.push(Field::new("decision_date", DataType::Date32, true));
+    for i in &p.inputs {
+        fields.push(Field::new(&i.name, arrow_type(p, &i.ty), true));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// Decoded cases as a record batch of [`case_schema`]. A value that does
+/// not fit its column exactly (an amount with fractions of a cent) is an
+/// error naming the case's position and the input.
+pub fn cases_batch(
+    p: &Program,
+    cases: &[(Option<String>, &rulebook::eval::Case)],
+    with_id: bool,
+) -> Result<RecordBatch, String> {
+    let schema = case_schema(p, with_id);
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    if with_id {
+        columns.push(Arc::new(
+            cases
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect::<StringArray>(),
+        ));
+    }
+    columns.push(Arc::new(Date32Array::from(
+        cases
+            .iter()
+            .map(|(_, c)| Some(days(c.decision_date)))
+            .collect::<Vec<_>>(),
+    )));
+    for (n, input) in p.inputs.iter().enumerate() {
+        let dt = arrow_type(p, &input.ty);
+        let mut cells = Vec::with_capacity(cases.len());
+        for (k, (_, case)) in cases.iter().enumerate() {
+            let cell = case.inputs.get(n).map(|v| Cell {
+                program: p,
+                value: v,
+                ty: &input.ty,
+            });
+            if let Some(c) = &cell {
+                fits(c, &dt).map_err(|e| format!("case {}: {}: {e}", k + 1, input.name))?;
+            }
+            cells.push(cell);
+        }
+        columns.push(build(&dt, &cells).map_err(|e| e.to_string())?);
+    }
+    RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn amounts_are_scaled_exactly_or_refused() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(scaled(d("12.3"), 2), Some(1230));
+        assert_eq!(scaled(d("12.300"), 2), Some(1230));
+        assert_eq!(scaled(d("-0.01"), 2), Some(-1));
+        // A fraction of a cent is not rounded away.
+        assert_eq!(scaled(d("12.345"), 2), None);
+        // 38 digits is the most decimal128(38, _) holds.
+        assert_eq!(scaled(d("79228162514264337593543950335"), 18), None);
+        assert_eq!(
+            scaled(d("79228162514264337593543950335"), 2),
+            Some(7922816251426433759354395033500)
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! Cases and decisions as Apache Arrow record batches.
+//!
+//! This is the columnar edge of the batch stage: the command line reads and
+//! writes Parquet and Arrow IPC files with it, and the Python package hands
+//! pyarrow tables to it. Rows are decided by the same
+//! [`rulebook::cases::batch::Decider`] as JSON Lines, so a case gets the same
+//! decision, and the same errors with the same field paths, in every format.
+
+pub mod cases;
+pub mod decisions;
+
+pub use cases::{CaseColumns, ColumnError};
+pub use decisions::{arrow_type, DecisionSchema};
+
+use arrow_array::RecordBatch;
+use arrow_schema::ArrowError;
+use rulebook::cases::batch::{Decided, Decider, Outcome};
+use rulebook::eval::Executable;
+
+/// How many cases of a batch were decided, had invalid input or could not
+/// be decided.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub cases: u64,
+    pub decided: u64,
+    pub invalid: u64,
+    pub failed: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
+        self.cases += other.cases;
+        self.decided += other.decided;
+        self.invalid += other.invalid;
+        self.failed += other.failed;
+    }
+}
+
+/// Decides every row of `batch`; `first_row` is the first row's number in
+/// the whole input (from 1), for error messages.
+pub fn decide_batch(
+    decider: &mut Decider<'_>,
+    columns: &CaseColumns,
+    schema: &DecisionSchema,
+    batch: &RecordBatch,
+    first_row: u64,
+) -> Result<(RecordBatch, Counts), ArrowError> {
+    let mut decided: Vec<Decided<'_>> = Vec::with_capacity(batch.num_rows());
+    let mut counts = Counts::default();
+    for row in 0..batch.num_rows() {
+        let d = match columns.document(batch, row) {
+            Ok(doc) => decider.decide(doc),
+            Err(e) => Decided {
+                id: None,
+                outcome: Outcome::Invalid(vec![e]),
+            },
+        };
+        counts.cases += 1;
+        match d.outcome {
+            Outcome::Decided { .. } => counts.decided += 1,
+            Outcome::Invalid(_) => counts.invalid += 1,
+            Outcome::Failed(_) => counts.failed += 1,
+        }
+        decided.push(d);
+    }
+    let rows: Vec<u64> = (0..batch.num_rows() as u64)
+        .map(|r| first_row + r)
+        .collect();
+    let out = schema.batch(&decided, &rows, columns.id(batch))?;
+    Ok((out, counts))
+}
+
+/// Rows per piece when a batch is shared among threads.
+const PIECE_ROWS: usize = 4096;
+
+/// Decides `batches` on `threads` threads and returns the decisions in the
+/// cases' order, one batch per piece of at most 4 096 rows.
+pub fn decide_all(
+    programs: &[&Executable],
+    date: Option<chrono::NaiveDate>,
+    off_period: bool,
+    batches: &[RecordBatch],
+    threads: usize,
+) -> Result<(Vec<RecordBatch>, Counts), Error> {
+    let plain: Vec<&rulebook::ir::Program> = programs.iter().map(|p| p.program()).collect();
+    let Some(first) = batches.first() else {
+        return Ok((Vec::new(), Counts::default()));
+    };
+    let columns = CaseColumns::new(first.schema_ref(), &plain).map_err(Error::Column)?;
+    let id = columns.id(first).map(|_| {
+        first
+            .schema()
+            .field_with_name("id")
+            .map(|f| std::sync::Arc::new(f.clone()))
+    });
+    let id = id.transpose().map_err(Error::Arrow)?;
+    let schema = DecisionSchema::new(&plain, id);
+    // Pieces of every batch, with the number of their first row.
+    let mut pieces: Vec<(RecordBatch, u64)> = Vec::new();
+    let mut row = 1u64;
+    for b in batches {
+        if b.schema_ref() != first.schema_ref() {
+            return Err(Error::Arrow(ArrowError::SchemaError(
+                "the batches do not all have the same columns".into(),
+            )));
+        }
+        let mut start = 0;
+        while start < b.num_rows() {
+            let len = PIECE_ROWS.min(b.num_rows() - start);
+            pieces.push((b.slice(start, len), row + start as u64));
+            start += len;
+        }
+        row += b.num_rows() as u64;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<(RecordBatch, Counts), ArrowError>>> =
+        (0..pieces.len()).map(|_| None).collect();
+    let slots: Vec<std::sync::Mutex<&mut Option<_>>> =
+        results.iter_mut().map(std::sync::Mutex::new).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1).min(pieces.len().max(1)) {
+            s.spawn(|| {
+                let mut decider =
+                    Decider::new(programs.to_vec(), date).allow_off_period(off_period);
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((piece, first_row)) = pieces.get(i) else {
+                        return;
+                    };
+                    let r = decide_batch(&mut decider, &columns, &schema, piece, *first_row);
+                    if let Some(Ok(mut slot)) = slots.get(i).map(|m| m.lock()) {
+                        **slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    drop(slots);
+    let mut out = Vec::with_capacity(results.len());
+    let mut counts = Counts::default();
+    for r in results {
+        match r {
+            Some(Ok((b, c))) => {
+                counts.add(&c);
+                out.push(b);
+            }
+            Some(Err(e)) => return Err(Error::Arrow(e)),
+            None => {
+                return Err(Error::Arrow(ArrowError::ComputeError(
+                    "a piece of the cases was not decided".into(),
+                )))
+            }
+        }
+    }
+    Ok((out, counts))
+}
+
+/// Why a batch could not be decided at all.
+#[derive(Debug)]
+pub enum Error {
+    /// A column the rulebook cannot read.
+    Column(ColumnError),
+    Arrow(ArrowError),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Column(e) => write!(f, "{e}"),
+            Error::Arrow(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
