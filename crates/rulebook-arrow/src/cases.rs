@@ -11,10 +11,14 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, TimeUnit};
-use rulebook::cases::input::InputError;
+use rulebook::cases::input::{fraction_of_percent, InputError, MAX_LIST_LEN};
+use rulebook::ir::value::{Type, Value};
 use rulebook::ir::Program;
+use rust_decimal::Decimal;
+
 use serde_json::{Map, Number, Value as J};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// A column the rulebook cannot read, found before any row is decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +48,17 @@ pub struct CaseColumns {
     inputs: Vec<(usize, Vec<String>)>,
     id: Option<usize>,
     decision_date: Option<usize>,
+    /// Per version (by its address), where each input's value is.
+    plans: Vec<(usize, Vec<Source>)>,
+}
+
+/// Where a value of a case is in a batch.
+#[derive(Debug, Clone)]
+enum Source {
+    Column(usize),
+    /// A record made of one column (or nested record) per field.
+    Fields(Vec<Source>),
+    Missing,
 }
 
 impl CaseColumns {
@@ -59,6 +74,7 @@ impl CaseColumns {
             inputs: Vec::new(),
             id: None,
             decision_date: None,
+            plans: Vec::new(),
         };
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         for (i, field) in schema.fields().iter().enumerate() {
@@ -115,7 +131,59 @@ impl CaseColumns {
                 .inputs
                 .push((i, name.split('.').map(str::to_string).collect()));
         }
+        for p in programs {
+            let plan = p
+                .inputs
+                .iter()
+                .map(|i| source(p, &names, &i.name, &i.ty))
+                .collect();
+            columns.plans.push((*p as *const Program as usize, plan));
+        }
         Ok(columns)
+    }
+
+    /// The decision date of row `row`: `Some(None)` when the row gives
+    /// none, `None` when it cannot be read here (the document path says
+    /// why).
+    pub fn decision_date(
+        &self,
+        batch: &RecordBatch,
+        row: usize,
+    ) -> Option<Option<chrono::NaiveDate>> {
+        let Some(col) = self.decision_date.and_then(|i| batch.columns().get(i)) else {
+            return Some(None);
+        };
+        if col.is_null(row) {
+            return Some(None);
+        }
+        match col.data_type() {
+            DataType::Date32 => col
+                .as_primitive::<Date32Type>()
+                .value_as_date(row)
+                .map(Some),
+            _ => None,
+        }
+    }
+
+    /// The inputs of row `row` decoded for `p` straight from the columns,
+    /// or `None` when anything is missing, out of range or in a shape this
+    /// path does not read; the caller then takes [`CaseColumns::document`]
+    /// and the JSON decoder, which says what is wrong.
+    pub fn inputs(&self, p: &Program, batch: &RecordBatch, row: usize) -> Option<Vec<Value>> {
+        let address = p as *const Program as usize;
+        let (_, plan) = self.plans.iter().find(|(a, _)| *a == address)?;
+        let columns = batch.columns();
+        let mut out = Vec::with_capacity(plan.len());
+        for (input, src) in p.inputs.iter().zip(plan) {
+            let v = from_source(p, columns, src, row, &input.ty)?;
+            if let Some(b) = &input.bounds {
+                if !b.contains(&v) {
+                    return None;
+                }
+            }
+            out.push(v);
+        }
+        Some(out)
     }
 
     /// Whether the cases have a pass-through `id` column.
@@ -154,6 +222,187 @@ impl CaseColumns {
             }
         }
         Ok(J::Object(doc))
+    }
+}
+
+fn source(p: &Program, names: &[&str], path: &str, ty: &Type) -> Source {
+    if let Some(i) = names.iter().position(|n| *n == path) {
+        return Source::Column(i);
+    }
+    let prefix = format!("{path}.");
+    if let (Type::Record(r), true) = (ty, names.iter().any(|n| n.starts_with(&prefix))) {
+        if let Some(info) = p.records.get(*r as usize) {
+            return Source::Fields(
+                info.fields
+                    .iter()
+                    .map(|f| source(p, names, &format!("{path}.{}", f.name), &f.ty))
+                    .collect(),
+            );
+        }
+    }
+    Source::Missing
+}
+
+fn from_source(
+    p: &Program,
+    columns: &[ArrayRef],
+    src: &Source,
+    row: usize,
+    ty: &Type,
+) -> Option<Value> {
+    match src {
+        Source::Column(i) => value(p, columns.get(*i)?.as_ref(), row, ty),
+        Source::Missing => matches!(ty, Type::Optional(_)).then_some(Value::Absent),
+        Source::Fields(fields) => {
+            let Type::Record(r) = ty else { return None };
+            let info = p.records.get(*r as usize)?;
+            let mut out = Vec::with_capacity(fields.len());
+            for (f, src) in info.fields.iter().zip(fields) {
+                let v = from_source(p, columns, src, row, &f.ty)?;
+                if let Some(b) = &f.bounds {
+                    if !b.contains(&v) {
+                        return None;
+                    }
+                }
+                out.push(v);
+            }
+            Some(Value::Record(Arc::from(out)))
+        }
+    }
+}
+
+/// A value of `ty` straight from a cell, for the shapes cases usually
+/// come in; `None` for anything else (see [`CaseColumns::inputs`]).
+fn value(p: &Program, a: &dyn Array, row: usize, ty: &Type) -> Option<Value> {
+    if let Type::Optional(inner) = ty {
+        if a.is_null(row) {
+            return Some(Value::Absent);
+        }
+        return value(p, a, row, inner);
+    }
+    if a.is_null(row) {
+        return None;
+    }
+    let integer = |a: &dyn Array| -> Option<i64> {
+        Some(match a.data_type() {
+            DataType::Int8 => i64::from(a.as_primitive::<Int8Type>().value(row)),
+            DataType::Int16 => i64::from(a.as_primitive::<Int16Type>().value(row)),
+            DataType::Int32 => i64::from(a.as_primitive::<Int32Type>().value(row)),
+            DataType::Int64 => a.as_primitive::<Int64Type>().value(row),
+            DataType::UInt8 => i64::from(a.as_primitive::<UInt8Type>().value(row)),
+            DataType::UInt16 => i64::from(a.as_primitive::<UInt16Type>().value(row)),
+            DataType::UInt32 => i64::from(a.as_primitive::<UInt32Type>().value(row)),
+            _ => return None,
+        })
+    };
+    let decimal = |a: &dyn Array| -> Option<Decimal> {
+        match a.data_type() {
+            DataType::Decimal128(_, s) => {
+                exact_decimal(a.as_primitive::<Decimal128Type>().value(row), *s)
+            }
+            _ => integer(a).map(Decimal::from),
+        }
+    };
+    Some(match ty {
+        Type::Bool => match a.data_type() {
+            DataType::Boolean => Value::Bool(a.as_boolean().value(row)),
+            _ => return None,
+        },
+        Type::Integer => Value::Int(integer(a)?),
+        Type::Decimal | Type::Money => Value::Num(decimal(a)?),
+        Type::Percent => Value::Num(fraction_of_percent(decimal(a)?)?),
+        Type::Text => Value::Text(Arc::from(text(a, row)?)),
+        Type::Date => match a.data_type() {
+            DataType::Date32 => Value::Date(a.as_primitive::<Date32Type>().value_as_date(row)?),
+            _ => return None,
+        },
+        Type::Enum(e) => {
+            let info = p.enums.get(*e as usize)?;
+            let name = text(a, row)?;
+            let i = info.variants.iter().position(|v| v == name)?;
+            // A variant with data comes as a record; the document path reads it.
+            if info.data.get(i).copied().flatten().is_some() {
+                return None;
+            }
+            Value::Enum(u32::try_from(i).ok()?)
+        }
+        Type::Record(r) => {
+            let DataType::Struct(fields) = a.data_type() else {
+                return None;
+            };
+            let info = p.records.get(*r as usize)?;
+            let s = a.as_struct();
+            let mut out = Vec::with_capacity(info.fields.len());
+            let mut found = 0;
+            for f in &info.fields {
+                match fields.iter().position(|x| x.name() == &f.name) {
+                    Some(i) => {
+                        found += 1;
+                        let v = value(p, s.column(i).as_ref(), row, &f.ty)?;
+                        if let Some(b) = &f.bounds {
+                            if !b.contains(&v) {
+                                return None;
+                            }
+                        }
+                        out.push(v);
+                    }
+                    None if matches!(f.ty, Type::Optional(_)) => out.push(Value::Absent),
+                    None => return None,
+                }
+            }
+            // A field the record does not have is an error to report.
+            if found != fields.len() {
+                return None;
+            }
+            Value::Record(Arc::from(out))
+        }
+        Type::List(elem) => {
+            let (start, end, items) = match a.data_type() {
+                DataType::List(_) => {
+                    let l = a.as_list::<i32>();
+                    let o = l.value_offsets();
+                    (
+                        usize::try_from(*o.get(row)?).ok()?,
+                        usize::try_from(*o.get(row + 1)?).ok()?,
+                        l.values(),
+                    )
+                }
+                _ => return None,
+            };
+            if end.saturating_sub(start) > MAX_LIST_LEN {
+                return None;
+            }
+            let mut out = Vec::with_capacity(end.saturating_sub(start));
+            for i in start..end {
+                out.push(value(p, items.as_ref(), i, elem)?);
+            }
+            Value::List(Arc::from(out))
+        }
+        Type::Duration | Type::Optional(_) | Type::Error => return None,
+    })
+}
+
+/// A decimal128 value as an exact decimal, trailing zeros dropped first:
+/// 181 at scale 28 is 181, though 181 with 28 zeros is too long to hold.
+fn exact_decimal(mut v: i128, scale: i8) -> Option<Decimal> {
+    let mut scale = i32::from(scale);
+    while scale > 0 && v % 10 == 0 && v != 0 {
+        v /= 10;
+        scale -= 1;
+    }
+    while scale < 0 {
+        v = v.checked_mul(10)?;
+        scale += 1;
+    }
+    Decimal::try_from_i128_with_scale(v, u32::try_from(scale).ok()?).ok()
+}
+
+fn text(a: &dyn Array, row: usize) -> Option<&str> {
+    match a.data_type() {
+        DataType::Utf8 => Some(a.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => Some(a.as_string::<i64>().value(row)),
+        DataType::Utf8View => Some(a.as_string_view().value(row)),
+        _ => None,
     }
 }
 
@@ -246,11 +495,13 @@ fn cell(a: &dyn Array, row: usize) -> Result<J, String> {
         // is the figure that was typed: 1234.56, not 1234.5599999999999.
         DataType::Float32 => float(f64::from(a.as_primitive::<Float32Type>().value(row)))?,
         DataType::Float64 => float(a.as_primitive::<Float64Type>().value(row))?,
-        DataType::Decimal128(p, s) => number(&Decimal128Type::format_decimal(
-            a.as_primitive::<Decimal128Type>().value(row),
-            *p,
-            *s,
-        ))?,
+        DataType::Decimal128(p, s) => {
+            let v = a.as_primitive::<Decimal128Type>().value(row);
+            match exact_decimal(v, *s) {
+                Some(d) => number(&d.to_string())?,
+                None => number(&Decimal128Type::format_decimal(v, *p, *s))?,
+            }
+        }
         DataType::Utf8 => J::String(a.as_string::<i32>().value(row).to_string()),
         DataType::LargeUtf8 => J::String(a.as_string::<i64>().value(row).to_string()),
         DataType::Utf8View => J::String(a.as_string_view().value(row).to_string()),

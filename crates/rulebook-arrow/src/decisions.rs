@@ -11,14 +11,15 @@
 //! | `failed_criteria` | list of utf8 |
 //! | `error` | utf8: the JSON error of a case that was not decided |
 //!
-//! Output types: `money` is decimal128(38, 2), whole cents; `decimal` is
-//! decimal128(38, 18); `percent` is decimal128(38, 18) in percentage points
-//! (35 % is 35); `integer` int64; `bool` boolean; `date` date32; `text`,
+//! Output types: `money` is decimal128(38, 2), whole cents (decimal128(38,
+//! 28) for a money output `rulebook check` warns is never rounded,
+//! `unrounded-money`); `decimal` is decimal128(38, 28), which holds every
+//! exact decimal the engine computes below ten billion; `percent` is
+//! decimal128(38, 28) in percentage points (35 % is 35); `integer` int64; `bool` boolean; `date` date32; `text`,
 //! `duration` and enums utf8 (a variant with data as its JSON); records are
 //! structs and lists are lists. A value that does not fit its column
-//! exactly (an amount with fractions of a cent, which `rulebook check`
-//! warns about as `unrounded-money`) makes the row an error rather than
-//! being rounded.
+//! exactly (ten billion or more with decimal places, or an amount in a
+//! record with fractions of a cent) makes the row an error rather than being rounded.
 
 use arrow_array::builder::{ArrayBuilder, BooleanBuilder, StringBuilder};
 use arrow_array::{
@@ -36,8 +37,10 @@ use std::sync::Arc;
 /// Scale of `money` columns: whole cents.
 pub const MONEY_SCALE: i8 = 2;
 /// Scale of `decimal` and `percent` columns.
-pub const DECIMAL_SCALE: i8 = 18;
+pub const DECIMAL_SCALE: i8 = 28;
 const PRECISION: u8 = 38;
+/// 10^38: the first mantissa decimal128(38, _) cannot hold.
+const MAX_MANTISSA: u128 = 100_000_000_000_000_000_000_000_000_000_000_000_000;
 
 /// The Arrow type of values of `ty` in `p`.
 pub fn arrow_type(p: &Program, ty: &Type) -> DataType {
@@ -55,6 +58,16 @@ pub fn arrow_type(p: &Program, ty: &Type) -> DataType {
     }
 }
 
+/// The Arrow type of an output: money nothing rounds to whole cents gets
+/// the decimal places of `decimal`, so that no digit is lost.
+fn output_type(p: &Program, slot: u32, ty: &Type) -> DataType {
+    if *ty == Type::Money && p.unrounded_outputs.contains(&slot) {
+        DataType::Decimal128(PRECISION, DECIMAL_SCALE)
+    } else {
+        arrow_type(p, ty)
+    }
+}
+
 fn record_fields(p: &Program, r: u32) -> Fields {
     p.records
         .get(r as usize)
@@ -66,6 +79,10 @@ fn record_fields(p: &Program, r: u32) -> Fields {
         })
         .unwrap_or_default()
 }
+
+/// For each output of a version: its slot, its column and whether its type
+/// gives the column's.
+type Layout = Vec<(u32, usize, bool)>;
 
 /// One output column: its name and, per version, the output's slot and type.
 struct OutputColumn {
@@ -94,7 +111,7 @@ impl DecisionSchema {
                 if !outputs.iter().any(|c| c.name == def.name) {
                     outputs.push(OutputColumn {
                         name: def.name.clone(),
-                        data_type: arrow_type(p, &def.ty),
+                        data_type: output_type(p, o, &def.ty),
                     });
                 }
             }
@@ -127,53 +144,96 @@ impl DecisionSchema {
         }
     }
 
+    /// For each output of `p`: its slot, its column and whether its type
+    /// gives the column's Arrow type.
+    fn layout(&self, p: &Program) -> Layout {
+        p.outputs
+            .iter()
+            .filter_map(|&slot| {
+                let def = p.defs.get(slot as usize)?;
+                let c = self.outputs.iter().position(|o| o.name == def.name)?;
+                let same = self
+                    .outputs
+                    .get(c)
+                    .is_some_and(|o| output_type(p, slot, &def.ty) == o.data_type);
+                Some((slot, c, same))
+            })
+            .collect()
+    }
+
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
 
-    /// The decisions of one batch of cases as a record batch. `rows` are
-    /// the cases' row numbers (for error messages); `id` is the cases' `id`
-    /// column, of the same length as `decided`.
+    /// The decisions of one batch of cases as a record batch, and how many
+    /// decided cases became errors because an output did not fit its
+    /// column. `rows` are the cases' row numbers (for error messages);
+    /// `id` is the cases' `id` column, of the same length as `decided`.
     pub fn batch(
         &self,
         decided: &[Decided<'_>],
         rows: &[u64],
         id: Option<ArrayRef>,
-    ) -> Result<RecordBatch, ArrowError> {
+    ) -> Result<(RecordBatch, u64), ArrowError> {
         let n = decided.len();
         // Rows whose outputs do not fit their columns become errors.
         let mut misfit: Vec<Option<String>> = vec![None; n];
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         let mut values: Vec<Vec<Option<Cell<'_>>>> =
             vec![Vec::with_capacity(n); self.outputs.len()];
+        // Per version met in this batch, the column of each output slot
+        // and whether its type is the column's.
+        let mut layouts: Vec<(usize, Layout)> = Vec::new();
         for (r, d) in decided.iter().enumerate() {
-            for (c, col) in self.outputs.iter().enumerate() {
-                let mut found = None;
-                if let Outcome::Decided {
-                    program, decision, ..
-                } = &d.outcome
-                {
-                    for (slot, v) in &decision.outputs {
-                        let Some(def) = program.defs.get(*slot as usize) else {
-                            continue;
-                        };
-                        if def.name != col.name {
-                            continue;
-                        }
-                        let cell = Cell {
-                            program,
-                            value: v,
-                            ty: &def.ty,
-                        };
-                        match fits(&cell, &col.data_type) {
-                            Ok(()) => found = Some(cell),
-                            Err(why) => {
-                                misfit[r].get_or_insert(format!("output `{}`: {why}", col.name));
-                            }
+            for v in values.iter_mut() {
+                v.push(None);
+            }
+            let Outcome::Decided {
+                program, decision, ..
+            } = &d.outcome
+            else {
+                continue;
+            };
+            let address = *program as *const Program as usize;
+            let layout = match layouts.iter().position(|(a, _)| *a == address) {
+                Some(i) => &layouts[i].1,
+                None => {
+                    layouts.push((address, self.layout(program)));
+                    &layouts[layouts.len() - 1].1
+                }
+            };
+            for (slot, v) in &decision.outputs {
+                let Some(&(_, c, same_type)) = layout.iter().find(|(s, _, _)| s == slot) else {
+                    continue;
+                };
+                let (Some(def), Some(col)) =
+                    (program.defs.get(*slot as usize), self.outputs.get(c))
+                else {
+                    continue;
+                };
+                let cell = Cell {
+                    program,
+                    value: v,
+                    ty: &def.ty,
+                };
+                let fit = if same_type {
+                    fits(&cell, &col.data_type)
+                } else {
+                    Err(format!(
+                        "its type in version {} differs from the newest version's",
+                        program.version
+                    ))
+                };
+                match fit {
+                    Ok(()) => {
+                        if let Some(last) = values.get_mut(c).and_then(|v| v.last_mut()) {
+                            *last = Some(cell);
                         }
                     }
+                    Err(why) => {
+                        misfit[r].get_or_insert(format!("output `{}`: {why}", col.name));
+                    }
                 }
-                values[c].push(found);
             }
         }
         let decided_row = |r: usize| misfit[r].is_none();
@@ -250,7 +310,8 @@ impl DecisionSchema {
             Some(NullBuffer::from(failed_valid)),
         )?));
         columns.push(Arc::new(errors.finish()));
-        RecordBatch::try_new(self.schema.clone(), columns)
+        let misfits = misfit.iter().filter(|m| m.is_some()).count() as u64;
+        Ok((RecordBatch::try_new(self.schema.clone(), columns)?, misfits))
     }
 }
 
@@ -295,15 +356,18 @@ fn scaled(d: Decimal, scale: i8) -> Option<i128> {
     let target = u32::try_from(scale).ok()?;
     let mut m = d.mantissa();
     let mut s = d.scale();
-    while s > target {
-        if m % 10 != 0 {
+    if s > target {
+        // Only trailing zeros may go: rust_decimal's 96-bit mantissa is
+        // divided in u128 arithmetic only when needed.
+        let drop = 10i128.checked_pow(s - target)?;
+        if m % drop != 0 {
             return None;
         }
-        m /= 10;
-        s -= 1;
+        m /= drop;
+        s = target;
     }
     let m = m.checked_mul(10i128.checked_pow(target - s)?)?;
-    (m.unsigned_abs() < 10u128.pow(u32::from(PRECISION))).then_some(m)
+    (m.unsigned_abs() < MAX_MANTISSA).then_some(m)
 }
 
 fn decimal_of(cell: &Cell<'_>) -> Option<Decimal> {
@@ -320,12 +384,6 @@ fn fits(cell: &Cell<'_>, dt: &DataType) -> Result<(), String> {
     let Some(cell) = cell.present() else {
         return Ok(());
     };
-    if arrow_type(cell.program, cell.ty) != *dt {
-        return Err(format!(
-            "its type in version {} differs from the newest version's",
-            cell.program.version
-        ));
-    }
     match (cell.value, dt) {
         (_, DataType::Decimal128(_, scale)) => match decimal_of(&cell) {
             Some(d) if scaled(d, *scale).is_some() => Ok(()),
@@ -538,7 +596,11 @@ mod tests {
         // A fraction of a cent is not rounded away.
         assert_eq!(scaled(d("12.345"), 2), None);
         // 38 digits is the most decimal128(38, _) holds.
-        assert_eq!(scaled(d("79228162514264337593543950335"), 18), None);
+        assert_eq!(scaled(d("79228162514264337593543950335"), 28), None);
+        assert_eq!(
+            scaled(d("2062.1590666666666666666666667"), 28),
+            Some(20621590666666666666666666667000)
+        );
         assert_eq!(
             scaled(d("79228162514264337593543950335"), 2),
             Some(7922816251426433759354395033500)

@@ -18,7 +18,8 @@ use rulebook::cases::batch::{Decided, Decider, Outcome};
 use rulebook::eval::Executable;
 
 /// How many cases of a batch were decided, had invalid input or could not
-/// be decided.
+/// be decided (including decided cases whose output does not fit its
+/// column).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub cases: u64,
@@ -36,6 +37,37 @@ impl Counts {
     }
 }
 
+/// Decides row `row` of `batch`: straight from the columns when the row
+/// is in the usual shapes and valid, else through its JSON document, which
+/// gives the same decision or says what is wrong with the row.
+pub fn decide_row<'p>(
+    decider: &mut Decider<'p>,
+    columns: &CaseColumns,
+    batch: &RecordBatch,
+    row: usize,
+) -> Decided<'p> {
+    if let Some(date) = columns.decision_date(batch, row) {
+        if let Some(date) = decider.date().or(date) {
+            if let Some(program) = decider.version_on(Some(date)) {
+                if let Some(inputs) = columns.inputs(program.program(), batch, row) {
+                    let case = rulebook::eval::Case {
+                        decision_date: date,
+                        inputs,
+                    };
+                    return decider.decide_decoded(program, case, None);
+                }
+            }
+        }
+    }
+    match columns.document(batch, row) {
+        Ok(doc) => decider.decide(doc),
+        Err(e) => Decided {
+            id: None,
+            outcome: Outcome::Invalid(vec![e]),
+        },
+    }
+}
+
 /// Decides every row of `batch`; `first_row` is the first row's number in
 /// the whole input (from 1), for error messages.
 pub fn decide_batch(
@@ -48,13 +80,7 @@ pub fn decide_batch(
     let mut decided: Vec<Decided<'_>> = Vec::with_capacity(batch.num_rows());
     let mut counts = Counts::default();
     for row in 0..batch.num_rows() {
-        let d = match columns.document(batch, row) {
-            Ok(doc) => decider.decide(doc),
-            Err(e) => Decided {
-                id: None,
-                outcome: Outcome::Invalid(vec![e]),
-            },
-        };
+        let d = decide_row(decider, columns, batch, row);
         counts.cases += 1;
         match d.outcome {
             Outcome::Decided { .. } => counts.decided += 1,
@@ -66,7 +92,10 @@ pub fn decide_batch(
     let rows: Vec<u64> = (0..batch.num_rows() as u64)
         .map(|r| first_row + r)
         .collect();
-    let out = schema.batch(&decided, &rows, columns.id(batch))?;
+    let (out, misfits) = schema.batch(&decided, &rows, columns.id(batch))?;
+    // A decided case whose output does not fit its column is an error row.
+    counts.decided -= misfits;
+    counts.failed += misfits;
     Ok((out, counts))
 }
 

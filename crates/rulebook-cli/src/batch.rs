@@ -646,13 +646,7 @@ fn decide_chunk<'p>(
             if let Some(columns) = enc.case_columns {
                 ids = columns.id(&batch);
                 for row in 0..batch.num_rows() {
-                    let mut d = match columns.document(&batch, row) {
-                        Ok(doc) => decider.decide(doc),
-                        Err(e) => Decided {
-                            id: None,
-                            outcome: Outcome::Invalid(vec![e]),
-                        },
-                    };
+                    let mut d = rulebook_arrow::decide_row(decider, columns, &batch, row);
                     if !matches!(enc.format, Format::Columnar(_)) {
                         d.id = columns.id_json(&batch, row);
                     }
@@ -687,7 +681,11 @@ fn decide_chunk<'p>(
             });
             let rows: Vec<Decided<'p>> = decided.into_iter().map(|(_, d)| d).collect();
             match schema.batch(&rows, &lines, ids) {
-                Ok(b) => Encoded::Batch(b),
+                Ok((b, misfits)) => {
+                    counts.decided -= misfits;
+                    counts.failed += misfits;
+                    Encoded::Batch(b)
+                }
                 // Only a mistake here could give a batch that does not fit
                 // the schema; the writer reports it.
                 Err(e) => {

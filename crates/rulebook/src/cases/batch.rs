@@ -105,6 +105,35 @@ impl<'p> Decider<'p> {
         }
     }
 
+    /// The version that decides a case of `date` (`None`: the case gives
+    /// none), or `None` when no version is in force then. The decision
+    /// date given to [`Decider::new`] takes precedence.
+    pub fn version_on(&self, date: Option<NaiveDate>) -> Option<&'p Executable> {
+        if let [only] = self.programs.as_slice() {
+            return Some(only);
+        }
+        let when = self.date.or(date)?;
+        let i = versions::select(&self.versions, None, when).ok()?;
+        self.programs.get(i).copied()
+    }
+
+    /// The decision date that overrides the cases' own, if any.
+    pub fn date(&self) -> Option<NaiveDate> {
+        self.date
+    }
+
+    /// Decides a case already decoded against `program` (which
+    /// [`Decider::version_on`] chose), as [`Decider::decide`] would.
+    pub fn decide_decoded(
+        &mut self,
+        program: &'p Executable,
+        case: Case,
+        id: Option<J>,
+    ) -> Decided<'p> {
+        let outcome = self.evaluate(program, case);
+        Decided { id, outcome }
+    }
+
     /// Decides one case given as a JSON record of inputs.
     pub fn decide(&mut self, mut doc: J) -> Decided<'p> {
         let id = match (&mut doc, self.id_passthrough) {

@@ -173,7 +173,7 @@ pub fn parse_figure(text: &str) -> Option<Decimal> {
 }
 
 /// `35 %` is held as 0.35; refused when the division would round.
-fn fraction_of_percent(d: Decimal) -> Option<Decimal> {
+pub fn fraction_of_percent(d: Decimal) -> Option<Decimal> {
     let q = d.checked_div(Decimal::ONE_HUNDRED)?;
     (q.checked_mul(Decimal::ONE_HUNDRED)? == d).then_some(q)
 }

@@ -20,10 +20,11 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if !self.def_exact(o, &mut memo) {
-                warnings.push((d.name_span, d.name.clone()));
+                warnings.push((d.name_span, d.name.clone(), o));
             }
         }
-        for (span, name) in warnings {
+        for (span, name, o) in warnings {
+            self.unrounded.push(o);
             self.err(
                 Diagnostic::warning(Code::UnroundedMoney, span, format!("the money output `{name}` is never rounded"))
                     .with_label("may hold fractions of a cent")

@@ -50,6 +50,9 @@ pub struct Program {
     pub criteria: Vec<CriterionInfo>,
     /// Indices into `defs`, in the order the outputs are written.
     pub outputs: Vec<u32>,
+    /// Money outputs not known to be whole cents (the `unrounded-money`
+    /// warning): a columnar file gives them more decimal places.
+    pub unrounded_outputs: Vec<u32>,
     pub examples: Vec<ExampleInfo>,
     /// What must hold for every valid case (`property`).
     pub properties: Vec<PropertyInfo>,
