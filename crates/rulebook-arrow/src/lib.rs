@@ -102,33 +102,31 @@ pub fn decide_batch(
 /// Rows per piece when a batch is shared among threads.
 const PIECE_ROWS: usize = 4096;
 
-/// Decides `batches` on `threads` threads and returns the decisions in the
-/// cases' order, one batch per piece of at most 4 096 rows.
+/// Decides `batches` (of `cases`, their schema) on `threads` threads and
+/// returns the decisions' schema and the decisions in the cases' order, one
+/// batch per piece of at most 4 096 rows.
 pub fn decide_all(
     programs: &[&Executable],
     date: Option<chrono::NaiveDate>,
     off_period: bool,
+    cases: &arrow_schema::Schema,
     batches: &[RecordBatch],
     threads: usize,
-) -> Result<(Vec<RecordBatch>, Counts), Error> {
+) -> Result<(arrow_schema::SchemaRef, Vec<RecordBatch>, Counts), Error> {
     let plain: Vec<&rulebook::ir::Program> = programs.iter().map(|p| p.program()).collect();
-    let Some(first) = batches.first() else {
-        return Ok((Vec::new(), Counts::default()));
+    let columns = CaseColumns::new(cases, &plain).map_err(Error::Column)?;
+    let id = match columns.has_id() {
+        true => Some(std::sync::Arc::new(
+            cases.field_with_name("id").map_err(Error::Arrow)?.clone(),
+        )),
+        false => None,
     };
-    let columns = CaseColumns::new(first.schema_ref(), &plain).map_err(Error::Column)?;
-    let id = columns.id(first).map(|_| {
-        first
-            .schema()
-            .field_with_name("id")
-            .map(|f| std::sync::Arc::new(f.clone()))
-    });
-    let id = id.transpose().map_err(Error::Arrow)?;
     let schema = DecisionSchema::new(&plain, id);
     // Pieces of every batch, with the number of their first row.
     let mut pieces: Vec<(RecordBatch, u64)> = Vec::new();
     let mut row = 1u64;
     for b in batches {
-        if b.schema_ref() != first.schema_ref() {
+        if b.schema_ref().fields() != cases.fields() {
             return Err(Error::Arrow(ArrowError::SchemaError(
                 "the batches do not all have the same columns".into(),
             )));
@@ -181,7 +179,7 @@ pub fn decide_all(
             }
         }
     }
-    Ok((out, counts))
+    Ok((schema.schema(), out, counts))
 }
 
 /// Why a batch could not be decided at all.
