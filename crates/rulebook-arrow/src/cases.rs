@@ -386,6 +386,15 @@ fn value(p: &Program, a: &dyn Array, row: usize, ty: &Type) -> Option<Value> {
 /// 181 at scale 28 is 181, though 181 with 28 zeros is too long to hold.
 fn exact_decimal(mut v: i128, scale: i8) -> Option<Decimal> {
     let mut scale = i32::from(scale);
+    // Held as it is when it fits; else trailing zeros go, eight at a time
+    // while they can (each i128 division is costly).
+    if (0..=28).contains(&scale) && v.unsigned_abs() < (1u128 << 96) {
+        return Decimal::try_from_i128_with_scale(v, u32::try_from(scale).ok()?).ok();
+    }
+    while scale >= 8 && v % 100_000_000 == 0 && v != 0 {
+        v /= 100_000_000;
+        scale -= 8;
+    }
     while scale > 0 && v % 10 == 0 && v != 0 {
         v /= 10;
         scale -= 1;

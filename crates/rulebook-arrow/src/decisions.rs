@@ -11,7 +11,7 @@
 //! | `failed_criteria` | list of utf8 |
 //! | `error` | utf8: the JSON error of a case that was not decided |
 //!
-//! Output types: `money` is decimal128(38, 2), whole cents (decimal128(38,
+//! Output types: `money` is decimal128(18, 2), whole cents (decimal128(38,
 //! 28) for a money output `rulebook check` warns is never rounded,
 //! `unrounded-money`); `decimal` is decimal128(38, 28), which holds every
 //! exact decimal the engine computes below ten billion; `percent` is
@@ -39,15 +39,28 @@ pub const MONEY_SCALE: i8 = 2;
 /// Scale of `decimal` and `percent` columns.
 pub const DECIMAL_SCALE: i8 = 28;
 const PRECISION: u8 = 38;
-/// 10^38: the first mantissa decimal128(38, _) cannot hold.
-const MAX_MANTISSA: u128 = 100_000_000_000_000_000_000_000_000_000_000_000_000;
+/// Precision of `money` columns: 16 digits of euros, stored by Parquet as
+/// 64-bit integers, which are far quicker to write and read than the
+/// 16-byte values of precision 38.
+pub const MONEY_PRECISION: u8 = 18;
+
+/// 10^i for i up to 38.
+const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 /// The Arrow type of values of `ty` in `p`.
 pub fn arrow_type(p: &Program, ty: &Type) -> DataType {
     match ty {
         Type::Bool => DataType::Boolean,
         Type::Integer => DataType::Int64,
-        Type::Money => DataType::Decimal128(PRECISION, MONEY_SCALE),
+        Type::Money => DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE),
         Type::Decimal | Type::Percent => DataType::Decimal128(PRECISION, DECIMAL_SCALE),
         Type::Text | Type::Duration | Type::Enum(_) => DataType::Utf8,
         Type::Date => DataType::Date32,
@@ -350,24 +363,23 @@ impl<'a> Cell<'a> {
     }
 }
 
-/// The exact i128 of `d` at `scale`, or `None` when it would need rounding
-/// or does not fit.
-fn scaled(d: Decimal, scale: i8) -> Option<i128> {
+/// The exact i128 of `d` at `scale` in `precision` digits, or `None` when
+/// it would need rounding or does not fit.
+fn scaled(d: Decimal, precision: u8, scale: i8) -> Option<i128> {
     let target = u32::try_from(scale).ok()?;
     let mut m = d.mantissa();
-    let mut s = d.scale();
+    let s = d.scale();
     if s > target {
-        // Only trailing zeros may go: rust_decimal's 96-bit mantissa is
-        // divided in u128 arithmetic only when needed.
-        let drop = 10i128.checked_pow(s - target)?;
+        // Only trailing zeros may go.
+        let drop = *POW10.get((s - target) as usize)?;
         if m % drop != 0 {
             return None;
         }
         m /= drop;
-        s = target;
+    } else if s < target {
+        m = m.checked_mul(*POW10.get((target - s) as usize)?)?;
     }
-    let m = m.checked_mul(10i128.checked_pow(target - s)?)?;
-    (m.unsigned_abs() < MAX_MANTISSA).then_some(m)
+    (m.unsigned_abs() < POW10.get(usize::from(precision))?.unsigned_abs()).then_some(m)
 }
 
 fn decimal_of(cell: &Cell<'_>) -> Option<Decimal> {
@@ -385,9 +397,11 @@ fn fits(cell: &Cell<'_>, dt: &DataType) -> Result<(), String> {
         return Ok(());
     };
     match (cell.value, dt) {
-        (_, DataType::Decimal128(_, scale)) => match decimal_of(&cell) {
-            Some(d) if scaled(d, *scale).is_some() => Ok(()),
-            Some(d) => Err(format!("{d} does not fit {} decimal places exactly", scale)),
+        (_, DataType::Decimal128(precision, scale)) => match decimal_of(&cell) {
+            Some(d) if scaled(d, *precision, *scale).is_some() => Ok(()),
+            Some(d) => Err(format!(
+                "{d} does not fit decimal128({precision}, {scale}) exactly"
+            )),
             None => Err("not a number".into()),
         },
         (Value::Record(fields), DataType::Struct(_))
@@ -440,7 +454,11 @@ fn build(dt: &DataType, cells: &[Option<Cell<'_>>]) -> Result<ArrayRef, ArrowErr
             Decimal128Array::from(
                 present
                     .iter()
-                    .map(|c| c.as_ref().and_then(decimal_of).and_then(|d| scaled(d, *s)))
+                    .map(|c| {
+                        c.as_ref()
+                            .and_then(decimal_of)
+                            .and_then(|d| scaled(d, *p, *s))
+                    })
                     .collect::<Vec<_>>(),
             )
             .with_precision_and_scale(*p, *s)?,
@@ -590,19 +608,25 @@ mod tests {
     #[test]
     fn amounts_are_scaled_exactly_or_refused() {
         let d = |s: &str| Decimal::from_str(s).unwrap();
-        assert_eq!(scaled(d("12.3"), 2), Some(1230));
-        assert_eq!(scaled(d("12.300"), 2), Some(1230));
-        assert_eq!(scaled(d("-0.01"), 2), Some(-1));
+        assert_eq!(scaled(d("12.3"), 18, 2), Some(1230));
+        assert_eq!(scaled(d("12.300"), 18, 2), Some(1230));
+        assert_eq!(scaled(d("-0.01"), 18, 2), Some(-1));
         // A fraction of a cent is not rounded away.
-        assert_eq!(scaled(d("12.345"), 2), None);
-        // 38 digits is the most decimal128(38, _) holds.
-        assert_eq!(scaled(d("79228162514264337593543950335"), 28), None);
+        assert_eq!(scaled(d("12.345"), 18, 2), None);
+        // Sixteen digits of euros fit money's decimal128(18, 2), seventeen do not.
         assert_eq!(
-            scaled(d("2062.1590666666666666666666667"), 28),
+            scaled(d("9999999999999999.99"), 18, 2),
+            Some(999999999999999999)
+        );
+        assert_eq!(scaled(d("10000000000000000"), 18, 2), None);
+        // 38 digits is the most decimal128(38, _) holds.
+        assert_eq!(scaled(d("79228162514264337593543950335"), 38, 28), None);
+        assert_eq!(
+            scaled(d("2062.1590666666666666666666667"), 38, 28),
             Some(20621590666666666666666666667000)
         );
         assert_eq!(
-            scaled(d("79228162514264337593543950335"), 2),
+            scaled(d("79228162514264337593543950335"), 38, 2),
             Some(7922816251426433759354395033500)
         );
     }

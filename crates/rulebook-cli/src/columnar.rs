@@ -91,6 +91,15 @@ impl<W: Write + Send> Writer<W> {
                 // Snappy, as pandas and Spark write by default.
                 let props = parquet::file::properties::WriterProperties::builder()
                     .set_compression(parquet::basic::Compression::SNAPPY)
+                    // Dictionaries pay for few distinct values (the
+                    // version), not for amounts, which are nearly all
+                    // distinct and would be hashed for nothing.
+                    .set_dictionary_enabled(false)
+                    .set_column_dictionary_enabled(
+                        parquet::schema::types::ColumnPath::from("version"),
+                        true,
+                    )
+                    .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
                     .build();
                 Writer::Parquet(Box::new(
                     parquet::arrow::ArrowWriter::try_new(out, schema, Some(props))

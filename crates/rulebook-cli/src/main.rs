@@ -164,9 +164,10 @@ enum Command {
         /// One case: a JSON or YAML file with one entry per input.
         #[arg(long, required_unless_present = "cases", conflicts_with = "cases")]
         input: Option<PathBuf>,
-        /// Many cases: JSON Lines (one record per line) or CSV (.csv, columns
-        /// named by input path such as household.size); `-` reads JSON Lines
-        /// from standard input.
+        /// Many cases: JSON Lines (one record per line), CSV (.csv, columns
+        /// named by input path such as household.size), Parquet (.parquet) or
+        /// Arrow IPC (.arrow, .feather; .arrows for a stream); `-` reads JSON
+        /// Lines from standard input.
         #[arg(long, conflicts_with = "explain")]
         cases: Option<PathBuf>,
         /// Where to write the decisions of --cases (default: standard output).
@@ -180,8 +181,9 @@ enum Command {
         /// is refused with exit code 6.
         #[arg(long)]
         off_period: bool,
-        /// text or json for one case (default text); jsonl or csv for
-        /// --cases (default: csv when --output ends in .csv, else jsonl).
+        /// text or json for one case (default text); jsonl, csv, parquet or
+        /// arrow for --cases (default: by the --output file's ending, else
+        /// jsonl).
         #[arg(long, value_enum)]
         format: Option<EvalFormat>,
         /// Show how each output was reached.
@@ -482,7 +484,7 @@ fn main() -> ExitCode {
                     None | Some(EvalFormat::Text) => OutputFormat::Text,
                     Some(EvalFormat::Json) => OutputFormat::Json,
                     Some(_) => {
-                        eprintln!("error: --format jsonl and csv are for many cases (--cases); for one case use text or json");
+                        eprintln!("error: --format jsonl, csv, parquet and arrow are for many cases (--cases); for one case use text or json");
                         return ExitCode::from(EXIT_USAGE);
                     }
                 };
@@ -825,7 +827,7 @@ fn cmd_eval_cases(
         Some(EvalFormat::Jsonl) | Some(EvalFormat::Json) => batch::Format::Jsonl,
         Some(EvalFormat::Text) => {
             eprintln!(
-                "error: --format text is for one case (--input); for --cases use jsonl or csv"
+                "error: --format text is for one case (--input); for --cases use jsonl, csv, parquet or arrow"
             );
             return EXIT_USAGE;
         }

@@ -115,7 +115,7 @@ def test_a_table_is_decided_as_the_command_decides_the_parquet_file(home_care, t
     table = population(5000)
     out = home_care.evaluate_batch(table)
     assert out.num_rows == 5000
-    assert out.schema.field("hourly_value").type == pa.decimal128(38, 2)
+    assert out.schema.field("hourly_value").type == pa.decimal128(18, 2)
     assert out.column("id").to_pylist() == table.column("id").to_pylist()
     assert home_care.last_counts.decided == 5000
     # The version in force on each case's date decides it.

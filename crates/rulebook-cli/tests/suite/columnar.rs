@@ -118,7 +118,7 @@ fn parquet_cases_give_typed_parquet_decisions_equal_to_json_lines() {
     let schema = decisions.schema();
     assert_eq!(
         schema.field_with_name("hourly_value").unwrap().data_type(),
-        &DataType::Decimal128(38, 2)
+        &DataType::Decimal128(18, 2)
     );
     assert_eq!(
         schema.field_with_name("decision_date").unwrap().data_type(),

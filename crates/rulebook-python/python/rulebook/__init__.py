@@ -217,7 +217,7 @@ class Rulebook:
 
         Returns a ``pyarrow.Table`` with one row per case, in order:
         ``id``, ``decision_date``, ``version``, ``eligible``, one column per
-        output (money as ``decimal128(38, 2)``), ``failed_criteria`` and
+        output (money as ``decimal128(18, 2)``), ``failed_criteria`` and
         ``error`` (JSON, for a case that was not decided). The work runs on
         ``threads`` threads (default: every core) without the GIL. The
         counts are in :attr:`last_counts`. Raises :class:`ColumnError` for a
