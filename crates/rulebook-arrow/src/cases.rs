@@ -161,7 +161,9 @@ impl CaseColumns {
                 .as_primitive::<Date32Type>()
                 .value_as_date(row)
                 .map(Some),
-            _ => None,
+            _ => text(col.as_ref(), row)
+                .and_then(|t| rulebook::cases::input::parse_date(t.trim()))
+                .map(Some),
         }
     }
 
@@ -314,7 +316,7 @@ fn value(p: &Program, a: &dyn Array, row: usize, ty: &Type) -> Option<Value> {
         Type::Text => Value::Text(Arc::from(text(a, row)?)),
         Type::Date => match a.data_type() {
             DataType::Date32 => Value::Date(a.as_primitive::<Date32Type>().value_as_date(row)?),
-            _ => return None,
+            _ => Value::Date(rulebook::cases::input::parse_date(text(a, row)?.trim())?),
         },
         Type::Enum(e) => {
             let info = p.enums.get(*e as usize)?;

@@ -274,7 +274,7 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
     };
     let mut out = match (&config.format, &decision_schema) {
         (Format::Columnar(kind), Some(schema)) => Sink::Columnar(
-            columnar::Writer::new(raw, *kind, schema.schema())
+            columnar::Writer::new(raw, *kind, schema.schema(), true)
                 .map_err(|e| (EXIT_IO, format!("cannot write the decisions: {e}")))?,
         ),
         _ => Sink::Text(raw),

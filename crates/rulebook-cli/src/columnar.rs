@@ -85,22 +85,33 @@ pub enum Writer<W: Write + Send> {
 }
 
 impl<W: Write + Send> Writer<W> {
-    pub fn new(out: W, kind: Kind, schema: SchemaRef) -> Result<Writer<W>, String> {
+    /// `decisions`: the file holds decisions (else cases), which decides
+    /// where Parquet dictionaries are used.
+    pub fn new(
+        out: W,
+        kind: Kind,
+        schema: SchemaRef,
+        decisions: bool,
+    ) -> Result<Writer<W>, String> {
         Ok(match kind {
             Kind::Parquet => {
                 // Snappy, as pandas and Spark write by default.
-                let props = parquet::file::properties::WriterProperties::builder()
+                let mut props = parquet::file::properties::WriterProperties::builder()
                     .set_compression(parquet::basic::Compression::SNAPPY)
-                    // Dictionaries pay for few distinct values (the
-                    // version), not for amounts, which are nearly all
-                    // distinct and would be hashed for nothing.
-                    .set_dictionary_enabled(false)
-                    .set_column_dictionary_enabled(
-                        parquet::schema::types::ColumnPath::from("version"),
-                        true,
-                    )
-                    .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
-                    .build();
+                    .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk);
+                // Dictionaries pay for few distinct values (versions, enum
+                // variants, criteria), not for ids, amounts and numbers,
+                // which are nearly all distinct and would be hashed for
+                // nothing. Decisions have them only where they pay.
+                if decisions {
+                    props = props
+                        .set_dictionary_enabled(false)
+                        .set_column_dictionary_enabled(
+                            parquet::schema::types::ColumnPath::from("version"),
+                            true,
+                        );
+                }
+                let props = props.build();
                 Writer::Parquet(Box::new(
                     parquet::arrow::ArrowWriter::try_new(out, schema, Some(props))
                         .map_err(|e| e.to_string())?,
@@ -228,6 +239,7 @@ fn convert_to(
         out,
         kind,
         rulebook_arrow::decisions::case_schema(p, with_id),
+        false,
     )
     .map_err(|e| (EXIT_IO, e))?;
     let mut pending: Vec<(Option<String>, rulebook::eval::Case)> = Vec::new();
