@@ -117,9 +117,156 @@ const INDEXES: &str =
 /// Replicas starting together create the table one at a time.
 const PG_SCHEMA_LOCK: i64 = 0x7275_6c65_626f_6f6b;
 
+/// Connects to the PostgreSQL log at `url`, over TLS when its `sslmode`
+/// (libpq's parameter) asks for it.
+///
+/// - `sslmode=require`, `verify-ca` or `verify-full`: TLS with `rustls`,
+///   always verifying the server's certificate chain against
+///   `sslrootcert=FILE` (PEM, required) and its name against the host, as
+///   libpq's `verify-full` does.
+/// - `sslmode=disable`: no TLS.
+/// - No `sslmode`: no TLS on loopback (`127.0.0.1`, `::1`, `localhost`, a
+///   socket folder); refused for any other host, since the log holds
+///   personal data.
+/// - `allow` and `prefer`, which fall back to plain text silently, are
+///   refused.
+pub fn connect_postgres(url: &str) -> Result<postgres::Client, String> {
+    let fail = |e: String| format!("cannot open the decision log {}: {e}", shown(url));
+    let target = PgTarget::parse(url).map_err(fail)?;
+    let client = match &target.roots {
+        None => postgres::Client::connect(&target.url, postgres::NoTls),
+        Some(ca) => {
+            let roots = pg_roots(ca).map_err(fail)?;
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| fail(e.to_string()))?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            postgres::Client::connect(
+                &target.url,
+                tokio_postgres_rustls::MakeRustlsConnect::new(config),
+            )
+        }
+    };
+    client.map_err(|e| fail(pg_error(&e)))
+}
+
+/// A PostgreSQL error with the server's own words when it gave some
+/// (`postgres::Error` shows only "db error").
+pub fn pg_error(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+/// A PostgreSQL address split into what tokio-postgres reads and the CA
+/// file of its TLS, if it is to use TLS.
+#[derive(Debug, PartialEq)]
+struct PgTarget {
+    url: String,
+    roots: Option<String>,
+}
+
+impl PgTarget {
+    fn parse(url: &str) -> Result<PgTarget, String> {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut kept = Vec::new();
+        let (mut mode, mut root) = (None, None);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("sslmode", v)) => mode = Some(v.to_string()),
+                Some(("sslrootcert", v)) => root = Some(v.to_string()),
+                _ => kept.push(pair),
+            }
+        }
+        let host = base
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .and_then(|rest| rest.split('/').next())
+            .map(|authority| authority.rsplit('@').next().unwrap_or(authority))
+            .unwrap_or("");
+        let host_only = if host.starts_with('[') {
+            host.split(']').next().unwrap_or("").trim_start_matches('[')
+        } else {
+            host.split(':').next().unwrap_or("")
+        };
+        let loopback = matches!(host_only, "127.0.0.1" | "::1" | "localhost" | "")
+            || host_only.starts_with("%2F")
+            || host_only.starts_with('/');
+        let tls = match mode.as_deref() {
+            Some("require" | "verify-ca" | "verify-full") => true,
+            Some("disable") => false,
+            None if loopback => false,
+            None => {
+                return Err(format!(
+                    "the decision log holds personal data, and {host_only} is not this machine: add ?sslmode=verify-full&sslrootcert=CA.pem for TLS, or sslmode=disable on a network you trust"
+                ))
+            }
+            Some(m @ ("allow" | "prefer")) => {
+                return Err(format!(
+                    "sslmode={m} may fall back to an unencrypted connection: use sslmode=verify-full with sslrootcert=CA.pem, or sslmode=disable"
+                ))
+            }
+            Some(other) => {
+                return Err(format!(
+                    "sslmode={other} is not known: use verify-full (with sslrootcert=CA.pem) or disable"
+                ))
+            }
+        };
+        if tls && root.is_none() {
+            return Err(
+                "TLS needs the certificate authority of the server's certificate: add sslrootcert=CA.pem (a PEM file) to the address"
+                    .into(),
+            );
+        }
+        kept.push(if tls {
+            "sslmode=require"
+        } else {
+            "sslmode=disable"
+        });
+        Ok(PgTarget {
+            url: format!("{base}?{}", kept.join("&")),
+            roots: if tls { root } else { None },
+        })
+    }
+}
+
+fn pg_roots(path: &str) -> Result<rustls::RootCertStore, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let pem = std::fs::read(path).map_err(|e| format!("sslrootcert {path}: {e}"))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(&pem) {
+        let c = c.map_err(|e| format!("sslrootcert {path}: not a PEM certificate: {e}"))?;
+        roots
+            .add(c)
+            .map_err(|e| format!("sslrootcert {path}: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("sslrootcert {path}: no certificate in the file"));
+    }
+    Ok(roots)
+}
+
 fn open_postgres(url: &str) -> Result<Store, String> {
-    let fail = |e: postgres::Error| format!("cannot open the decision log {}: {e}", shown(url));
-    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(fail)?;
+    let fail = |e: postgres::Error| {
+        format!(
+            "cannot open the decision log {}: {}",
+            shown(url),
+            pg_error(&e)
+        )
+    };
+    let mut client = connect_postgres(url)?;
     client
         .batch_execute(&format!("SELECT pg_advisory_lock({PG_SCHEMA_LOCK})"))
         .map_err(fail)?;
@@ -163,7 +310,7 @@ impl Store {
     fn reconnect_if_closed(&mut self) {
         if let Store::Postgres { client, url } = self {
             if client.is_closed() {
-                if let Ok(c) = postgres::Client::connect(url, postgres::NoTls) {
+                if let Ok(c) = connect_postgres(url) {
                     **client = c;
                 }
             }
@@ -198,7 +345,7 @@ impl Store {
                         &[&ids, &served, &programmes, &versions, &hashes, &dates, &inputs, &decisions, &subjects, &masked, &releases],
                     )
                     .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| pg_error(&e))
             }
         }
     }
@@ -212,7 +359,7 @@ impl Store {
             Store::Postgres { client, .. } => client
                 .execute("DELETE FROM decisions WHERE served_at < $1", &[&cutoff])
                 .map(|n| n as usize)
-                .map_err(|e| fail(e.to_string())),
+                .map_err(|e| fail(pg_error(&e))),
         }
     }
 
@@ -224,7 +371,7 @@ impl Store {
             Store::Postgres { client, .. } => client
                 .execute("DELETE FROM decisions WHERE subject = $1", &[&subject])
                 .map(|n| n as usize)
-                .map_err(|e| format!("erasing from the decision log failed: {e}")),
+                .map_err(|e| format!("erasing from the decision log failed: {}", pg_error(&e))),
         }
     }
 
@@ -238,7 +385,7 @@ impl Store {
                         "SELECT id, served_at, programme, version, rulebook_hash, decision_date, inputs, decision, subject, masked, release FROM decisions WHERE id = $1",
                         &[&id],
                     )
-                    .map_err(|e| format!("reading the decision log failed: {e}"))?;
+                    .map_err(|e| format!("reading the decision log failed: {}", pg_error(&e)))?;
                 Ok(row.map(|row| {
                     let inputs: String = row.get(6);
                     let decision: String = row.get(7);
@@ -545,4 +692,42 @@ pub fn open_read_only(db: &str) -> Result<Store, String> {
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map(Store::Sqlite)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::PgTarget;
+
+    #[test]
+    fn postgres_addresses_say_whether_tls_is_used() {
+        let t = PgTarget::parse(
+            "postgres://u@db.example:5432/decisions?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+        )
+        .unwrap();
+        assert_eq!(
+            t.url,
+            "postgres://u@db.example:5432/decisions?sslmode=require"
+        );
+        assert_eq!(t.roots.as_deref(), Some("/etc/ca.pem"));
+        // Loopback without sslmode stays plain, as before.
+        let t = PgTarget::parse("postgres://rulebook@127.0.0.1:5432/decisions").unwrap();
+        assert_eq!(t.roots, None);
+        assert!(t.url.ends_with("?sslmode=disable"));
+        // Another host without sslmode is refused: the log holds personal data.
+        let e = PgTarget::parse("postgres://u:secret@db.example/decisions").unwrap_err();
+        assert!(e.contains("sslmode=verify-full"), "{e}");
+        // Modes that may fall back to plain text, and TLS without a CA.
+        assert!(PgTarget::parse("postgres://u@db.example/d?sslmode=prefer").is_err());
+        assert!(PgTarget::parse("postgres://u@db.example/d?sslmode=require")
+            .unwrap_err()
+            .contains("sslrootcert"));
+        // An explicit `disable` is a choice, and other parameters stay.
+        let t =
+            PgTarget::parse("postgres://u@db.example/d?sslmode=disable&connect_timeout=5").unwrap();
+        assert_eq!(
+            t.url,
+            "postgres://u@db.example/d?connect_timeout=5&sslmode=disable"
+        );
+    }
 }

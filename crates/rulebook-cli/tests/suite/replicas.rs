@@ -3,8 +3,9 @@
 //! a client was answered is in the log exactly once.
 //!
 //! Needs a PostgreSQL server: `.ci/run` starts a throw-away cluster with
-//! `bench/postgres/cluster.sh` and runs this test with
-//! `RULEBOOK_TEST_POSTGRES=postgres://... cargo test -- --ignored replicas`.
+//! `bench/postgres/cluster.sh start DIR --tls` (TLS connections only) and
+//! runs this test with
+//! `RULEBOOK_TEST_POSTGRES=postgres://...?sslmode=verify-full&sslrootcert=... cargo test -- --ignored replicas`.
 
 use crate::serve::{agent, case_2021, rulebooks, start, HOME};
 use std::collections::HashSet;
@@ -23,7 +24,24 @@ fn database() -> String {
 #[ignore = "needs PostgreSQL; .ci/run starts a throw-away cluster and runs this test"]
 fn replicas_on_postgres_keep_every_answered_decision_exactly_once() {
     let url = database();
-    let mut pg = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL is reachable");
+    let mut pg =
+        rulebook_server::decision_log::connect_postgres(&url).expect("PostgreSQL is reachable");
+    if url.contains("sslmode=verify-full") {
+        // The replicas reach the log over TLS: the server refuses anything else.
+        let plain = format!("{}?sslmode=disable", url.split('?').next().unwrap());
+        let refused = rulebook_server::decision_log::connect_postgres(&plain)
+            .err()
+            .expect("a plain connection is refused");
+        assert!(refused.contains("no encryption"), "{refused}");
+        let encrypted: bool = pg
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert!(encrypted);
+    }
     pg.batch_execute("DROP TABLE IF EXISTS decisions").unwrap();
     let mut replicas: Vec<_> = (0..3)
         .map(|_| start(&rulebooks(), Some(Path::new(&url)), &["--no-studio"]))
