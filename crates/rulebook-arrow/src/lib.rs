@@ -139,45 +139,52 @@ pub fn decide_all(
         }
         row += b.num_rows() as u64;
     }
+    // Each thread takes the next piece and keeps what it decided, with
+    // the piece's position; the pieces are put back in order after.
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<(RecordBatch, Counts), ArrowError>>> =
-        (0..pieces.len()).map(|_| None).collect();
-    let slots: Vec<std::sync::Mutex<&mut Option<_>>> =
-        results.iter_mut().map(std::sync::Mutex::new).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1).min(pieces.len().max(1)) {
-            s.spawn(|| {
-                let mut decider =
-                    Decider::new(programs.to_vec(), date).allow_off_period(off_period);
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((piece, first_row)) = pieces.get(i) else {
-                        return;
-                    };
-                    let r = decide_batch(&mut decider, &columns, &schema, piece, *first_row);
-                    if let Some(Ok(mut slot)) = slots.get(i).map(|m| m.lock()) {
-                        **slot = Some(r);
+    type Piece = (usize, Result<(RecordBatch, Counts), ArrowError>);
+    let joined: Result<Vec<Vec<Piece>>, _> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads.max(1).min(pieces.len().max(1)))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut decider =
+                        Decider::new(programs.to_vec(), date).allow_off_period(off_period);
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((piece, first_row)) = pieces.get(i) else {
+                            return mine;
+                        };
+                        mine.push((
+                            i,
+                            decide_batch(&mut decider, &columns, &schema, piece, *first_row),
+                        ));
                     }
-                }
-            });
-        }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
     });
-    drop(slots);
+    let stopped = || {
+        Error::Arrow(ArrowError::ComputeError(
+            "a thread deciding cases stopped".into(),
+        ))
+    };
+    let mut results: Vec<Piece> = joined
+        .map_err(|_| stopped())?
+        .into_iter()
+        .flatten()
+        .collect();
+    if results.len() != pieces.len() {
+        return Err(stopped());
+    }
+    results.sort_by_key(|(i, _)| *i);
     let mut out = Vec::with_capacity(results.len());
     let mut counts = Counts::default();
-    for r in results {
-        match r {
-            Some(Ok((b, c))) => {
-                counts.add(&c);
-                out.push(b);
-            }
-            Some(Err(e)) => return Err(Error::Arrow(e)),
-            None => {
-                return Err(Error::Arrow(ArrowError::ComputeError(
-                    "a piece of the cases was not decided".into(),
-                )))
-            }
-        }
+    for (_, r) in results {
+        let (b, c) = r.map_err(Error::Arrow)?;
+        counts.add(&c);
+        out.push(b);
     }
     Ok((schema.schema(), out, counts))
 }

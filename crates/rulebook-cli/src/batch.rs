@@ -134,6 +134,33 @@ impl Sink {
     }
 }
 
+/// Where a file being written waits until it is whole: `NAME.partial`,
+/// renamed to `NAME` at the end, so that an interrupted run never leaves a
+/// file that looks complete.
+pub fn partial_path(output: &Path) -> PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+/// The header of a CSV file of cases, its names trimmed.
+pub fn csv_header<R: Read>(
+    reader: &mut csv::Reader<R>,
+    shown: &dyn std::fmt::Display,
+) -> Result<Vec<String>, (u8, String)> {
+    Ok(reader
+        .headers()
+        .map_err(|e| {
+            (
+                EXIT_INPUT,
+                format!("{shown}: cannot read the CSV header: {e}"),
+            )
+        })?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect())
+}
+
 pub fn run(config: Config<'_>) -> u8 {
     match run_inner(config) {
         Ok(code) => code,
@@ -181,17 +208,7 @@ fn open_cases(config: &Config<'_>) -> Result<(Source, Option<u64>), (u8, String)
         return Ok((Source::Lines(raw), size));
     }
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(raw);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| {
-            (
-                EXIT_INPUT,
-                format!("{shown}: cannot read the CSV header: {e}"),
-            )
-        })?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let header = csv_header(&mut reader, &shown)?;
     let known = |h: &String| {
         h == "decision_date" || h == "id" || config.programs.iter().any(|p| type_at(p, h).is_some())
     };
@@ -246,13 +263,7 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
         )),
         _ => None,
     };
-    // Decisions go to a partial file renamed at the end, so that an
-    // interrupted run never leaves a file that looks complete.
-    let partial = config.output.as_ref().map(|o| {
-        let mut name = o.as_os_str().to_owned();
-        name.push(".partial");
-        PathBuf::from(name)
-    });
+    let partial = config.output.as_deref().map(partial_path);
     let raw: Box<dyn Write + Send> = match &partial {
         Some(p) => Box::new(std::io::BufWriter::with_capacity(
             1 << 20,

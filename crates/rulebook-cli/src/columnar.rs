@@ -154,11 +154,7 @@ pub fn convert(
     output: &Path,
     date: Option<chrono::NaiveDate>,
 ) -> Result<u64, (u8, String)> {
-    let partial = {
-        let mut name = output.as_os_str().to_owned();
-        name.push(".partial");
-        std::path::PathBuf::from(name)
-    };
+    let partial = crate::batch::partial_path(output);
     let result = convert_to(p, cases, output, &partial, date);
     if result.is_err() {
         let _ = std::fs::remove_file(&partial);
@@ -193,17 +189,7 @@ fn convert_to(
     type Records<'a> = Box<dyn Iterator<Item = Result<(u64, J), (u8, String)>> + 'a>;
     let records: Records<'_> = if cases.extension().is_some_and(|e| e == "csv") {
         let mut reader = csv::Reader::from_reader(file);
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| {
-                (
-                    EXIT_INPUT,
-                    format!("{shown}: cannot read the CSV header: {e}"),
-                )
-            })?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
+        let header = crate::batch::csv_header(&mut reader, &shown)?;
         let shown = shown.to_string();
         Box::new(reader.into_records().enumerate().map(move |(n, r)| {
             let line = n as u64 + 2;

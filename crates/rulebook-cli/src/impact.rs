@@ -204,17 +204,7 @@ pub fn run<'p>(
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(false)
             .from_reader(reader);
-        let header: Vec<String> = rdr
-            .headers()
-            .map_err(|e| {
-                (
-                    EXIT_INPUT,
-                    format!("{}: cannot read the CSV header: {e}", path.display()),
-                )
-            })?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
+        let header = crate::batch::csv_header(&mut rdr, &path.display())?;
         if let Some(unknown) = header.iter().find(|h| {
             *h != "decision_date"
                 && *h != "id"
