@@ -298,3 +298,42 @@ fn diff_on_parquet_cases_reports_the_impact_of_the_json_lines() {
     assert_eq!(hv["changed"], 2);
     assert_eq!(hv["change"]["max"], "0.07");
 }
+
+#[test]
+fn convert_stops_at_a_bad_case_with_its_place_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("cases.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"decision_date\":\"2021-06-01\",\"household\":{\"gross_monthly_income\":\"900.00\",\"size\":1},\"service\":{\"hourly_price\":\"40.00\",\"hours_per_month\":20}}\n\
+         {\"decision_date\":\"2021-06-01\",\"household\":{\"gross_monthly_income\":\"900.00\",\"size\":9},\"service\":{\"hourly_price\":\"40.00\",\"hours_per_month\":20}}\n",
+    )
+    .unwrap();
+    let parquet = dir.path().join("cases.parquet");
+    let out = rulebook(&[
+        "convert",
+        HOME_CARE,
+        "--cases",
+        jsonl.to_str().unwrap(),
+        "--output",
+        parquet.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("cases.jsonl:2: household.size"), "{err}");
+    assert!(err.contains("outside the allowed range"), "{err}");
+    assert!(!parquet.exists());
+    assert!(!dir.path().join("cases.parquet.partial").exists());
+}
+
+#[test]
+fn a_file_that_is_not_parquet_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases.parquet");
+    std::fs::write(&cases, "household.size\n1\n").unwrap();
+    let out = rulebook(&["eval", HOME_CARE, "--cases", cases.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("cases.parquet: not a Parquet file"), "{err}");
+    assert!(out.stdout.is_empty());
+}
