@@ -4,11 +4,12 @@
 
 use crate::serve::{agent, call, case_2021, copy_dir, rulebooks, start, HOME};
 use serde_json::Value as J;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn rulebook(args: &[&str]) -> std::process::Output {
@@ -61,6 +62,9 @@ fn build_bundle(
 struct Clients {
     stop: Arc<AtomicBool>,
     failed: Arc<AtomicU64>,
+    /// Every distinct hourly value answered so far, so a test can wait for
+    /// the clients to see a release rather than hope they did.
+    values: Arc<Mutex<BTreeSet<String>>>,
     workers: Vec<std::thread::JoinHandle<Vec<String>>>,
 }
 
@@ -68,9 +72,15 @@ impl Clients {
     fn start(url: &str) -> Clients {
         let stop = Arc::new(AtomicBool::new(false));
         let failed = Arc::new(AtomicU64::new(0));
+        let values = Arc::new(Mutex::new(BTreeSet::new()));
         let workers = (0..4)
             .map(|_| {
-                let (url, stop, failed) = (url.to_string(), stop.clone(), failed.clone());
+                let (url, stop, failed, values) = (
+                    url.to_string(),
+                    stop.clone(),
+                    failed.clone(),
+                    values.clone(),
+                );
                 std::thread::spawn(move || {
                     let a = agent();
                     let mut seen = Vec::new();
@@ -81,14 +91,16 @@ impl Clients {
                             continue;
                         }
                         let outputs = d["outputs"].as_object().map_or(0, |o| o.len());
-                        seen.push(if outputs == 3 {
+                        let answer = if outputs == 3 {
                             d["outputs"]["hourly_value"]
                                 .as_str()
                                 .unwrap_or("")
                                 .to_string()
                         } else {
                             format!("partial: {d}")
-                        });
+                        };
+                        values.lock().unwrap().insert(answer.clone());
+                        seen.push(answer);
                     }
                     seen
                 })
@@ -97,8 +109,14 @@ impl Clients {
         Clients {
             stop,
             failed,
+            values,
             workers,
         }
+    }
+
+    /// Whether some client has been answered `value`.
+    fn saw(&self, value: &str) -> bool {
+        self.values.lock().unwrap().contains(value)
     }
 
     /// Stops the clients; every answer, and how many requests failed.
@@ -283,6 +301,13 @@ fn signed_bundles_are_served_whole_or_not_at_all() {
     wait_for("r2 was not activated", Duration::from_secs(20), || {
         call(&a, "GET", &format!("{}/v1/ready", s.base), None).1["release"] == "bundle:r2"
     });
+    // On a busy machine a client's request may still be on its way; wait
+    // until one of them is answered by r2 before tampering.
+    wait_for(
+        "no client was answered by r2",
+        Duration::from_secs(20),
+        || clients.saw("35.00"),
+    );
     // A tampered copy is refused as a whole and r2 keeps serving.
     let rejected = |a: &ureq::Agent| -> u64 {
         let (_, m) = call(a, "GET", &format!("{}/metrics", s.base), None);
