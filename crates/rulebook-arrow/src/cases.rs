@@ -11,14 +11,13 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, TimeUnit};
-use rulebook::cases::input::{fraction_of_percent, InputError, MAX_LIST_LEN};
-use rulebook::ir::value::{Type, Value};
+use rulebook::cases::input::InputError;
+use rulebook::ir::value::Type;
 use rulebook::ir::Program;
 use rust_decimal::Decimal;
 
 use serde_json::{Map, Number, Value as J};
 use std::str::FromStr;
-use std::sync::Arc;
 
 /// A column the rulebook cannot read, found before any row is decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,14 +46,14 @@ pub struct CaseColumns {
     /// case, split at dots.
     inputs: Vec<(usize, Vec<String>)>,
     id: Option<usize>,
-    decision_date: Option<usize>,
+    pub(crate) decision_date: Option<usize>,
     /// Per version (by its address), where each input's value is.
-    plans: Vec<(usize, Vec<Source>)>,
+    pub(crate) plans: Vec<(usize, Vec<Source>)>,
 }
 
 /// Where a value of a case is in a batch.
 #[derive(Debug, Clone)]
-enum Source {
+pub(crate) enum Source {
     Column(usize),
     /// A record made of one column (or nested record) per field.
     Fields(Vec<Source>),
@@ -142,52 +141,6 @@ impl CaseColumns {
         Ok(columns)
     }
 
-    /// The decision date of row `row`: `Some(None)` when the row gives
-    /// none, `None` when it cannot be read here (the document path says
-    /// why).
-    pub fn decision_date(
-        &self,
-        batch: &RecordBatch,
-        row: usize,
-    ) -> Option<Option<chrono::NaiveDate>> {
-        let Some(col) = self.decision_date.and_then(|i| batch.columns().get(i)) else {
-            return Some(None);
-        };
-        if col.is_null(row) {
-            return Some(None);
-        }
-        match col.data_type() {
-            DataType::Date32 => col
-                .as_primitive::<Date32Type>()
-                .value_as_date(row)
-                .map(Some),
-            _ => text(col.as_ref(), row)
-                .and_then(|t| rulebook::cases::input::parse_date(t.trim()))
-                .map(Some),
-        }
-    }
-
-    /// The inputs of row `row` decoded for `p` straight from the columns,
-    /// or `None` when anything is missing, out of range or in a shape this
-    /// path does not read; the caller then takes [`CaseColumns::document`]
-    /// and the JSON decoder, which says what is wrong.
-    pub fn inputs(&self, p: &Program, batch: &RecordBatch, row: usize) -> Option<Vec<Value>> {
-        let address = p as *const Program as usize;
-        let (_, plan) = self.plans.iter().find(|(a, _)| *a == address)?;
-        let columns = batch.columns();
-        let mut out = Vec::with_capacity(plan.len());
-        for (input, src) in p.inputs.iter().zip(plan) {
-            let v = from_source(p, columns, src, row, &input.ty)?;
-            if let Some(b) = &input.bounds {
-                if !b.contains(&v) {
-                    return None;
-                }
-            }
-            out.push(v);
-        }
-        Some(out)
-    }
-
     /// Whether the cases have a pass-through `id` column.
     pub fn has_id(&self) -> bool {
         self.id.is_some()
@@ -245,148 +198,9 @@ fn source(p: &Program, names: &[&str], path: &str, ty: &Type) -> Source {
     Source::Missing
 }
 
-fn from_source(
-    p: &Program,
-    columns: &[ArrayRef],
-    src: &Source,
-    row: usize,
-    ty: &Type,
-) -> Option<Value> {
-    match src {
-        Source::Column(i) => value(p, columns.get(*i)?.as_ref(), row, ty),
-        Source::Missing => matches!(ty, Type::Optional(_)).then_some(Value::Absent),
-        Source::Fields(fields) => {
-            let Type::Record(r) = ty else { return None };
-            let info = p.records.get(*r as usize)?;
-            let mut out = Vec::with_capacity(fields.len());
-            for (f, src) in info.fields.iter().zip(fields) {
-                let v = from_source(p, columns, src, row, &f.ty)?;
-                if let Some(b) = &f.bounds {
-                    if !b.contains(&v) {
-                        return None;
-                    }
-                }
-                out.push(v);
-            }
-            Some(Value::Record(Arc::from(out)))
-        }
-    }
-}
-
-/// A value of `ty` straight from a cell, for the shapes cases usually
-/// come in; `None` for anything else (see [`CaseColumns::inputs`]).
-fn value(p: &Program, a: &dyn Array, row: usize, ty: &Type) -> Option<Value> {
-    if let Type::Optional(inner) = ty {
-        if a.is_null(row) {
-            return Some(Value::Absent);
-        }
-        return value(p, a, row, inner);
-    }
-    if a.is_null(row) {
-        return None;
-    }
-    let integer = |a: &dyn Array| -> Option<i64> {
-        Some(match a.data_type() {
-            DataType::Int8 => i64::from(a.as_primitive::<Int8Type>().value(row)),
-            DataType::Int16 => i64::from(a.as_primitive::<Int16Type>().value(row)),
-            DataType::Int32 => i64::from(a.as_primitive::<Int32Type>().value(row)),
-            DataType::Int64 => a.as_primitive::<Int64Type>().value(row),
-            DataType::UInt8 => i64::from(a.as_primitive::<UInt8Type>().value(row)),
-            DataType::UInt16 => i64::from(a.as_primitive::<UInt16Type>().value(row)),
-            DataType::UInt32 => i64::from(a.as_primitive::<UInt32Type>().value(row)),
-            _ => return None,
-        })
-    };
-    let decimal = |a: &dyn Array| -> Option<Decimal> {
-        match a.data_type() {
-            DataType::Decimal128(_, s) => {
-                exact_decimal(a.as_primitive::<Decimal128Type>().value(row), *s)
-            }
-            _ => integer(a).map(Decimal::from),
-        }
-    };
-    Some(match ty {
-        Type::Bool => match a.data_type() {
-            DataType::Boolean => Value::Bool(a.as_boolean().value(row)),
-            _ => return None,
-        },
-        Type::Integer => Value::Int(integer(a)?),
-        Type::Decimal | Type::Money => Value::Num(decimal(a)?),
-        Type::Percent => Value::Num(fraction_of_percent(decimal(a)?)?),
-        Type::Text => Value::Text(Arc::from(text(a, row)?)),
-        Type::Date => match a.data_type() {
-            DataType::Date32 => Value::Date(a.as_primitive::<Date32Type>().value_as_date(row)?),
-            _ => Value::Date(rulebook::cases::input::parse_date(text(a, row)?.trim())?),
-        },
-        Type::Enum(e) => {
-            let info = p.enums.get(*e as usize)?;
-            let name = text(a, row)?;
-            let i = info.variants.iter().position(|v| v == name)?;
-            // A variant with data comes as a record; the document path reads it.
-            if info.data.get(i).copied().flatten().is_some() {
-                return None;
-            }
-            Value::Enum(u32::try_from(i).ok()?)
-        }
-        Type::Record(r) => {
-            let DataType::Struct(fields) = a.data_type() else {
-                return None;
-            };
-            let info = p.records.get(*r as usize)?;
-            let s = a.as_struct();
-            let mut out = Vec::with_capacity(info.fields.len());
-            let mut found = 0;
-            for f in &info.fields {
-                match fields.iter().position(|x| x.name() == &f.name) {
-                    Some(i) => {
-                        found += 1;
-                        let v = value(p, s.column(i).as_ref(), row, &f.ty)?;
-                        if let Some(b) = &f.bounds {
-                            if !b.contains(&v) {
-                                return None;
-                            }
-                        }
-                        out.push(v);
-                    }
-                    None if matches!(f.ty, Type::Optional(_)) => out.push(Value::Absent),
-                    None => return None,
-                }
-            }
-            // A field the record does not have is an error to report.
-            if found != fields.len() {
-                return None;
-            }
-            Value::Record(Arc::from(out))
-        }
-        Type::List(elem) => {
-            let (start, end, items) = match a.data_type() {
-                DataType::List(_) => {
-                    let l = a.as_list::<i32>();
-                    let o = l.value_offsets();
-                    (
-                        usize::try_from(*o.get(row)?).ok()?,
-                        usize::try_from(*o.get(row + 1)?).ok()?,
-                        l.values(),
-                    )
-                }
-                _ => return None,
-            };
-            if end.saturating_sub(start) > MAX_LIST_LEN {
-                return None;
-            }
-            let mut out = Vec::with_capacity(end.saturating_sub(start));
-            for i in start..end {
-                out.push(value(p, items.as_ref(), i, elem)?);
-            }
-            Value::List(Arc::from(out))
-        }
-        Type::Duration | Type::Optional(_) | Type::Error => return None,
-    })
-}
-
 /// A decimal128 value as an exact decimal, trailing zeros dropped first:
 /// 181 at scale 28 is 181, though 181 with 28 zeros is too long to hold.
-fn exact_decimal(mut v: i128, scale: i8) -> Option<Decimal> {
+pub(crate) fn exact_decimal(mut v: i128, scale: i8) -> Option<Decimal> {
     let mut scale = i32::from(scale);
     // Held as it is when it fits; else trailing zeros go, eight at a time
     // while they can (each i128 division is costly).
@@ -406,15 +220,6 @@ fn exact_decimal(mut v: i128, scale: i8) -> Option<Decimal> {
         scale += 1;
     }
     Decimal::try_from_i128_with_scale(v, u32::try_from(scale).ok()?).ok()
-}
-
-fn text(a: &dyn Array, row: usize) -> Option<&str> {
-    match a.data_type() {
-        DataType::Utf8 => Some(a.as_string::<i32>().value(row)),
-        DataType::LargeUtf8 => Some(a.as_string::<i64>().value(row)),
-        DataType::Utf8View => Some(a.as_string_view().value(row)),
-        _ => None,
-    }
 }
 
 fn problem(path: &str, message: String) -> InputError {

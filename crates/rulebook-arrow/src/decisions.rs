@@ -93,9 +93,9 @@ fn record_fields(p: &Program, r: u32) -> Fields {
         .unwrap_or_default()
 }
 
-/// For each output of a version: its slot, its column and whether its type
-/// gives the column's.
-type Layout = Vec<(u32, usize, bool)>;
+/// For each definition slot of a version that is an output: its column and
+/// whether its type gives the column's.
+type Layout = Vec<Option<(usize, bool)>>;
 
 /// One output column: its name and, per version, the output's slot and type.
 struct OutputColumn {
@@ -160,18 +160,23 @@ impl DecisionSchema {
     /// For each output of `p`: its slot, its column and whether its type
     /// gives the column's Arrow type.
     fn layout(&self, p: &Program) -> Layout {
-        p.outputs
-            .iter()
-            .filter_map(|&slot| {
-                let def = p.defs.get(slot as usize)?;
-                let c = self.outputs.iter().position(|o| o.name == def.name)?;
-                let same = self
-                    .outputs
-                    .get(c)
-                    .is_some_and(|o| output_type(p, slot, &def.ty) == o.data_type);
-                Some((slot, c, same))
-            })
-            .collect()
+        let mut layout = vec![None; p.defs.len()];
+        for &slot in &p.outputs {
+            let Some(def) = p.defs.get(slot as usize) else {
+                continue;
+            };
+            let Some(c) = self.outputs.iter().position(|o| o.name == def.name) else {
+                continue;
+            };
+            let same = self
+                .outputs
+                .get(c)
+                .is_some_and(|o| output_type(p, slot, &def.ty) == o.data_type);
+            if let Some(at) = layout.get_mut(slot as usize) {
+                *at = Some((c, same));
+            }
+        }
+        layout
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -192,14 +197,22 @@ impl DecisionSchema {
         // Rows whose outputs do not fit their columns become errors.
         let mut misfit: Vec<Option<String>> = vec![None; n];
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
-        let mut values: Vec<Vec<Option<Cell<'_>>>> =
-            vec![Vec::with_capacity(n); self.outputs.len()];
+        // Per output column, its cells; a top-level decimal column keeps
+        // its scaled integers, computed once while checking they fit.
+        let mut values: Vec<Cells<'_>> = self
+            .outputs
+            .iter()
+            .map(|o| match o.data_type {
+                DataType::Decimal128(p, s) => Cells::Decimal(Vec::with_capacity(n), p, s),
+                _ => Cells::Any(Vec::with_capacity(n)),
+            })
+            .collect();
         // Per version met in this batch, the column of each output slot
         // and whether its type is the column's.
         let mut layouts: Vec<(usize, Layout)> = Vec::new();
         for (r, d) in decided.iter().enumerate() {
             for v in values.iter_mut() {
-                v.push(None);
+                v.push_none();
             }
             let Outcome::Decided {
                 program, decision, ..
@@ -216,12 +229,14 @@ impl DecisionSchema {
                 }
             };
             for (slot, v) in &decision.outputs {
-                let Some(&(_, c, same_type)) = layout.iter().find(|(s, _, _)| s == slot) else {
+                let Some(&Some((c, same_type))) = layout.get(*slot as usize) else {
                     continue;
                 };
-                let (Some(def), Some(col)) =
-                    (program.defs.get(*slot as usize), self.outputs.get(c))
-                else {
+                let (Some(def), Some(col), Some(cells)) = (
+                    program.defs.get(*slot as usize),
+                    self.outputs.get(c),
+                    values.get_mut(c),
+                ) else {
                     continue;
                 };
                 let cell = Cell {
@@ -229,23 +244,16 @@ impl DecisionSchema {
                     value: v,
                     ty: &def.ty,
                 };
-                let fit = if same_type {
-                    fits(&cell, &col.data_type)
-                } else {
+                let fit = if !same_type {
                     Err(format!(
                         "its type in version {} differs from the newest version's",
                         program.version
                     ))
+                } else {
+                    cells.set_last(cell, &col.data_type)
                 };
-                match fit {
-                    Ok(()) => {
-                        if let Some(last) = values.get_mut(c).and_then(|v| v.last_mut()) {
-                            *last = Some(cell);
-                        }
-                    }
-                    Err(why) => {
-                        misfit[r].get_or_insert(format!("output `{}`: {why}", col.name));
-                    }
+                if let Err(why) = fit {
+                    misfit[r].get_or_insert(format!("output `{}`: {why}", col.name));
                 }
             }
         }
@@ -308,13 +316,27 @@ impl DecisionSchema {
         columns.push(Arc::new(Date32Array::from(dates)));
         columns.push(Arc::new(versions.finish()));
         columns.push(Arc::new(eligible.finish()));
-        for (c, col) in self.outputs.iter().enumerate() {
-            let cells: Vec<Option<Cell<'_>>> = values[c]
-                .iter()
-                .enumerate()
-                .map(|(r, v)| if decided_row(r) { *v } else { None })
-                .collect();
-            columns.push(build(&col.data_type, &cells)?);
+        for (col, cells) in self.outputs.iter().zip(values) {
+            columns.push(match cells {
+                Cells::Decimal(scaled, p, s) => Arc::new(
+                    Decimal128Array::from(
+                        scaled
+                            .into_iter()
+                            .enumerate()
+                            .map(|(r, v)| v.filter(|_| decided_row(r)))
+                            .collect::<Vec<_>>(),
+                    )
+                    .with_precision_and_scale(p, s)?,
+                ),
+                Cells::Any(cells) => {
+                    let cells: Vec<Option<Cell<'_>>> = cells
+                        .into_iter()
+                        .enumerate()
+                        .map(|(r, v)| v.filter(|_| decided_row(r)))
+                        .collect();
+                    build(&col.data_type, &cells)?
+                }
+            });
         }
         columns.push(Arc::new(ListArray::try_new(
             Arc::new(Field::new("item", DataType::Utf8, true)),
@@ -325,6 +347,48 @@ impl DecisionSchema {
         columns.push(Arc::new(errors.finish()));
         let misfits = misfit.iter().filter(|m| m.is_some()).count() as u64;
         Ok((RecordBatch::try_new(self.schema.clone(), columns)?, misfits))
+    }
+}
+
+/// The cells of one output column, a row at a time.
+enum Cells<'a> {
+    /// decimal128(p, s): each value scaled to an integer.
+    Decimal(Vec<Option<i128>>, u8, i8),
+    Any(Vec<Option<Cell<'a>>>),
+}
+
+impl<'a> Cells<'a> {
+    fn push_none(&mut self) {
+        match self {
+            Cells::Decimal(v, _, _) => v.push(None),
+            Cells::Any(v) => v.push(None),
+        }
+    }
+
+    /// Puts `cell` in the last row when it fits the column `dt` exactly.
+    fn set_last(&mut self, cell: Cell<'a>, dt: &DataType) -> Result<(), String> {
+        match self {
+            Cells::Decimal(v, p, s) => {
+                let Some(present) = cell.present() else {
+                    return Ok(());
+                };
+                let Some(d) = decimal_of(&present) else {
+                    return Err("not a number".into());
+                };
+                let scaled = scaled(d, *p, *s)
+                    .ok_or_else(|| format!("{d} does not fit decimal128({p}, {s}) exactly"))?;
+                if let Some(last) = v.last_mut() {
+                    *last = Some(scaled);
+                }
+            }
+            Cells::Any(v) => {
+                fits(&cell, dt)?;
+                if let Some(last) = v.last_mut() {
+                    *last = Some(cell);
+                }
+            }
+        }
+        Ok(())
     }
 }
 

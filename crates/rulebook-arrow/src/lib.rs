@@ -8,9 +8,11 @@
 
 pub mod cases;
 pub mod decisions;
+pub mod rows;
 
 pub use cases::{CaseColumns, ColumnError};
 pub use decisions::{arrow_type, DecisionSchema};
+pub use rows::BatchReader;
 
 use arrow_array::RecordBatch;
 use arrow_schema::ArrowError;
@@ -37,19 +39,18 @@ impl Counts {
     }
 }
 
-/// Decides row `row` of `batch`: straight from the columns when the row
+/// Decides row `row` of a batch: straight from the columns when the row
 /// is in the usual shapes and valid, else through its JSON document, which
 /// gives the same decision or says what is wrong with the row.
 pub fn decide_row<'p>(
     decider: &mut Decider<'p>,
-    columns: &CaseColumns,
-    batch: &RecordBatch,
+    rows: &mut BatchReader<'_>,
     row: usize,
 ) -> Decided<'p> {
-    if let Some(date) = columns.decision_date(batch, row) {
+    if let Some(date) = rows.decision_date(row) {
         if let Some(date) = decider.date().or(date) {
             if let Some(program) = decider.version_on(Some(date)) {
-                if let Some(inputs) = columns.inputs(program.program(), batch, row) {
+                if let Some(inputs) = rows.inputs(program.program(), row) {
                     let case = rulebook::eval::Case {
                         decision_date: date,
                         inputs,
@@ -59,7 +60,7 @@ pub fn decide_row<'p>(
             }
         }
     }
-    match columns.document(batch, row) {
+    match rows.columns().document(rows.batch(), row) {
         Ok(doc) => decider.decide(doc),
         Err(e) => Decided {
             id: None,
@@ -79,8 +80,9 @@ pub fn decide_batch(
 ) -> Result<(RecordBatch, Counts), ArrowError> {
     let mut decided: Vec<Decided<'_>> = Vec::with_capacity(batch.num_rows());
     let mut counts = Counts::default();
+    let mut rows = BatchReader::new(columns, batch);
     for row in 0..batch.num_rows() {
-        let d = decide_row(decider, columns, batch, row);
+        let d = decide_row(decider, &mut rows, row);
         counts.cases += 1;
         match d.outcome {
             Outcome::Decided { .. } => counts.decided += 1,

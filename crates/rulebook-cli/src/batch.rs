@@ -656,8 +656,9 @@ fn decide_chunk<'p>(
             counts.bytes = batch.num_rows() as u64;
             if let Some(columns) = enc.case_columns {
                 ids = columns.id(&batch);
+                let mut reader = rulebook_arrow::BatchReader::new(columns, &batch);
                 for row in 0..batch.num_rows() {
-                    let mut d = rulebook_arrow::decide_row(decider, columns, &batch, row);
+                    let mut d = rulebook_arrow::decide_row(decider, &mut reader, row);
                     if !matches!(enc.format, Format::Columnar(_)) {
                         d.id = columns.id_json(&batch, row);
                     }

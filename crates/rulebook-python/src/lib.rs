@@ -198,7 +198,7 @@ impl Rulebooks {
         let when = date.or_else(|| {
             doc.get("decision_date")
                 .and_then(J::as_str)
-                .and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+                .and_then(|s| rulebook::cases::input::parse_date(s.trim()))
         });
         let decider = Decider::new(programs.clone(), date);
         let Some(program) = decider.version_on(when) else {
