@@ -11,7 +11,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, TimeUnit};
-use rulebook::cases::input::InputError;
+use rulebook::cases::input::{InputError, MAX_LIST_LEN};
 use rulebook::ir::value::Type;
 use rulebook::ir::Program;
 use rust_decimal::Decimal;
@@ -388,6 +388,13 @@ fn dict<K: ArrowDictionaryKeyType>(a: &dyn Array, row: usize) -> (Option<usize>,
 }
 
 fn list(items: ArrayRef) -> Result<J, String> {
+    // Refused before its items become JSON, as the decoder would refuse it.
+    if items.len() > MAX_LIST_LEN {
+        return Err(format!(
+            "the list has {} items; at most {MAX_LIST_LEN} are accepted",
+            items.len()
+        ));
+    }
     let mut out = Vec::with_capacity(items.len());
     for i in 0..items.len() {
         out.push(cell(items.as_ref(), i).map_err(|m| format!("[{i}]: {m}"))?);
@@ -405,4 +412,51 @@ fn float(f: f64) -> Result<J, String> {
 fn date(d: Option<chrono::NaiveDate>) -> Result<J, String> {
     d.map(|d| J::String(d.format("%Y-%m-%d").to_string()))
         .ok_or_else(|| "the date is out of range".into())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use arrow_array::builder::{Int64Builder, ListBuilder};
+    use arrow_schema::Field;
+
+    #[test]
+    fn a_list_too_long_is_refused_before_it_becomes_json() {
+        let checked = rulebook::check::check(
+            r#"rulebook test.lists "A list input"
+  version 1
+  in force from 2020-01-01
+  source "a test"
+
+input counts: list of integer
+
+output total: integer = sum(c for c in counts)
+"#,
+        );
+        let p = checked.program.expect("the rulebook checks");
+        let mut list = ListBuilder::new(Int64Builder::new());
+        list.values().append_slice(&vec![1; MAX_LIST_LEN + 1]);
+        list.append(true);
+        list.values().append_slice(&[1, 2]);
+        list.append(true);
+        let column: ArrayRef = std::sync::Arc::new(list.finish());
+        let schema = Schema::new(vec![Field::new("counts", column.data_type().clone(), true)]);
+        let batch =
+            RecordBatch::try_new(std::sync::Arc::new(schema.clone()), vec![column]).unwrap();
+        let columns = CaseColumns::new(&schema, &[&p]).unwrap();
+        let e = columns.document(&batch, 0).unwrap_err();
+        assert_eq!(e.path, "counts");
+        assert_eq!(
+            e.message,
+            format!(
+                "the list has {} items; at most {MAX_LIST_LEN} are accepted",
+                MAX_LIST_LEN + 1
+            )
+        );
+        assert_eq!(
+            columns.document(&batch, 1).unwrap(),
+            serde_json::json!({ "counts": [1, 2] })
+        );
+    }
 }
