@@ -1609,7 +1609,7 @@ fn cmd_bundle(action: BundleAction) -> u8 {
             // A bundle is only made of a release the service would take:
             // the very texts packed are the ones tested.
             if let Err(report) = serve::load_files(&folder, &files) {
-                eprint!("{report}");
+                eprintln!("{}", report.trim_end());
                 eprintln!(
                     "error: {} is not a release the service would take; no bundle made",
                     folder.display()

@@ -20,7 +20,7 @@
 //! re-serialisation can change what is verified.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use rulebook::versions::workspace::{LoadError, PathKind, World};
+use rulebook::versions::workspace::{normalize, LoadError, PathKind, World};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -252,8 +252,21 @@ pub struct BundleWorld<'a> {
 }
 
 impl BundleWorld<'_> {
-    fn inside<'p>(&self, path: &'p Path) -> Option<&'p Path> {
-        path.strip_prefix(&self.root).ok()
+    /// Where `path` is inside the bundle. Both are compared normalized, so
+    /// a root such as `tools/../rulebooks` meets the folders its rulebooks'
+    /// `use ... from "../x"` name, which come normalized.
+    fn inside(&self, path: &Path) -> Option<PathBuf> {
+        let (root, path) = (normalize(&self.root), normalize(path));
+        if root == Path::new(".") {
+            let relative = path
+                .components()
+                .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+            if path == Path::new(".") {
+                return Some(PathBuf::new());
+            }
+            return relative.then_some(path);
+        }
+        path.strip_prefix(&root).ok().map(Path::to_path_buf)
     }
 }
 
@@ -269,7 +282,10 @@ impl World for BundleWorld<'_> {
     }
 
     fn kind(&self, path: &Path) -> PathKind {
-        let Some(inner) = self.inside(path).and_then(Path::to_str) else {
+        let Some(inside) = self.inside(path) else {
+            return PathKind::Missing;
+        };
+        let Some(inner) = inside.to_str() else {
             return PathKind::Missing;
         };
         if self.files.contains_key(inner) {
@@ -282,12 +298,12 @@ impl World for BundleWorld<'_> {
     }
 
     fn list(&self, folder: &Path) -> Result<Vec<PathBuf>, LoadError> {
-        let inner = self.inside(folder).unwrap_or(Path::new(""));
+        let inner = self.inside(folder).unwrap_or_default();
         let mut out: Vec<PathBuf> = self
             .files
             .keys()
             .filter_map(|k| {
-                let rest = Path::new(k).strip_prefix(inner).ok()?;
+                let rest = Path::new(k).strip_prefix(&inner).ok()?;
                 let first = rest.components().next()?;
                 Some(folder.join(first))
             })
@@ -369,6 +385,39 @@ mod tests {
         assert_eq!(
             w.read(Path::new("/bundle/a/2021.rulebook")).unwrap(),
             "rulebook a\n"
+        );
+    }
+
+    /// A root given with `..` or `.` meets the normalized folders that
+    /// `use ... from "../a"` names.
+    #[test]
+    fn roots_with_dots_are_compared_normalized() {
+        let files = release();
+        let w = BundleWorld {
+            root: PathBuf::from("tools/../rules"),
+            files: &files,
+        };
+        assert_eq!(w.kind(Path::new("rules/a")), PathKind::Folder);
+        assert_eq!(w.kind(Path::new("tools/../rules/b/../a")), PathKind::Folder);
+        assert_eq!(
+            w.read(Path::new("rules/a/2021.rulebook")).unwrap(),
+            "rulebook a\n"
+        );
+        assert_eq!(w.kind(Path::new("tools/a")), PathKind::Missing);
+        let here = BundleWorld {
+            root: PathBuf::from("."),
+            files: &files,
+        };
+        assert_eq!(here.kind(Path::new(".")), PathKind::Folder);
+        assert_eq!(here.kind(Path::new("./a/2021.rulebook")), PathKind::File);
+        assert_eq!(here.kind(Path::new("a/2021.rulebook")), PathKind::File);
+        assert_eq!(
+            here.kind(Path::new("../a/2021.rulebook")),
+            PathKind::Missing
+        );
+        assert_eq!(
+            here.list(Path::new(".")).unwrap(),
+            vec![PathBuf::from("./a"), PathBuf::from("./privacy.yaml")]
         );
     }
 }

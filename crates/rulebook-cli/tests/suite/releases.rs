@@ -483,3 +483,39 @@ fn the_studio_reads_the_bundle_being_served() {
         std::fs::read_to_string(rulebooks().join("helsinki-home-care/2021.rulebook")).unwrap()
     );
 }
+
+/// A folder named with `..` builds the same bundle as the folder itself:
+/// the `use ... from "../payment-ceiling"` of its rulebooks still meets
+/// its folder.
+#[test]
+fn a_bundle_built_from_a_path_with_dots_is_the_same_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let out = rulebook(&["bundle", "keygen", "ops", "--secret", &p("signing.key")]);
+    assert!(out.status.success());
+    let books = dir.path().join("rulebooks");
+    copy_dir(&rulebooks(), &books);
+    std::fs::create_dir(dir.path().join("tools")).unwrap();
+    let plain = build_bundle(&books, &p("signing.key"), "ops", "r1", &p("plain.bundle"));
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    let dotted = dir.path().join("tools/../rulebooks");
+    let made = build_bundle(&dotted, &p("signing.key"), "ops", "r1", &p("dotted.bundle"));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    // The same files, named the same and with the same contents, in both.
+    let files = |f: &str| -> J {
+        let bundle: J = serde_json::from_str(&std::fs::read_to_string(p(f)).unwrap()).unwrap();
+        let manifest: J = serde_json::from_str(bundle["manifest"].as_str().unwrap()).unwrap();
+        manifest["files"].clone()
+    };
+    let plain = files("plain.bundle");
+    assert!(plain.as_array().is_some_and(|f| f.len() > 10), "{plain}");
+    assert_eq!(plain, files("dotted.bundle"));
+}

@@ -113,7 +113,10 @@ pub const MAX_USED_FOLDERS: usize = 64;
 
 /// A path with `.` and `folder/..` taken out, without asking the file
 /// system, so that one folder named two ways is read once.
-fn normalize(p: &Path) -> PathBuf {
+/// `p` with `.` parts dropped and each `..` taking away the part before
+/// it, without asking the file system: the form in which paths are
+/// compared.
+pub fn normalize(p: &Path) -> PathBuf {
     use std::path::Component;
     let mut out: Vec<Component> = Vec::new();
     for c in p.components() {
