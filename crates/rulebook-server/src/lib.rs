@@ -820,6 +820,12 @@ pub struct VersionDoc {
     #[schema(value_type = Object)]
     pub input_schema: J,
     pub outputs: Vec<String>,
+    /// Each output's type as the rulebook names it, by output name:
+    /// `money` is in euros, written with two decimals ("32.18"); `percent`
+    /// is written with its sign ("35 %"); `integer`, `decimal`, `bool`,
+    /// `date`, `text`, `duration`, an enum's, a record's or `list of ...`.
+    #[schema(value_type = Object)]
+    pub output_types: J,
     /// Every parameter with its values and the dates they start, every
     /// table, every eligibility criterion with its reason, and the
     /// programmes this version uses, each with its citation.
@@ -853,6 +859,13 @@ fn version_doc(e: &Entry) -> VersionDoc {
             .iter()
             .filter_map(|o| p.defs.get(*o as usize).map(|d| d.name.clone()))
             .collect(),
+        output_types: J::Object(
+            p.outputs
+                .iter()
+                .filter_map(|o| p.defs.get(*o as usize))
+                .map(|d| (d.name.clone(), J::String(p.type_name(&d.ty))))
+                .collect(),
+        ),
         outline: serde_json::to_value(rulebook::ops::outline::outline(p)).unwrap_or_default(),
     }
 }

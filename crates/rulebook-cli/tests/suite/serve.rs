@@ -128,6 +128,11 @@ fn every_endpoint_and_error_class() {
             ["maximum"],
         8.0
     );
+    // Each output with its type, so that a client knows an amount is euros.
+    assert_eq!(
+        home["versions"][0]["output_types"],
+        serde_json::json!({ "hourly_value": "money", "city_pays": "money", "customer_pays": "money" })
+    );
 
     // One decision, chosen by date, logged and read back.
     let (st, d) = call(
