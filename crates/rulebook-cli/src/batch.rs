@@ -162,9 +162,14 @@ pub fn csv_header<R: Read>(
 }
 
 pub fn run(config: Config<'_>) -> u8 {
-    match run_inner(config) {
+    let mut created = None;
+    match run_inner(config, &mut created) {
         Ok(code) => code,
         Err((code, message)) => {
+            // A run that stopped on an error leaves nothing half written.
+            if let Some(p) = created {
+                let _ = std::fs::remove_file(p);
+            }
             eprintln!("error: {message}");
             code
         }
@@ -221,7 +226,8 @@ fn open_cases(config: &Config<'_>) -> Result<(Source, Option<u64>), (u8, String)
     Ok((Source::Csv { reader, header }, size))
 }
 
-fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
+/// `created`: the partial file, once this run has created it.
+fn run_inner(config: Config<'_>, created: &mut Option<PathBuf>) -> Result<u8, (u8, String)> {
     if let Some(out) = &config.output {
         let same = std::fs::canonicalize(out)
             .ok()
@@ -265,11 +271,12 @@ fn run_inner(config: Config<'_>) -> Result<u8, (u8, String)> {
     };
     let partial = config.output.as_deref().map(partial_path);
     let raw: Box<dyn Write + Send> = match &partial {
-        Some(p) => Box::new(std::io::BufWriter::with_capacity(
-            1 << 20,
-            std::fs::File::create(p)
-                .map_err(|e| (EXIT_IO, format!("cannot write {}: {e}", p.display())))?,
-        )),
+        Some(p) => {
+            let file = std::fs::File::create(p)
+                .map_err(|e| (EXIT_IO, format!("cannot write {}: {e}", p.display())))?;
+            *created = Some(p.clone());
+            Box::new(std::io::BufWriter::with_capacity(1 << 20, file))
+        }
         None => {
             if matches!(config.format, Format::Columnar(_)) && std::io::stdout().is_terminal() {
                 return Err((

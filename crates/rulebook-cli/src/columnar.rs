@@ -35,9 +35,88 @@ impl Kind {
 
 pub type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
 
+thread_local! {
+    /// Set while this thread reads a file with [`guarded`].
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `read` and turns a panic inside it into an error. The Parquet and
+/// Arrow readers can panic on a damaged file (an index out of bounds deep
+/// in a page decoder) rather than return an error; such a file is bad
+/// input, to be reported by name like any other, not a crash. The panic
+/// hook stays quiet for these panics only: the caller reports them.
+fn guarded<T>(read: impl FnOnce() -> T) -> Result<T, String> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !READING.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    READING.with(|r| r.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    READING.with(|r| r.set(false));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the reader stopped".into())
+    })
+}
+
+/// Batches read with [`guarded`]; after a damaged part, nothing more.
+struct Guarded {
+    inner: Batches,
+    damaged: bool,
+}
+
+impl Iterator for Guarded {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.damaged {
+            return None;
+        }
+        match guarded(|| self.inner.next()) {
+            Ok(next) => next,
+            Err(why) => {
+                self.damaged = true;
+                Some(Err(damaged(&why)))
+            }
+        }
+    }
+}
+
+fn damaged(why: &str) -> ArrowError {
+    ArrowError::ParseError(format!(
+        "the file is damaged ({why}); write it again from its source"
+    ))
+}
+
 /// Opens a columnar file of cases: its schema, its batches and, when the
 /// file says, its number of rows.
 pub fn open(path: &Path, kind: Kind) -> Result<(SchemaRef, Batches, Option<u64>), (u8, String)> {
+    let shown = path.display();
+    let (schema, batches, rows) = guarded(|| open_unguarded(path, kind)).map_err(|why| {
+        (
+            EXIT_INPUT,
+            format!("cannot read {shown}: {}", damaged(&why)),
+        )
+    })??;
+    let batches: Batches = Box::new(Guarded {
+        inner: batches,
+        damaged: false,
+    });
+    Ok((schema, batches, rows))
+}
+
+fn open_unguarded(
+    path: &Path,
+    kind: Kind,
+) -> Result<(SchemaRef, Batches, Option<u64>), (u8, String)> {
     let shown = path.display();
     let file =
         std::fs::File::open(path).map_err(|e| (EXIT_IO, format!("cannot read {shown}: {e}")))?;
