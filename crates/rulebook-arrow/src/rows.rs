@@ -36,12 +36,7 @@ impl<'a> BatchReader<'a> {
     pub fn new(columns: &'a CaseColumns, batch: &'a RecordBatch) -> BatchReader<'a> {
         let date = match columns.decision_date.and_then(|i| batch.columns().get(i)) {
             None => DateReader::None,
-            Some(a) => match a.data_type() {
-                DataType::Date32 => a
-                    .as_primitive_opt::<Date32Type>()
-                    .map_or(DateReader::Document, DateReader::Date32),
-                _ => Texts::of(a.as_ref()).map_or(DateReader::Document, DateReader::Text),
-            },
+            Some(a) => Dates::of(a.as_ref()).map_or(DateReader::Document, DateReader::Dates),
         };
         BatchReader {
             columns,
@@ -65,12 +60,8 @@ impl<'a> BatchReader<'a> {
         match &self.date {
             DateReader::None => Some(None),
             DateReader::Document => None,
-            DateReader::Date32(a) if a.is_null(row) => Some(None),
-            DateReader::Date32(a) => a.value_as_date(row).map(Some),
-            DateReader::Text(t) if t.is_null(row) => Some(None),
-            DateReader::Text(t) => {
-                rulebook::cases::input::parse_date(t.value(row).trim()).map(Some)
-            }
+            DateReader::Dates(d) if d.is_null(row) => Some(None),
+            DateReader::Dates(d) => d.value(row).map(Some),
         }
     }
 
@@ -110,9 +101,68 @@ impl<'a> BatchReader<'a> {
 
 enum DateReader<'a> {
     None,
-    Date32(&'a Date32Array),
-    Text(Texts<'a>),
+    Dates(Dates<'a>),
     Document,
+}
+
+/// A column of dates: date32, date64, a timestamp without a time zone (as
+/// pandas writes dates) or texts such as `2021-03-01`.
+#[derive(Clone)]
+enum Dates<'a> {
+    Date32(&'a Date32Array),
+    Date64(&'a PrimitiveArray<Date64Type>),
+    Seconds(&'a PrimitiveArray<TimestampSecondType>),
+    Millis(&'a PrimitiveArray<TimestampMillisecondType>),
+    Micros(&'a PrimitiveArray<TimestampMicrosecondType>),
+    Nanos(&'a PrimitiveArray<TimestampNanosecondType>),
+    Text(Texts<'a>),
+}
+
+impl<'a> Dates<'a> {
+    fn of(a: &'a dyn Array) -> Option<Dates<'a>> {
+        use arrow_schema::TimeUnit;
+        Some(match a.data_type() {
+            DataType::Date32 => Dates::Date32(a.as_primitive_opt()?),
+            DataType::Date64 => Dates::Date64(a.as_primitive_opt()?),
+            DataType::Timestamp(TimeUnit::Second, None) => Dates::Seconds(a.as_primitive_opt()?),
+            DataType::Timestamp(TimeUnit::Millisecond, None) => {
+                Dates::Millis(a.as_primitive_opt()?)
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, None) => {
+                Dates::Micros(a.as_primitive_opt()?)
+            }
+            DataType::Timestamp(TimeUnit::Nanosecond, None) => Dates::Nanos(a.as_primitive_opt()?),
+            _ => Dates::Text(Texts::of(a)?),
+        })
+    }
+
+    fn is_null(&self, row: usize) -> bool {
+        match self {
+            Dates::Date32(a) => a.is_null(row),
+            Dates::Date64(a) => a.is_null(row),
+            Dates::Seconds(a) => a.is_null(row),
+            Dates::Millis(a) => a.is_null(row),
+            Dates::Micros(a) => a.is_null(row),
+            Dates::Nanos(a) => a.is_null(row),
+            Dates::Text(t) => t.is_null(row),
+        }
+    }
+
+    /// The date at `row`; `None` for a time of day other than midnight or
+    /// a text that is not a date, which the document reports.
+    fn value(&self, row: usize) -> Option<chrono::NaiveDate> {
+        let midnight =
+            |t: chrono::NaiveDateTime| (t.time() == chrono::NaiveTime::MIN).then_some(t.date());
+        match self {
+            Dates::Date32(a) => a.value_as_date(row),
+            Dates::Date64(a) => a.value_as_datetime(row).and_then(midnight),
+            Dates::Seconds(a) => a.value_as_datetime(row).and_then(midnight),
+            Dates::Millis(a) => a.value_as_datetime(row).and_then(midnight),
+            Dates::Micros(a) => a.value_as_datetime(row).and_then(midnight),
+            Dates::Nanos(a) => a.value_as_datetime(row).and_then(midnight),
+            Dates::Text(t) => rulebook::cases::input::parse_date(t.value(row)?.trim()),
+        }
+    }
 }
 
 /// A column of whole numbers of any width that fits an `i64`.
@@ -166,12 +216,16 @@ impl<'a> Ints<'a> {
     }
 }
 
-/// A column of texts in any of Arrow's three layouts.
-#[derive(Clone, Copy)]
+/// A column of texts in any of Arrow's three layouts, or dictionary-encoded
+/// (as pandas writes a categorical column).
+#[derive(Clone)]
 enum Texts<'a> {
     Utf8(&'a StringArray),
     Large(&'a LargeStringArray),
     View(&'a StringViewArray),
+    /// The column (for its nulls), each row's key, and the texts the keys
+    /// point at.
+    Dictionary(&'a dyn Array, Vec<usize>, Box<Texts<'a>>),
 }
 
 impl<'a> Texts<'a> {
@@ -180,6 +234,12 @@ impl<'a> Texts<'a> {
             DataType::Utf8 => Texts::Utf8(a.as_string_opt()?),
             DataType::LargeUtf8 => Texts::Large(a.as_string_opt()?),
             DataType::Utf8View => Texts::View(a.as_string_view_opt()?),
+            DataType::Dictionary(_, _) => {
+                let d = a.as_any_dictionary_opt()?;
+                let values = Texts::of(d.values().as_ref())?;
+                // Once per batch: every key as a position in the texts.
+                Texts::Dictionary(a, d.normalized_keys(), Box::new(values))
+            }
             _ => return None,
         })
     }
@@ -189,14 +249,29 @@ impl<'a> Texts<'a> {
             Texts::Utf8(a) => a.is_null(row),
             Texts::Large(a) => a.is_null(row),
             Texts::View(a) => a.is_null(row),
+            Texts::Dictionary(a, _, _) => a.is_null(row),
         }
     }
 
-    fn value(&self, row: usize) -> &'a str {
+    /// The text at a row that is not null.
+    fn value(&self, row: usize) -> Option<&'a str> {
         match self {
-            Texts::Utf8(a) => a.value(row),
-            Texts::Large(a) => a.value(row),
-            Texts::View(a) => a.value(row),
+            Texts::Utf8(a) => Some(a.value(row)),
+            Texts::Large(a) => Some(a.value(row)),
+            Texts::View(a) => Some(a.value(row)),
+            Texts::Dictionary(_, keys, values) => {
+                let key = *keys.get(row)?;
+                (key < values.len()).then(|| values.value(key))?
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Texts::Utf8(a) => a.len(),
+            Texts::Large(a) => a.len(),
+            Texts::View(a) => a.len(),
+            Texts::Dictionary(a, _, _) => a.len(),
         }
     }
 }
@@ -218,8 +293,7 @@ enum Reader<'a> {
         percent: bool,
     },
     Text(Texts<'a>),
-    Date32(&'a Date32Array),
-    DateText(Texts<'a>),
+    Date(Dates<'a>),
     /// An enum's variant by name (enum `enum_index`).
     Enum(Texts<'a>, u32),
     /// A record from a struct column, its fields in the record's order.
@@ -293,10 +367,7 @@ fn compile<'a>(p: &Program, a: &'a dyn Array, ty: &Type) -> Reader<'a> {
                 percent: *ty == Type::Percent,
             },
             Type::Text => Reader::Text(Texts::of(a)?),
-            Type::Date => match a.data_type() {
-                DataType::Date32 => Reader::Date32(a.as_primitive_opt()?),
-                _ => Reader::DateText(Texts::of(a)?),
-            },
+            Type::Date => Reader::Date(Dates::of(a)?),
             Type::Enum(e) => {
                 let info = p.enums.get(*e as usize)?;
                 // A variant with data comes as a record; the document reads it.
@@ -365,20 +436,19 @@ impl Reader<'_> {
                 if t.is_null(row) {
                     return None;
                 }
-                Value::Text(Arc::from(t.value(row)))
+                Value::Text(Arc::from(t.value(row)?))
             }
-            Reader::Date32(a) => Value::Date(a.is_valid(row).then(|| a.value_as_date(row))??),
-            Reader::DateText(t) => {
-                if t.is_null(row) {
+            Reader::Date(d) => {
+                if d.is_null(row) {
                     return None;
                 }
-                Value::Date(rulebook::cases::input::parse_date(t.value(row).trim())?)
+                Value::Date(d.value(row)?)
             }
             Reader::Enum(t, e) => {
                 if t.is_null(row) {
                     return None;
                 }
-                let name = t.value(row);
+                let name = t.value(row)?;
                 let i = p
                     .enums
                     .get(*e as usize)?
@@ -593,5 +663,134 @@ output total: money = sum(m.pay for m in case.members)
             panic!("a record: {second:?}")
         };
         assert_eq!(fields[4], Value::Absent);
+    }
+
+    /// Dates as pandas writes them (timestamps at midnight, without a
+    /// zone) are read as dates; a time of day goes to the document, which
+    /// refuses it.
+    #[test]
+    fn timestamps_at_midnight_are_dates() {
+        use arrow_array::{TimestampMillisecondArray, TimestampNanosecondArray};
+        use arrow_schema::TimeUnit;
+        let checked = rulebook::check::check(
+            r#"rulebook test.dates "Dates"
+  version 1
+  in force from 2020-01-01
+  source "a test"
+
+input born: date
+
+output born_on: date = born
+"#,
+        );
+        let p = checked.program.expect("the rulebook checks");
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let ms = |d: chrono::NaiveDate, h: u32| {
+            d.and_hms_opt(h, 0, 0).unwrap().and_utc().timestamp_millis()
+        };
+        let decided = day(2021, 3, 1);
+        let born = day(1990, 5, 1);
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMillisecondArray::from(vec![
+                Some(ms(decided, 0)),
+                Some(ms(decided, 12)),
+                None,
+            ])),
+            Arc::new(TimestampNanosecondArray::from(vec![
+                ms(born, 0) * 1_000_000,
+                ms(born, 0) * 1_000_000,
+                ms(born, 6) * 1_000_000,
+            ])),
+        ];
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(
+                "decision_date",
+                DataType::Timestamp(TimeUnit::Millisecond, None),
+                true,
+            ),
+            Field::new(
+                "born",
+                DataType::Timestamp(TimeUnit::Nanosecond, None),
+                true,
+            ),
+        ]));
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let case_columns = CaseColumns::new(&schema, &[&p]).unwrap();
+        let mut rows = BatchReader::new(&case_columns, &batch);
+        assert_eq!(rows.decision_date(0), Some(Some(decided)));
+        assert_eq!(rows.decision_date(1), None);
+        assert_eq!(rows.decision_date(2), Some(None));
+        assert_eq!(rows.inputs(&p, 0), Some(vec![Value::Date(born)]));
+        let doc = case_columns.document(&batch, 0).unwrap();
+        let decoded = rulebook::cases::input::decode_case(&p, &doc, None).unwrap();
+        assert_eq!(decoded.inputs, vec![Value::Date(born)]);
+        assert_eq!(decoded.decision_date, decided);
+        // Six in the morning is not a date: the document says so.
+        assert_eq!(rows.inputs(&p, 2), None);
+        let e = case_columns.document(&batch, 2).unwrap_err();
+        assert_eq!(e.path, "born");
+        assert!(e.message.contains("time of day"), "{}", e.message);
+    }
+
+    /// A categorical column (dictionary-encoded texts) is read like texts,
+    /// for an enum and for a text, nulls and all.
+    #[test]
+    fn dictionary_texts_are_read_like_texts() {
+        use arrow_array::types::Int8Type;
+        use arrow_array::DictionaryArray;
+        let checked = rulebook::check::check(
+            r#"rulebook test.categories "Categories"
+  version 1
+  in force from 2020-01-01
+  source "a test"
+
+enum Kind { a, b }
+
+input kind: Kind
+input town: optional text
+
+output is_b: bool = kind = b
+"#,
+        );
+        let p = checked.program.expect("the rulebook checks");
+        let kinds: DictionaryArray<Int8Type> = vec![Some("b"), Some("a"), Some("c"), None]
+            .into_iter()
+            .collect();
+        let towns: DictionaryArray<Int8Type> = vec![Some("Espoo"), None, Some("Espoo"), None]
+            .into_iter()
+            .collect();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("kind", kinds.data_type().clone(), true),
+            Field::new("town", towns.data_type().clone(), true),
+        ]));
+        let batch =
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(kinds), Arc::new(towns)]).unwrap();
+        let case_columns = CaseColumns::new(&schema, &[&p]).unwrap();
+        let mut rows = BatchReader::new(&case_columns, &batch);
+        for row in 0..4 {
+            let fast = rows.inputs(&p, row);
+            let doc = case_columns.document(&batch, row).unwrap();
+            let decoded = rulebook::cases::input::decode_case(
+                &p,
+                &doc,
+                chrono::NaiveDate::from_ymd_opt(2021, 1, 1),
+            );
+            match (&fast, &decoded) {
+                (Some(inputs), Ok(case)) => assert_eq!(inputs, &case.inputs, "row {row}"),
+                (None, Err(_)) => {}
+                _ => panic!("row {row}: the reader gives {fast:?}, the decoder {decoded:?}"),
+            }
+        }
+        assert_eq!(
+            rows.inputs(&p, 0),
+            Some(vec![Value::Enum(1), Value::Text(Arc::from("Espoo"))])
+        );
+        assert_eq!(
+            rows.inputs(&p, 1),
+            Some(vec![Value::Enum(0), Value::Absent])
+        );
+        // `c` is no variant; a missing kind is missing: the document says so.
+        assert_eq!(rows.inputs(&p, 2), None);
+        assert_eq!(rows.inputs(&p, 3), None);
     }
 }

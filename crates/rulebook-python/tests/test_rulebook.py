@@ -174,6 +174,30 @@ def test_a_pandas_dataframe_is_decided_and_bad_rows_say_why(home_care):
     assert home_care.last_counts.invalid == 1
 
 
+def test_pandas_dates_and_categories_decide_as_texts_do(home_care):
+    # pandas keeps dates as datetime64 (timestamps at midnight) and may keep
+    # texts as categories (dictionaries): both are read as dates and texts.
+    n = 400
+    texts = pd.DataFrame(
+        {
+            "decision_date": [f"202{1 + i % 3}-06-01" for i in range(n)],
+            "household.gross_monthly_income": [Decimal(600 + 13 * i) for i in range(n)],
+            "household.size": [1 + i % 8 for i in range(n)],
+            "service.hourly_price": ["40.00"] * n,
+            "service.hours_per_month": [10 + i % 30 for i in range(n)],
+        }
+    )
+    typed = texts.assign(
+        decision_date=pd.to_datetime(texts["decision_date"]),
+        **{"service.hourly_price": texts["service.hourly_price"].astype("category")},
+    )
+    assert str(typed["decision_date"].dtype).startswith("datetime64")
+    from_texts = home_care.evaluate_batch(texts)
+    from_typed = home_care.evaluate_batch(typed)
+    assert home_care.last_counts.decided == n
+    assert from_typed.equals(from_texts)
+
+
 def test_an_unknown_column_raises_a_column_error(home_care):
     table = population(3).rename_columns(
         ["id", "decision_date", "household.income", "household.size", "service"]
