@@ -8,6 +8,7 @@
 //! and writes them. A fixed number of chunks is in flight at any time, so
 //! memory stays bounded whatever the size of the population.
 
+use crate::case_files::{csv_header, partial_path};
 use crate::columnar::{self, Kind};
 use crate::{EXIT_EVAL, EXIT_INPUT, EXIT_IO};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
@@ -132,33 +133,6 @@ impl Sink {
             Sink::Columnar(w) => w.finish().map_err(std::io::Error::other),
         }
     }
-}
-
-/// Where a file being written waits until it is whole: `NAME.partial`,
-/// renamed to `NAME` at the end, so that an interrupted run never leaves a
-/// file that looks complete.
-pub fn partial_path(output: &Path) -> PathBuf {
-    let mut name = output.as_os_str().to_owned();
-    name.push(".partial");
-    PathBuf::from(name)
-}
-
-/// The header of a CSV file of cases, its names trimmed.
-pub fn csv_header<R: Read>(
-    reader: &mut csv::Reader<R>,
-    shown: &dyn std::fmt::Display,
-) -> Result<Vec<String>, (u8, String)> {
-    Ok(reader
-        .headers()
-        .map_err(|e| {
-            (
-                EXIT_INPUT,
-                format!("{shown}: cannot read the CSV header: {e}"),
-            )
-        })?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect())
 }
 
 pub fn run(config: Config<'_>) -> u8 {

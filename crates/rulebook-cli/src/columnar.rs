@@ -233,7 +233,7 @@ pub fn convert(
     output: &Path,
     date: Option<chrono::NaiveDate>,
 ) -> Result<u64, (u8, String)> {
-    let partial = crate::batch::partial_path(output);
+    let partial = crate::case_files::partial_path(output);
     let result = convert_to(p, cases, output, &partial, date);
     if result.is_err() {
         let _ = std::fs::remove_file(&partial);
@@ -268,7 +268,7 @@ fn convert_to(
     type Records<'a> = Box<dyn Iterator<Item = Result<(u64, J), (u8, String)>> + 'a>;
     let records: Records<'_> = if cases.extension().is_some_and(|e| e == "csv") {
         let mut reader = csv::Reader::from_reader(file);
-        let header = crate::batch::csv_header(&mut reader, &shown)?;
+        let header = crate::case_files::csv_header(&mut reader, &shown)?;
         let shown = shown.to_string();
         Box::new(reader.into_records().enumerate().map(move |(n, r)| {
             let line = n as u64 + 2;

@@ -204,7 +204,7 @@ pub fn run<'p>(
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(false)
             .from_reader(reader);
-        let header = crate::batch::csv_header(&mut rdr, &path.display())?;
+        let header = crate::case_files::csv_header(&mut rdr, &path.display())?;
         if let Some(unknown) = header.iter().find(|h| {
             *h != "decision_date"
                 && *h != "id"

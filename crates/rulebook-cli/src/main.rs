@@ -6,6 +6,7 @@
 //! 4 evaluation failed; 5 a file could not be read or written.
 
 mod batch;
+mod case_files;
 mod columnar;
 mod coverage;
 mod impact;
