@@ -203,17 +203,14 @@ impl DecisionSchema {
             .outputs
             .iter()
             .map(|o| match o.data_type {
-                DataType::Decimal128(p, s) => Cells::Decimal(Vec::with_capacity(n), p, s),
-                _ => Cells::Any(Vec::with_capacity(n)),
+                DataType::Decimal128(p, s) => Cells::Decimal(vec![None; n], p, s),
+                _ => Cells::Any(vec![None; n]),
             })
             .collect();
         // Per version met in this batch, the column of each output slot
         // and whether its type is the column's.
         let mut layouts: Vec<(usize, Layout)> = Vec::new();
         for (r, d) in decided.iter().enumerate() {
-            for v in values.iter_mut() {
-                v.push_none();
-            }
             let Outcome::Decided {
                 program, decision, ..
             } = &d.outcome
@@ -250,7 +247,7 @@ impl DecisionSchema {
                         program.version
                     ))
                 } else {
-                    cells.set_last(cell, &col.data_type)
+                    cells.set(r, cell, &col.data_type)
                 };
                 if let Err(why) = fit {
                     misfit[r].get_or_insert(format!("output `{}`: {why}", col.name));
@@ -358,15 +355,8 @@ enum Cells<'a> {
 }
 
 impl<'a> Cells<'a> {
-    fn push_none(&mut self) {
-        match self {
-            Cells::Decimal(v, _, _) => v.push(None),
-            Cells::Any(v) => v.push(None),
-        }
-    }
-
-    /// Puts `cell` in the last row when it fits the column `dt` exactly.
-    fn set_last(&mut self, cell: Cell<'a>, dt: &DataType) -> Result<(), String> {
+    /// Puts `cell` in row `r` when it fits the column `dt` exactly.
+    fn set(&mut self, r: usize, cell: Cell<'a>, dt: &DataType) -> Result<(), String> {
         match self {
             Cells::Decimal(v, p, s) => {
                 let Some(present) = cell.present() else {
@@ -377,14 +367,14 @@ impl<'a> Cells<'a> {
                 };
                 let scaled = scaled(d, *p, *s)
                     .ok_or_else(|| format!("{d} does not fit decimal128({p}, {s}) exactly"))?;
-                if let Some(last) = v.last_mut() {
-                    *last = Some(scaled);
+                if let Some(at) = v.get_mut(r) {
+                    *at = Some(scaled);
                 }
             }
             Cells::Any(v) => {
                 fits(&cell, dt)?;
-                if let Some(last) = v.last_mut() {
-                    *last = Some(cell);
+                if let Some(at) = v.get_mut(r) {
+                    *at = Some(cell);
                 }
             }
         }
