@@ -594,18 +594,19 @@ output total: money = sum(m.pay for m in case.members)
             vec![("a", None)],
             vec![("c", Some(100))],
             vec![("b", Some(-1))],
+            vec![("b", Some(250)), ("a", Some(1))],
         ];
         let n = member_rows.len();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(Date32Array::from(vec![Some(18_500); n])),
             members(&member_rows),
             Arc::new(
-                Decimal128Array::from(vec![355, 1000, 0, 5, 5, 5])
+                Decimal128Array::from(vec![355, 1000, 0, 5, 5, 5, 125])
                     .with_precision_and_scale(5, 1)
                     .unwrap(),
             ),
-            Arc::new(Int32Array::from(vec![1, 2, 0, 1, 1, 1])),
-            Arc::new(Int64Array::from(vec![181, 0, 1, 1, 1, 1])),
+            Arc::new(Int32Array::from(vec![1, 2, 0, 1, 1, 1, 3])),
+            Arc::new(Int64Array::from(vec![181, 0, 1, 1, 1, 1, 42])),
             Arc::new(arrow_array::StringArray::from(vec![
                 Some("x"),
                 None,
@@ -613,9 +614,10 @@ output total: money = sum(m.pay for m in case.members)
                 None,
                 None,
                 None,
+                Some("z"),
             ])),
             Arc::new(BooleanArray::from(vec![
-                true, false, true, true, true, true,
+                true, false, true, true, true, true, false,
             ])),
         ];
         let schema = Arc::new(Schema::new(vec![
@@ -645,7 +647,27 @@ output total: money = sum(m.pay for m in case.members)
         // Size 0 is below its bound, a member's pay is missing, a kind is
         // not a variant, a pay is below 0: those go to the decoder, which
         // says what is wrong.
-        assert_eq!(read, vec![true, true, false, false, false, false]);
+        assert_eq!(read, vec![true, true, false, false, false, false, true]);
+        // A slice of the batch (as the command shares batches out in
+        // pieces) reads the same rows: lists and structs keep their offsets.
+        let piece = batch.slice(1, 6);
+        let mut sliced = BatchReader::new(&case_columns, &piece);
+        for row in 0..6 {
+            assert_eq!(
+                sliced.inputs(&p, row),
+                rows.inputs(&p, row + 1),
+                "row {row}"
+            );
+        }
+        // The last row's two members, after the slice's first members.
+        let last = sliced.inputs(&p, 5).unwrap();
+        let Value::Record(fields) = &last[0] else {
+            panic!("a record: {last:?}")
+        };
+        let Value::List(members) = &fields[0] else {
+            panic!("a list: {fields:?}")
+        };
+        assert_eq!(members.len(), 2);
         assert_eq!(
             rows.decision_date(0),
             Some(chrono::NaiveDate::from_ymd_opt(2020, 8, 26))
