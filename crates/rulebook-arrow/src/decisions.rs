@@ -359,16 +359,9 @@ impl<'a> Cells<'a> {
     fn set(&mut self, r: usize, cell: Cell<'a>, dt: &DataType) -> Result<(), String> {
         match self {
             Cells::Decimal(v, p, s) => {
-                let Some(present) = cell.present() else {
-                    return Ok(());
-                };
-                let Some(d) = decimal_of(&present) else {
-                    return Err("not a number".into());
-                };
-                let scaled = scaled(d, *p, *s)
-                    .ok_or_else(|| format!("{d} does not fit decimal128({p}, {s}) exactly"))?;
+                let scaled = decimal_cell(&cell, *p, *s)?;
                 if let Some(at) = v.get_mut(r) {
-                    *at = Some(scaled);
+                    *at = scaled;
                 }
             }
             Cells::Any(v) => {
@@ -445,19 +438,28 @@ fn decimal_of(cell: &Cell<'_>) -> Option<Decimal> {
     }
 }
 
+/// A value as the integer a decimal128(`precision`, `scale`) column holds:
+/// `None` when it is absent, an error when it is not a number or does not
+/// fit exactly.
+fn decimal_cell(cell: &Cell<'_>, precision: u8, scale: i8) -> Result<Option<i128>, String> {
+    let Some(cell) = cell.present() else {
+        return Ok(None);
+    };
+    let d = decimal_of(&cell).ok_or("not a number")?;
+    scaled(d, precision, scale)
+        .map(Some)
+        .ok_or_else(|| format!("{d} does not fit decimal128({precision}, {scale}) exactly"))
+}
+
 /// Whether a value can be written to a column of `dt` exactly.
 fn fits(cell: &Cell<'_>, dt: &DataType) -> Result<(), String> {
     let Some(cell) = cell.present() else {
         return Ok(());
     };
     match (cell.value, dt) {
-        (_, DataType::Decimal128(precision, scale)) => match decimal_of(&cell) {
-            Some(d) if scaled(d, *precision, *scale).is_some() => Ok(()),
-            Some(d) => Err(format!(
-                "{d} does not fit decimal128({precision}, {scale}) exactly"
-            )),
-            None => Err("not a number".into()),
-        },
+        (_, DataType::Decimal128(precision, scale)) => {
+            decimal_cell(&cell, *precision, *scale).map(|_| ())
+        }
         (Value::Record(fields), DataType::Struct(_))
         | (Value::Tagged(_, fields), DataType::Struct(_)) => {
             let Type::Record(r) = cell.ty else {
@@ -508,11 +510,7 @@ fn build(dt: &DataType, cells: &[Option<Cell<'_>>]) -> Result<ArrayRef, ArrowErr
             Decimal128Array::from(
                 present
                     .iter()
-                    .map(|c| {
-                        c.as_ref()
-                            .and_then(decimal_of)
-                            .and_then(|d| scaled(d, *p, *s))
-                    })
+                    .map(|c| c.and_then(|c| decimal_cell(&c, *p, *s).ok().flatten()))
                     .collect::<Vec<_>>(),
             )
             .with_precision_and_scale(*p, *s)?,

@@ -19,7 +19,7 @@ use arrow_array::{
 use arrow_schema::DataType;
 use rulebook::cases::input::{fraction_of_percent, MAX_LIST_LEN};
 use rulebook::ir::value::{Type, Value};
-use rulebook::ir::Program;
+use rulebook::ir::{Bounds, Program};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
@@ -87,13 +87,7 @@ impl<'a> BatchReader<'a> {
         let (_, readers) = self.versions.get(at)?;
         let mut out = Vec::with_capacity(readers.len());
         for (input, reader) in p.inputs.iter().zip(readers) {
-            let v = reader.read(p, row)?;
-            if let Some(b) = &input.bounds {
-                if !b.contains(&v) {
-                    return None;
-                }
-            }
-            out.push(v);
+            out.push(reader.read_within(p, row, input.bounds.as_ref())?);
         }
         Some(out)
     }
@@ -411,6 +405,13 @@ fn compile<'a>(p: &Program, a: &'a dyn Array, ty: &Type) -> Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// The value at `row` when it lies within `bounds` (an input's or a
+    /// field's); out of them, the document reports it.
+    fn read_within(&self, p: &Program, row: usize, bounds: Option<&Bounds>) -> Option<Value> {
+        let v = self.read(p, row)?;
+        bounds.is_none_or(|b| b.contains(&v)).then_some(v)
+    }
+
     /// The value at `row`, or `None` when this path does not read it.
     fn read(&self, p: &Program, row: usize) -> Option<Value> {
         Some(match self {
@@ -489,13 +490,7 @@ fn record(p: &Program, r: u32, fields: &[Reader<'_>], row: usize) -> Option<Valu
     let info = p.records.get(r as usize)?;
     let mut out = Vec::with_capacity(fields.len());
     for (f, reader) in info.fields.iter().zip(fields) {
-        let v = reader.read(p, row)?;
-        if let Some(b) = &f.bounds {
-            if !b.contains(&v) {
-                return None;
-            }
-        }
-        out.push(v);
+        out.push(reader.read_within(p, row, f.bounds.as_ref())?);
     }
     Some(Value::Record(Arc::from(out)))
 }
