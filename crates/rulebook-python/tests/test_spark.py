@@ -38,18 +38,24 @@ def sorted_rows(path):
     return pq.read_table(path).sort_by("id").to_pylist()
 
 
+def assert_spark_decides_as_the_command(spark, tmp_path, rulebook_path, cases, n):
+    """The example's decisions of `cases` on Spark are the n rows that
+    `rulebook eval --cases` writes for the same file."""
+    out = tmp_path / "spark"
+    population.decide(spark, str(rulebook_path), spark.read.parquet(str(cases))).write.parquet(str(out))
+    expected = tmp_path / "cli.parquet"
+    cli = run_cli("eval", str(rulebook_path), "--cases", str(cases), "--output", str(expected))
+    assert cli.returncode == 0, cli.stderr
+    got = sorted_rows(out)
+    assert len(got) == n
+    assert got == sorted_rows(expected)
+
+
 def test_spark_decides_a_population_as_the_command_does(spark, tmp_path):
     cases = tmp_path / "cases.parquet"
     # Dotted columns, a struct, decimals and dates, over several versions.
     pq.write_table(home_care_population(20000), cases, row_group_size=3000)
-    out = tmp_path / "spark"
-    population.decide(spark, str(HOME_CARE), spark.read.parquet(str(cases))).write.parquet(str(out))
-    expected = tmp_path / "cli.parquet"
-    cli = run_cli("eval", str(HOME_CARE), "--cases", str(cases), "--output", str(expected))
-    assert cli.returncode == 0, cli.stderr
-    got = sorted_rows(out)
-    assert len(got) == 20000
-    assert got == sorted_rows(expected)
+    assert_spark_decides_as_the_command(spark, tmp_path, HOME_CARE, cases, 20000)
 
 
 def test_spark_decides_lists_of_records_as_the_command_does(spark, tmp_path):
@@ -66,14 +72,7 @@ def test_spark_decides_lists_of_records_as_the_command_does(spark, tmp_path):
     cases = tmp_path / "households.parquet"
     converted = run_cli("convert", str(TEMPLATE), "--cases", str(lines), "--output", str(cases), "--date", "2024-01-01")
     assert converted.returncode == 0, converted.stderr
-    out = tmp_path / "spark"
-    population.decide(spark, str(TEMPLATE), spark.read.parquet(str(cases))).write.parquet(str(out))
-    expected = tmp_path / "cli.parquet"
-    cli = run_cli("eval", str(TEMPLATE), "--cases", str(cases), "--output", str(expected))
-    assert cli.returncode == 0, cli.stderr
-    got = sorted_rows(out)
-    assert len(got) == 300
-    assert got == sorted_rows(expected)
+    assert_spark_decides_as_the_command(spark, tmp_path, TEMPLATE, cases, 300)
 
 
 def test_spark_shard_summaries_merge_into_the_commands_impact_report(spark, tmp_path):
